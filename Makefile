@@ -1,0 +1,33 @@
+# ckpt: the two commands in README.md (`make demo`, `make test`) plus bench and crosscheck.
+SWIFT ?= swift
+# Release builds for speed target Haswell-class CPUs (AVX2, FMA, F16C); see shared swift-notes.
+RELEASE_FLAGS ?= -c release -Xswiftc -target-cpu -Xswiftc haswell
+
+.PHONY: demo test build release bench crosscheck setup clean
+
+setup:
+	@scripts/setup
+
+build: setup
+	$(SWIFT) build
+
+release: setup
+	$(SWIFT) build $(RELEASE_FLAGS)
+
+# The main job as far as it exists: inspect the real model.
+demo: release
+	@model="$$(scripts/fetch-models)" && \
+	  bin="$$($(SWIFT) build $(RELEASE_FLAGS) --show-bin-path)" && \
+	  echo "+ ckpt inspect $$model" && "$$bin/ckpt" inspect "$$model"
+
+test: setup
+	$(SWIFT) test
+
+bench: release
+	scripts/bench/inspect
+
+crosscheck: release
+	scripts/crosscheck
+
+clean:
+	rm -rf .build

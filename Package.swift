@@ -1,0 +1,43 @@
+// swift-tools-version:6.0
+// ckpt: read, convert, distill, quantize and export language-model checkpoints.
+// Layout and dependency direction: ../shared/DESIGN.md (Formats <- Model <- {Convert, Distill} <- tools).
+import PackageDescription
+
+let package = Package(
+    name: "ckpt",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "ckpt", targets: ["ckpt"]),
+        .library(name: "Formats", targets: ["Formats"]),
+        .library(name: "Model", targets: ["Model"]),
+    ],
+    dependencies: [
+        // Only the command line parses arguments; nothing else depends on a package.
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // System libraries, each living inside the folder of the target that uses it
+        // and excluded from that target's sources.
+        .systemLibrary(name: "CZlib", path: "Sources/Formats/CZlib", pkgConfig: "zlib",
+                       providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CProtobufC", path: "Sources/Formats/CProtobufC", pkgConfig: "libprotobuf-c",
+                       providers: [.apt(["libprotobuf-c-dev"])]),
+        .systemLibrary(name: "CBLAS", path: "Sources/Model/CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+
+        .target(name: "Formats", dependencies: ["CZlib", "CProtobufC"],
+                exclude: ["CZlib", "CProtobufC"]),
+        .target(name: "Model", dependencies: ["Formats", "CBLAS"],
+                exclude: ["CBLAS"]),
+        .target(name: "Convert", dependencies: ["Formats", "Model"]),
+        .target(name: "Distill", dependencies: ["Formats", "Model"]),
+        .executableTarget(name: "ckpt",
+                          dependencies: ["Formats", "Model", "Convert", "Distill",
+                                         .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                          path: "Sources/tools"),
+
+        // Tests find fixtures/ through #filePath: goldens stay where fixtures/README.md documents them.
+        .testTarget(name: "FormatsTests", dependencies: ["Formats"]),
+        .testTarget(name: "ModelTests", dependencies: ["Model"]),
+    ]
+)

@@ -1,0 +1,96 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A file written under a temporary name in its destination folder, flushed, then renamed into place:
+/// a crash, an error or Ctrl-C never leaves a half-written checkpoint under the final name.
+/// Writes are buffered; `commit()` publishes, `deinit` without `commit()` removes the temporary file.
+public final class AtomicOutput {
+    public let path: String
+    public let temporaryPath: String
+    private var fd: Int32
+    private var buffer: [UInt8] = []
+    private static let bufferLimit = 4 << 20
+    public private(set) var bytesWritten: UInt64 = 0
+    private var committed = false
+
+    /// Refuses an existing destination unless `overwrite` is set.
+    public init(path: String, overwrite: Bool = false) throws(FormatError) {
+        self.path = path
+        if !overwrite && access(path, F_OK) == 0 {
+            throw .io(path: path, reason: "already exists (use --force to overwrite)")
+        }
+        let parts = path.split(separator: "/", omittingEmptySubsequences: false)
+        let folder = parts.dropLast().joined(separator: "/")
+        let base = parts.last.map(String.init) ?? "out"
+        var template = Array(((folder.isEmpty ? "" : folder + "/") + ".\(base).tmp-XXXXXX").utf8CString)
+        fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard fd >= 0 else { throw .io(path: path, reason: "cannot create a temporary file: \(MappedFile.errnoText())") }
+        temporaryPath = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        fchmod(fd, 0o644)
+    }
+
+    deinit {
+        if !committed {
+            if fd >= 0 { close(fd) }
+            unlink(temporaryPath)
+        }
+    }
+
+    public func write(_ bytes: UnsafeRawBufferPointer) throws(FormatError) {
+        if buffer.count + bytes.count > Self.bufferLimit { try flush() }
+        if bytes.count >= Self.bufferLimit {
+            try writeAll(bytes)
+        } else {
+            buffer.append(contentsOf: bytes)
+        }
+        bytesWritten += UInt64(bytes.count)
+    }
+
+    public func write(_ bytes: [UInt8]) throws(FormatError) {
+        var failure: FormatError?
+        bytes.withUnsafeBytes { raw in
+            do throws(FormatError) { try write(raw) } catch { failure = error }
+        }
+        if let failure { throw failure }
+    }
+
+    public func write(_ view: ByteView) throws(FormatError) {
+        try view.withUnsafeBytes { (raw) throws(FormatError) in try write(raw) }
+    }
+
+    public func writeZeros(_ count: Int) throws(FormatError) {
+        try write([UInt8](repeating: 0, count: count))
+    }
+
+    private func flush() throws(FormatError) {
+        var failure: FormatError?
+        buffer.withUnsafeBytes { raw in
+            do throws(FormatError) { try writeAll(raw) } catch { failure = error }
+        }
+        if let failure { throw failure }
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    private func writeAll(_ bytes: UnsafeRawBufferPointer) throws(FormatError) {
+        var done = 0
+        while done < bytes.count {
+            let n = Glibc.write(fd, bytes.baseAddress! + done, bytes.count - done)
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { throw .io(path: temporaryPath, reason: "write failed: \(MappedFile.errnoText())") }
+            done += n
+        }
+    }
+
+    /// Flushes, syncs and renames the temporary file to `path`.
+    public func commit() throws(FormatError) {
+        try flush()
+        guard fsync(fd) == 0 else { throw .io(path: temporaryPath, reason: "fsync failed: \(MappedFile.errnoText())") }
+        close(fd)
+        fd = -1
+        guard rename(temporaryPath, path) == 0 else {
+            throw .io(path: path, reason: "cannot rename from \(temporaryPath): \(MappedFile.errnoText())")
+        }
+        committed = true
+    }
+}

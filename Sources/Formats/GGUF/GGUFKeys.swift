@@ -1,0 +1,53 @@
+/// GGUF metadata key names used by ckpt (formats.md §4). Architecture keys are prefixed by
+/// `general.architecture` ("llama", "gpt2"): `GGUFKeys.arch("llama", .blockCount)`.
+public enum GGUFKeys {
+    public static let magic: [UInt8] = Array("GGUF".utf8)
+    public static let defaultAlignment = 32
+    /// GGUF_MAX_STRING_LENGTH and GGUF_MAX_ARRAY_ELEMENTS in ggml's gguf.cpp.
+    public static let maxStringLength: UInt64 = 1 << 30
+    public static let maxArrayCount: UInt64 = 1 << 30
+    /// GGML_MAX_NAME is 64 including the NUL.
+    public static let maxTensorNameLength = 63
+    /// GGML_MAX_DIMS.
+    public static let maxDims = 4
+
+    public static let architecture = "general.architecture"
+    public static let alignment = "general.alignment"
+    public static let name = "general.name"
+    public static let fileType = "general.file_type"
+    public static let quantizationVersion = "general.quantization_version"
+
+    public static let tokenizerModel = "tokenizer.ggml.model"
+    public static let tokenizerPre = "tokenizer.ggml.pre"
+    public static let tokens = "tokenizer.ggml.tokens"
+    public static let tokenTypes = "tokenizer.ggml.token_type"
+    public static let scores = "tokenizer.ggml.scores"
+    public static let merges = "tokenizer.ggml.merges"
+    public static let chatTemplate = "tokenizer.chat_template"
+    public static let addBOS = "tokenizer.ggml.add_bos_token"
+    public static let addEOS = "tokenizer.ggml.add_eos_token"
+    /// Special token id keys, with the short names summaries use.
+    public static let specialTokenIDs: [(short: String, key: String)] = [
+        ("bos", "tokenizer.ggml.bos_token_id"), ("eos", "tokenizer.ggml.eos_token_id"),
+        ("unk", "tokenizer.ggml.unknown_token_id"), ("pad", "tokenizer.ggml.padding_token_id"),
+        ("sep", "tokenizer.ggml.seperator_token_id"), ("cls", "tokenizer.ggml.cls_token_id"),
+        ("mask", "tokenizer.ggml.mask_token_id"), ("eot", "tokenizer.ggml.eot_token_id"),
+        ("eom", "tokenizer.ggml.eom_token_id"),
+    ]
+
+    public enum ArchKey: String, Sendable {
+        case vocabSize = "vocab_size"
+        case contextLength = "context_length"
+        case embeddingLength = "embedding_length"
+        case blockCount = "block_count"
+        case feedForwardLength = "feed_forward_length"
+        case headCount = "attention.head_count"
+        case headCountKV = "attention.head_count_kv"
+        case rmsEpsilon = "attention.layer_norm_rms_epsilon"
+        case layerNormEpsilon = "attention.layer_norm_epsilon"
+        case ropeFreqBase = "rope.freq_base"
+        case ropeDimensionCount = "rope.dimension_count"
+    }
+
+    public static func arch(_ architecture: String, _ key: ArchKey) -> String { "\(architecture).\(key.rawValue)" }
+}

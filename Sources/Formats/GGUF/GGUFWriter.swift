@@ -1,0 +1,110 @@
+/// Writes GGUF v3 in explicit phases, as gguf-py's `GGUFWriter` does (formats.md §2.1): header, metadata,
+/// tensor infos, zero padding to the alignment, then each tensor's data padded to the alignment (the last
+/// one too). Byte-identical to gguf-py for the same metadata (in order) and tensors (in order).
+public struct GGUFWriter {
+    public var metadata: [(key: String, value: GGUFValue)]
+    public var tensors: [RawTensor]
+
+    public init(metadata: [(key: String, value: GGUFValue)] = [], tensors: [RawTensor] = []) {
+        self.metadata = metadata
+        self.tensors = tensors
+    }
+
+    /// The alignment the file will use: `general.alignment` when set (UINT32), else 32.
+    public var alignment: Int {
+        if let value = metadata.first(where: { $0.key == GGUFKeys.alignment })?.value, case .uint32(let a) = value {
+            return Int(a)
+        }
+        return GGUFKeys.defaultAlignment
+    }
+
+    // MARK: phases
+
+    public func headerBytes() -> [UInt8] {
+        var out = GGUFKeys.magic
+        GGUFValue.uint32(3).encode(into: &out)
+        GGUFValue.uint64(UInt64(tensors.count)).encode(into: &out)
+        GGUFValue.uint64(UInt64(metadata.count)).encode(into: &out)
+        return out
+    }
+
+    public func metadataBytes() -> [UInt8] {
+        var out: [UInt8] = []
+        for (key, value) in metadata {
+            GGUFValue.string(key).encode(into: &out)
+            GGUFValue.uint32(value.type.rawValue).encode(into: &out)
+            value.encode(into: &out)
+        }
+        return out
+    }
+
+    /// Tensor infos with offsets assigned contiguously, each padded to the alignment.
+    public func tensorInfoBytes() -> [UInt8] {
+        var out: [UInt8] = []
+        var offset: UInt64 = 0
+        let align = UInt64(alignment)
+        for tensor in tensors {
+            GGUFValue.string(tensor.name).encode(into: &out)
+            GGUFValue.uint32(UInt32(tensor.shape.count)).encode(into: &out)
+            for dim in tensor.shape.reversed() { GGUFValue.uint64(UInt64(dim)).encode(into: &out) }
+            GGUFValue.uint32(tensor.dtype.ggmlID ?? 0).encode(into: &out)
+            GGUFValue.uint64(offset).encode(into: &out)
+            offset += (UInt64(tensor.byteCount) + align - 1) / align * align
+        }
+        return out
+    }
+
+    /// Checks what llama.cpp's reader would reject, before anything is written.
+    public func validate(path: String) throws(FormatError) {
+        let align = alignment
+        guard align > 0, align & (align - 1) == 0 else { throw .invalidAlignment(path: path, value: UInt64(align)) }
+        var keys = Set<String>()
+        for (key, value) in metadata {
+            guard !key.isEmpty else { throw .invalidHeader(path: path, key: key, reason: "empty gguf metadata key") }
+            guard keys.insert(key).inserted else { throw .duplicateKey(path: path, key: key, offset: 0) }
+            if case .array(let array) = value, array.elementType == .array {
+                throw .nestedArray(path: path, key: key, offset: 0)
+            }
+        }
+        var names = Set<String>()
+        for tensor in tensors {
+            guard let _ = tensor.dtype.ggmlID else {
+                throw .unencodable(path: path, what: "tensor '\(tensor.name)'", reason: "dtype \(tensor.dtype.name) has no ggml type")
+            }
+            guard !tensor.name.isEmpty, tensor.name.utf8.count <= GGUFKeys.maxTensorNameLength else {
+                throw .invalidTensorInfo(path: path, tensor: tensor.name, offset: 0,
+                                         reason: "name must be 1 to \(GGUFKeys.maxTensorNameLength) bytes")
+            }
+            guard names.insert(tensor.name).inserted else { throw .duplicateTensor(path: path, tensor: tensor.name, offset: 0) }
+            guard tensor.shape.count <= GGUFKeys.maxDims else {
+                throw .invalidTensorInfo(path: path, tensor: tensor.name, offset: 0, reason: "more than \(GGUFKeys.maxDims) dimensions")
+            }
+            let row = UInt64(tensor.shape.last ?? 1)
+            guard let bytes = tensor.dtype.byteCount(elements: UInt64(tensor.elementCount), rowLength: row),
+                  bytes == UInt64(tensor.byteCount) else {
+                throw .unencodable(path: path, what: "tensor '\(tensor.name)'",
+                                   reason: "\(tensor.byteCount) bytes do not hold shape \(tensor.shape) of \(tensor.dtype.name)")
+            }
+        }
+    }
+
+    /// Writes the file atomically (temporary name, then rename).
+    public func write(to path: String, overwrite: Bool = false) throws(FormatError) {
+        try validate(path: path)
+        let out = try AtomicOutput(path: path, overwrite: overwrite)
+        let align = alignment
+        func pad() throws(FormatError) {
+            let rest = Int(out.bytesWritten % UInt64(align))
+            if rest != 0 { try out.writeZeros(align - rest) }
+        }
+        try out.write(headerBytes())
+        try out.write(metadataBytes())
+        try out.write(tensorInfoBytes())
+        try pad()
+        for tensor in tensors {
+            try out.write(tensor.data)
+            try pad()
+        }
+        try out.commit()
+    }
+}

@@ -1,0 +1,95 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A whole file mapped read-only. Views (`ByteView`) keep the mapping alive, so a tensor read from a
+/// multi-GB checkpoint costs no copy and no resident memory until its bytes are touched.
+public final class MappedFile: @unchecked Sendable {
+    public let path: String
+    public let count: Int
+    // nil for an empty file: mmap of zero bytes is an error on Linux.
+    private let base: UnsafeRawPointer?
+
+    public init(path: String) throws(FormatError) {
+        self.path = path
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw .io(path: path, reason: "cannot open: \(Self.errnoText())") }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw .io(path: path, reason: "cannot stat: \(Self.errnoText())") }
+        guard (info.st_mode & S_IFMT) == S_IFREG else { throw .io(path: path, reason: "not a regular file") }
+        count = Int(info.st_size)
+        if count == 0 {
+            base = nil
+            return
+        }
+        let mapped = mmap(nil, count, PROT_READ, MAP_PRIVATE, fd, 0)
+        guard let mapped, mapped != MAP_FAILED else {
+            throw .io(path: path, reason: "cannot mmap \(count) bytes: \(Self.errnoText())")
+        }
+        base = UnsafeRawPointer(mapped)
+    }
+
+    deinit {
+        if let base { munmap(UnsafeMutableRawPointer(mutating: base), count) }
+    }
+
+    /// The whole mapping. Valid only while `self` is alive: prefer `view(_:)` outside this module.
+    public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
+
+    /// A bounds-checked view; `what` names the thing being read for the error message.
+    public func view(_ range: Range<Int>, what: String) throws(FormatError) -> ByteView {
+        guard range.lowerBound >= 0, range.upperBound <= count else {
+            throw .truncated(path: path, what: what, offset: range.lowerBound,
+                             needed: range.count, available: max(0, count - range.lowerBound))
+        }
+        return ByteView(file: self, range: range)
+    }
+
+    static func errnoText() -> String { String(cString: strerror(errno)) }
+}
+
+/// Read-only bytes that are either a slice of a mapped file or an owned buffer.
+/// Holding a `ByteView` keeps its `MappedFile` mapped.
+public struct ByteView: @unchecked Sendable {
+    private enum Storage {
+        case mapped(MappedFile)
+        case owned([UInt8])
+    }
+    private let storage: Storage
+    /// Byte range within the mapped file (or within the owned array).
+    public let range: Range<Int>
+
+    init(file: MappedFile, range: Range<Int>) {
+        storage = .mapped(file)
+        self.range = range
+    }
+
+    public init(owned bytes: [UInt8]) {
+        storage = .owned(bytes)
+        range = 0..<bytes.count
+    }
+
+    public var count: Int { range.count }
+
+    public func withUnsafeBytes<R, E: Error>(_ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
+        switch storage {
+        case .mapped(let file):
+            let all = file.bytes
+            let slice = UnsafeRawBufferPointer(rebasing: all[range])
+            return try withExtendedLifetime(file) { () throws(E) -> R in try body(slice) }
+        case .owned(let array):
+            // Fully qualified to pick the typed-throws overload on Array.
+            var result: Result<R, E>!
+            array.withUnsafeBytes { raw in
+                do throws(E) { result = .success(try body(raw)) } catch { result = .failure(error) }
+            }
+            return try result.get()
+        }
+    }
+
+    /// A copy of the bytes (for small things: tests, headers).
+    public var array: [UInt8] { withUnsafeBytes { Array($0) } }
+}

@@ -1,0 +1,19 @@
+/// A tensor as stored: name, dtype, shape (numpy order, outermost first) and its bytes (a view into a
+/// mapped file, or owned). Never touched by math; quantized tensors are just blocks.
+public struct RawTensor: Sendable {
+    public var name: String
+    public var dtype: DType
+    /// numpy / PyTorch order: outermost dimension first. GGUF readers and writers reverse `ne` exactly once.
+    public var shape: [Int]
+    public var data: ByteView
+
+    public init(name: String, dtype: DType, shape: [Int], data: ByteView) {
+        self.name = name
+        self.dtype = dtype
+        self.shape = shape
+        self.data = data
+    }
+
+    public var elementCount: Int { shape.reduce(1, *) }
+    public var byteCount: Int { data.count }
+}

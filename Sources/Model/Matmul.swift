@@ -1,0 +1,48 @@
+import CBLAS
+
+/// Matrix products through OpenBLAS. The mapping used everywhere in Model (DESIGN.md, "Backward passes"):
+/// forward `out = inp · Wᵀ` with inp [rows, inDim], W [outDim, inDim] (PyTorch Linear layout), out [rows, outDim].
+public enum Matmul {
+    /// out[rows, outDim] = inp[rows, inDim] · W[outDim, inDim]ᵀ (+ bias[outDim]). Overwrites `out`.
+    /// M = 1 goes through sgemv: OpenBLAS's sgemm is ~6× slower for a single row on this machine.
+    public static func forward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>,
+                               weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+                               rows: Int, inDim: Int, outDim: Int) {
+        if rows == 1 {
+            cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(outDim), Int32(inDim), 1, weight, Int32(inDim),
+                        inp, 1, 0, out, 1)
+        } else {
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(outDim), Int32(inDim),
+                        1, inp, Int32(inDim), weight, Int32(inDim), 0, out, Int32(outDim))
+        }
+        if let bias {
+            for r in 0..<rows {
+                let row = out + r * outDim
+                for o in 0..<outDim { row[o] += bias[o] }
+            }
+        }
+    }
+
+    /// Array convenience for tests and small callers.
+    public static func forward(inp: [Float], weight: [Float], bias: [Float]? = nil,
+                               rows: Int, inDim: Int, outDim: Int) -> [Float] {
+        precondition(inp.count == rows * inDim && weight.count == outDim * inDim, "matmul: shape mismatch")
+        var out = [Float](repeating: 0, count: rows * outDim)
+        out.withUnsafeMutableBufferPointer { o in
+            inp.withUnsafeBufferPointer { i in
+                weight.withUnsafeBufferPointer { w in
+                    if let bias {
+                        bias.withUnsafeBufferPointer { b in
+                            forward(out: o.baseAddress!, inp: i.baseAddress!, weight: w.baseAddress!, bias: b.baseAddress!,
+                                    rows: rows, inDim: inDim, outDim: outDim)
+                        }
+                    } else {
+                        forward(out: o.baseAddress!, inp: i.baseAddress!, weight: w.baseAddress!, bias: nil,
+                                rows: rows, inDim: inDim, outDim: outDim)
+                    }
+                }
+            }
+        }
+        return out
+    }
+}
