@@ -58,15 +58,14 @@ public struct GGUFFile: Sendable {
         let tensorCount = try r.read(UInt64.self, "gguf tensor count")
         let kvCountOffset = r.offset
         let kvCount = try r.read(UInt64.self, "gguf metadata count")
-        // The smallest record bounds each count by the bytes left: a lying count cannot allocate.
-        let minKV: UInt64 = 8 + 1 + 4 + 1, minTensorInfo: UInt64 = 8 + 1 + 4 + 4 + 8
-        guard kvCount <= UInt64(r.remaining) / minKV else {
-            throw .limitExceeded(path: path, what: "gguf metadata count", offset: kvCountOffset,
-                                 value: kvCount, limit: UInt64(r.remaining) / minKV)
+        // A count above the bytes left cannot be honest (every record takes more than one byte): report it
+        // as a limit, so a lying count never drives an allocation. Smaller lies end as `truncated`.
+        let left = UInt64(r.remaining)
+        guard kvCount <= left else {
+            throw .limitExceeded(path: path, what: "gguf metadata count", offset: kvCountOffset, value: kvCount, limit: left)
         }
-        guard tensorCount <= UInt64(r.remaining) / minTensorInfo else {
-            throw .limitExceeded(path: path, what: "gguf tensor count", offset: tensorCountOffset,
-                                 value: tensorCount, limit: UInt64(r.remaining) / minTensorInfo)
+        guard tensorCount <= left else {
+            throw .limitExceeded(path: path, what: "gguf tensor count", offset: tensorCountOffset, value: tensorCount, limit: left)
         }
 
         var metadata: [Metadata] = []
