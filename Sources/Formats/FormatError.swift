@@ -16,20 +16,20 @@ public enum FormatError: Error, Equatable, CustomStringConvertible, Sendable {
     case duplicateKey(path: String, key: String, offset: Int)
     case duplicateTensor(path: String, tensor: String, offset: Int)
     /// A JSON header or GGUF key with the wrong structure (missing field, wrong JSON type, empty key).
-    case invalidHeader(path: String, key: String, reason: String)
-    case unknownDType(path: String, tensor: String, dtype: String)
+    case invalidHeader(path: String, key: String, offset: Int, reason: String)
+    case unknownDType(path: String, tensor: String, dtype: String, offset: Int)
     case unknownGGMLType(path: String, tensor: String, id: UInt32, offset: Int)
     case unknownValueType(path: String, key: String, type: UInt32, offset: Int)
     /// safetensors: tensors must tile the data buffer from 0 with no gap or overlap.
-    case invalidOffsets(path: String, tensor: String, begin: UInt64, end: UInt64, expectedBegin: UInt64)
-    case sizeMismatch(path: String, tensor: String, expectedBytes: UInt64, actualBytes: UInt64)
-    case arithmeticOverflow(path: String, tensor: String, what: String)
+    case invalidOffsets(path: String, tensor: String, begin: UInt64, end: UInt64, expectedBegin: UInt64, offset: Int)
+    case sizeMismatch(path: String, tensor: String, expectedBytes: UInt64, actualBytes: UInt64, offset: Int)
+    case arithmeticOverflow(path: String, tensor: String, what: String, offset: Int)
     case fileLengthMismatch(path: String, expected: UInt64, actual: UInt64)
     case invalidTensorInfo(path: String, tensor: String, offset: Int, reason: String)
     /// GGUF: tensor data must be contiguous in info order, each tensor padded to the alignment.
     case misplacedTensor(path: String, tensor: String, offset: UInt64, expected: UInt64)
-    case invalidAlignment(path: String, value: UInt64)
-    case wrongValueType(path: String, key: String, expected: String, found: String)
+    case invalidAlignment(path: String, value: UInt64, offset: Int)
+    case wrongValueType(path: String, key: String, expected: String, found: String, offset: Int)
     case nestedArray(path: String, key: String, offset: Int)
     case missingShard(path: String, shard: String)
     case tensorMissingFromShard(path: String, tensor: String, shard: String)
@@ -94,30 +94,30 @@ public enum FormatError: Error, Equatable, CustomStringConvertible, Sendable {
             "duplicate key '\(key)' at offset \(offset) (\(path))"
         case let .duplicateTensor(path, tensor, offset):
             "gguf: duplicate tensor '\(tensor)' at offset \(offset) (\(path))"
-        case let .invalidHeader(path, key, reason):
-            "header entry '\(key)': \(reason) (\(path))"
-        case let .unknownDType(path, tensor, dtype):
-            "safetensors: tensor '\(tensor)' has unknown dtype '\(dtype)' (\(path))"
+        case let .invalidHeader(path, key, offset, reason):
+            "header entry '\(key)' at offset \(offset): \(reason) (\(path))"
+        case let .unknownDType(path, tensor, dtype, offset):
+            "safetensors: tensor '\(tensor)' at header offset \(offset) has unknown dtype '\(dtype)' (\(path))"
         case let .unknownGGMLType(path, tensor, id, offset):
             "gguf: tensor '\(tensor)' has unknown or removed ggml type id \(id) at offset \(offset) (\(path))"
         case let .unknownValueType(path, key, type, offset):
             "gguf: key '\(key)' has unknown value type \(type) at offset \(offset) (\(path))"
-        case let .invalidOffsets(path, tensor, begin, end, expectedBegin):
-            "safetensors: tensor '\(tensor)' has data_offsets [\(begin), \(end)], expected to begin at \(expectedBegin) with no gap or overlap (\(path))"
-        case let .sizeMismatch(path, tensor, expectedBytes, actualBytes):
-            "safetensors: tensor '\(tensor)' shape and dtype need \(expectedBytes) bytes, data_offsets give \(actualBytes) (\(path))"
-        case let .arithmeticOverflow(path, tensor, what):
-            "tensor '\(tensor)': \(what) overflows (\(path))"
+        case let .invalidOffsets(path, tensor, begin, end, expectedBegin, offset):
+            "safetensors: tensor '\(tensor)' at header offset \(offset) has data_offsets [\(begin), \(end)], expected to begin at \(expectedBegin) with no gap or overlap (\(path))"
+        case let .sizeMismatch(path, tensor, expectedBytes, actualBytes, offset):
+            "safetensors: tensor '\(tensor)' at header offset \(offset): shape and dtype need \(expectedBytes) bytes, data_offsets give \(actualBytes) (\(path))"
+        case let .arithmeticOverflow(path, tensor, what, offset):
+            "tensor '\(tensor)' at offset \(offset): \(what) overflows (\(path))"
         case let .fileLengthMismatch(path, expected, actual):
             "safetensors: header and data need a file of \(expected) bytes, the file has \(actual) (\(path))"
         case let .invalidTensorInfo(path, tensor, offset, reason):
             "gguf: tensor '\(tensor)' at offset \(offset): \(reason) (\(path))"
         case let .misplacedTensor(path, tensor, offset, expected):
             "gguf: tensor '\(tensor)' has data offset \(offset), expected \(expected) (contiguous, aligned) (\(path))"
-        case let .invalidAlignment(path, value):
-            "gguf: general.alignment \(value) is not a power of two (\(path))"
-        case let .wrongValueType(path, key, expected, found):
-            "gguf: key '\(key)' has type \(found), expected \(expected) (\(path))"
+        case let .invalidAlignment(path, value, offset):
+            "gguf: general.alignment \(value) at offset \(offset) is not a power of two (\(path))"
+        case let .wrongValueType(path, key, expected, found, offset):
+            "gguf: key '\(key)' at offset \(offset) has type \(found), expected \(expected) (\(path))"
         case let .nestedArray(path, key, offset):
             "gguf: key '\(key)' at offset \(offset) is an array of arrays, which llama.cpp rejects (\(path))"
         case let .missingShard(path, shard):

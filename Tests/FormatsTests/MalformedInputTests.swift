@@ -35,6 +35,8 @@ import Testing
             // One line, naming the file.
             #expect(!error.description.contains("\n"))
             #expect(error.description.contains(path))
+            // Names where: an offset, or the sizes that disagree.
+            #expect(error.description.contains("offset") || error.kind == "fileLengthMismatch", "\(error)")
         }
     }
 

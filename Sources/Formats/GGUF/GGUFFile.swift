@@ -74,7 +74,7 @@ public struct GGUFFile: Sendable {
         for _ in 0..<kvCount {
             let at = r.offset
             let key = try GGUFParsing.string(&r, "gguf metadata key")
-            guard !key.isEmpty else { throw .invalidHeader(path: path, key: "", reason: "empty gguf metadata key at offset \(at)") }
+            guard !key.isEmpty else { throw .invalidHeader(path: path, key: "", offset: at, reason: "empty gguf metadata key") }
             guard keys.insert(key).inserted else { throw .duplicateKey(path: path, key: key, offset: at) }
             let value = try GGUFParsing.value(&r, key: key)
             metadata.append(Metadata(key: key, value: value, offset: at))
@@ -84,9 +84,10 @@ public struct GGUFFile: Sendable {
         var alignment = GGUFKeys.defaultAlignment
         if let entry = metadata.first(where: { $0.key == GGUFKeys.alignment }) {
             guard case .uint32(let value) = entry.value else {
-                throw .wrongValueType(path: path, key: GGUFKeys.alignment, expected: "UINT32", found: entry.value.type.name)
+                throw .wrongValueType(path: path, key: GGUFKeys.alignment, expected: "UINT32", found: entry.value.type.name,
+                                      offset: entry.offset)
             }
-            guard value != 0, value & (value - 1) == 0 else { throw .invalidAlignment(path: path, value: UInt64(value)) }
+            guard value != 0, value & (value - 1) == 0 else { throw .invalidAlignment(path: path, value: UInt64(value), offset: entry.offset) }
             alignment = Int(value)
         }
         self.alignment = alignment

@@ -101,7 +101,7 @@ enum GGUFParsing {
         }
         let offset = try r.read(UInt64.self, "gguf data offset of '\(name)'")
         guard let count = elementCount(ne), count <= UInt64(Int64.max) else {
-            throw .arithmeticOverflow(path: path, tensor: name, what: "element count of ne \(ne)")
+            throw .arithmeticOverflow(path: path, tensor: name, what: "element count of ne \(ne)", offset: at)
         }
         let rowLength = ne.first ?? 1
         guard rowLength % UInt64(dtype.blockSize) == 0 else {
@@ -109,7 +109,7 @@ enum GGUFParsing {
                                      reason: "row of \(rowLength) elements is not a multiple of the \(dtype.name) block size \(dtype.blockSize)")
         }
         guard let bytes = dtype.byteCount(elements: count, rowLength: rowLength), bytes <= UInt64(Int64.max) / 2 else {
-            throw .arithmeticOverflow(path: path, tensor: name, what: "byte size of ne \(ne)")
+            throw .arithmeticOverflow(path: path, tensor: name, what: "byte size of ne \(ne)", offset: at)
         }
         return GGUFFile.TensorInfo(name: name, dtype: dtype, ne: ne, offset: offset, byteCount: bytes, infoOffset: at)
     }

@@ -57,10 +57,10 @@ public struct GGUFWriter {
     /// Checks what llama.cpp's reader would reject, before anything is written.
     public func validate(path: String) throws(FormatError) {
         let align = alignment
-        guard align > 0, align & (align - 1) == 0 else { throw .invalidAlignment(path: path, value: UInt64(align)) }
+        guard align > 0, align & (align - 1) == 0 else { throw .invalidAlignment(path: path, value: UInt64(align), offset: 0) }
         var keys = Set<String>()
         for (key, value) in metadata {
-            guard !key.isEmpty else { throw .invalidHeader(path: path, key: key, reason: "empty gguf metadata key") }
+            guard !key.isEmpty else { throw .invalidHeader(path: path, key: key, offset: 0, reason: "empty gguf metadata key") }
             guard keys.insert(key).inserted else { throw .duplicateKey(path: path, key: key, offset: 0) }
             if case .array(let array) = value, array.elementType == .array {
                 throw .nestedArray(path: path, key: key, offset: 0)

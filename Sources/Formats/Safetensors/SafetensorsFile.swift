@@ -13,6 +13,8 @@ public struct SafetensorsFile: Sendable {
         /// Relative to the start of the data buffer (`8 + headerSize`).
         public var begin: UInt64
         public var end: UInt64
+        /// File offset of the entry's key in the JSON header, for error messages.
+        public var headerOffset: Int
     }
 
     public let file: MappedFile
@@ -56,10 +58,11 @@ public struct SafetensorsFile: Sendable {
         var metadata: [(String, String)]? = nil
         var entries: [Entry] = []
         for (key, value) in members {
+            let at = Self.locate(key, in: header)
             if key == "__metadata__" {
-                metadata = try Self.decodeMetadata(value, path: path)
+                metadata = try Self.decodeMetadata(value, path: path, offset: at)
             } else {
-                entries.append(try Self.decodeEntry(key, value, path: path))
+                entries.append(try Self.decodeEntry(key, value, path: path, offset: at))
             }
         }
         self.metadata = metadata
@@ -70,45 +73,62 @@ public struct SafetensorsFile: Sendable {
         }
     }
 
-    private static func decodeMetadata(_ value: JSONValue, path: String) throws(FormatError) -> [(String, String)] {
+    /// File offset of `"key":` in the header (the JSON value carries no positions); 8 when not found
+    /// verbatim (a key written with escapes).
+    static func locate(_ key: String, in header: UnsafeRawBufferPointer) -> Int {
+        let needle = Array(JSONWriter.quoted(key).utf8)
+        guard needle.count <= header.count else { return 8 }
+        var i = 0
+        while i + needle.count <= header.count {
+            if header[i] == needle[0] && header[i..<(i + needle.count)].elementsEqual(needle) {
+                var j = i + needle.count
+                while j < header.count && [0x20, 0x09, 0x0A, 0x0D].contains(header[j]) { j += 1 }
+                if j < header.count && header[j] == UInt8(ascii: ":") { return 8 + i }
+            }
+            i += 1
+        }
+        return 8
+    }
+
+    private static func decodeMetadata(_ value: JSONValue, path: String, offset: Int) throws(FormatError) -> [(String, String)] {
         guard let members = value.objectValue else {
-            throw .invalidHeader(path: path, key: "__metadata__", reason: "must be an object of strings")
+            throw .invalidHeader(path: path, key: "__metadata__", offset: offset, reason: "must be an object of strings")
         }
         var out: [(String, String)] = []
         for (key, item) in members {
             guard let text = item.stringValue else {
-                throw .invalidHeader(path: path, key: "__metadata__.\(key)", reason: "metadata values must be strings")
+                throw .invalidHeader(path: path, key: "__metadata__.\(key)", offset: offset, reason: "metadata values must be strings")
             }
             out.append((key, text))
         }
         return out
     }
 
-    private static func decodeEntry(_ name: String, _ value: JSONValue, path: String) throws(FormatError) -> Entry {
+    private static func decodeEntry(_ name: String, _ value: JSONValue, path: String, offset: Int) throws(FormatError) -> Entry {
         guard value.objectValue != nil else {
-            throw .invalidHeader(path: path, key: name, reason: "tensor entry is not an object")
+            throw .invalidHeader(path: path, key: name, offset: offset, reason: "tensor entry is not an object")
         }
         guard let dtypeName = value["dtype"]?.stringValue else {
-            throw .invalidHeader(path: path, key: name, reason: "missing or non-string 'dtype'")
+            throw .invalidHeader(path: path, key: name, offset: offset, reason: "missing or non-string 'dtype'")
         }
         guard let dtype = DType(safetensorsName: dtypeName) else {
-            throw .unknownDType(path: path, tensor: name, dtype: dtypeName)
+            throw .unknownDType(path: path, tensor: name, dtype: dtypeName, offset: offset)
         }
         guard let dims = value["shape"]?.arrayValue else {
-            throw .invalidHeader(path: path, key: name, reason: "missing or non-array 'shape'")
+            throw .invalidHeader(path: path, key: name, offset: offset, reason: "missing or non-array 'shape'")
         }
         var shape: [UInt64] = []
         for dim in dims {
             guard let d = dim.uint64Value else {
-                throw .invalidHeader(path: path, key: name, reason: "shape entries must be non-negative integers")
+                throw .invalidHeader(path: path, key: name, offset: offset, reason: "shape entries must be non-negative integers")
             }
             shape.append(d)
         }
         guard let offsets = value["data_offsets"]?.arrayValue, offsets.count == 2,
               let begin = offsets[0].uint64Value, let end = offsets[1].uint64Value else {
-            throw .invalidHeader(path: path, key: name, reason: "'data_offsets' must be two non-negative integers")
+            throw .invalidHeader(path: path, key: name, offset: offset, reason: "'data_offsets' must be two non-negative integers")
         }
-        return Entry(name: name, dtype: dtype, shape: shape.map { Int(clamping: $0) }, begin: begin, end: end)
+        return Entry(name: name, dtype: dtype, shape: shape.map { Int(clamping: $0) }, begin: begin, end: end, headerOffset: offset)
     }
 
     /// Sorted by (begin, end), each must begin where the previous ended: no gap, overlap or alias.
@@ -117,7 +137,7 @@ public struct SafetensorsFile: Sendable {
         var running: UInt64 = 0
         for entry in sorted {
             guard entry.begin == running, entry.end >= entry.begin else {
-                throw .invalidOffsets(path: path, tensor: entry.name, begin: entry.begin, end: entry.end, expectedBegin: running)
+                throw .invalidOffsets(path: path, tensor: entry.name, begin: entry.begin, end: entry.end, expectedBegin: running, offset: entry.headerOffset)
             }
             try checkSize(entry, path: path)
             running = entry.end
@@ -128,15 +148,15 @@ public struct SafetensorsFile: Sendable {
     /// shape × dtype must be exactly the bytes between the offsets, with checked arithmetic.
     private static func checkSize(_ entry: Entry, path: String) throws(FormatError) {
         guard let count = elementCount(entry.shape.map { UInt64($0) }) else {
-            throw .arithmeticOverflow(path: path, tensor: entry.name, what: "element count of shape \(entry.shape)")
+            throw .arithmeticOverflow(path: path, tensor: entry.name, what: "element count of shape \(entry.shape)", offset: entry.headerOffset)
         }
         let bits = count.multipliedReportingOverflow(by: UInt64(entry.dtype.bitsPerBlock))
         guard !bits.overflow else {
-            throw .arithmeticOverflow(path: path, tensor: entry.name, what: "bit size of shape \(entry.shape)")
+            throw .arithmeticOverflow(path: path, tensor: entry.name, what: "bit size of shape \(entry.shape)", offset: entry.headerOffset)
         }
         guard bits.partialValue % 8 == 0, entry.end - entry.begin == bits.partialValue / 8 else {
             throw .sizeMismatch(path: path, tensor: entry.name, expectedBytes: (bits.partialValue + 7) / 8,
-                                actualBytes: entry.end - entry.begin)
+                                actualBytes: entry.end - entry.begin, offset: entry.headerOffset)
         }
     }
 

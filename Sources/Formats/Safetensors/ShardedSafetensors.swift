@@ -22,13 +22,13 @@ public struct ShardedSafetensors: Sendable {
         self.indexPath = indexPath
         let index = try Self.readIndex(indexPath)
         guard let weightMap = index["weight_map"]?.objectValue else {
-            throw .invalidHeader(path: indexPath, key: "weight_map", reason: "missing or not an object")
+            throw .invalidHeader(path: indexPath, key: "weight_map", offset: 0, reason: "missing or not an object")
         }
         indexMetadata = index["metadata"]
         var shardOf: [String: String] = [:]
         for (tensor, shard) in weightMap {
             guard let file = shard.stringValue, !file.isEmpty, !file.contains("/") else {
-                throw .invalidHeader(path: indexPath, key: "weight_map.\(tensor)", reason: "shard must be a file name")
+                throw .invalidHeader(path: indexPath, key: "weight_map.\(tensor)", offset: 0, reason: "shard must be a file name")
             }
             shardOf[tensor] = file
         }
