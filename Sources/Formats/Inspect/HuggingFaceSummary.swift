@@ -1,24 +1,8 @@
 /// Summary of a Hugging Face checkpoint folder: config.json (architecture, hyper-parameters as metadata),
 /// safetensors weights (single or sharded), tokenizer.json and tokenizer_config.json (chat template).
 enum HuggingFaceSummary {
-    /// Config and tokenizer files are JSON text; 256 MB is far above any real tokenizer.json (~2-20 MB).
-    static let maxJSONFileSize = 256 << 20
-
-    static func readJSON(_ path: String) throws(FormatError) -> JSONValue {
-        let file = try MappedFile(path: path)
-        guard file.count <= maxJSONFileSize else {
-            throw .limitExceeded(path: path, what: "JSON file size", offset: 0, value: UInt64(file.count), limit: UInt64(maxJSONFileSize))
-        }
-        do {
-            return try JSONParser.parse(file.bytes)
-        } catch {
-            if let key = error.duplicateKey { throw .duplicateKey(path: path, key: key, offset: error.offset) }
-            throw .invalidJSON(path: path, offset: error.offset, reason: error.reason)
-        }
-    }
-
     static func read(directory: String) throws(FormatError) -> CheckpointSummary {
-        let config = try readJSON(directory + "/config.json")
+        let config = try JSONFile.read(directory + "/config.json")
         let weights: [SafetensorsFile]
         let index = directory + "/" + ShardedSafetensors.indexFileName
         if CheckpointFormat.exists(index) {
@@ -35,7 +19,7 @@ enum HuggingFaceSummary {
         }
         s.metadata = configItems + s.metadata
         let tokenizerConfigPath = directory + "/tokenizer_config.json"
-        let tokenizerConfig = CheckpointFormat.exists(tokenizerConfigPath) ? try readJSON(tokenizerConfigPath) : nil
+        let tokenizerConfig = CheckpointFormat.exists(tokenizerConfigPath) ? try JSONFile.read(tokenizerConfigPath) : nil
         if let template = tokenizerConfig?["chat_template"]?.stringValue {
             s.chatTemplateLength = template.utf8.count
         } else if CheckpointFormat.exists(directory + "/chat_template.jinja") {
@@ -43,7 +27,7 @@ enum HuggingFaceSummary {
         }
         let tokenizerPath = directory + "/tokenizer.json"
         if CheckpointFormat.exists(tokenizerPath) {
-            s.tokenizer = tokenizerInfo(try readJSON(tokenizerPath), config: config, tokenizerConfig: tokenizerConfig)
+            s.tokenizer = tokenizerInfo(try JSONFile.read(tokenizerPath), config: config, tokenizerConfig: tokenizerConfig)
         }
         return s
     }

@@ -45,13 +45,7 @@ public struct SafetensorsFile: Sendable {
         guard String(validating: header, as: UTF8.self) != nil else {
             throw .invalidUTF8(path: path, what: "safetensors header", offset: 8)
         }
-        let json: JSONValue
-        do {
-            json = try JSONParser.parse(header)
-        } catch {
-            if let key = error.duplicateKey { throw .duplicateKey(path: path, key: key, offset: 8 + error.offset) }
-            throw .invalidJSON(path: path, offset: 8 + error.offset, reason: error.reason)
-        }
+        let json = try JSONFile.parse(header, path: path, baseOffset: 8)
         guard let members = json.objectValue else {
             throw .invalidJSON(path: path, offset: 8, reason: "the header is not a JSON object")
         }

@@ -20,7 +20,7 @@ public struct ShardedSafetensors: Sendable {
 
     public init(indexPath: String) throws(FormatError) {
         self.indexPath = indexPath
-        let index = try Self.readIndex(indexPath)
+        let index = try JSONFile.read(indexPath, maxSize: Self.maxIndexSize)
         guard let weightMap = index["weight_map"]?.objectValue else {
             throw .invalidHeader(path: indexPath, key: "weight_map", offset: 0, reason: "missing or not an object")
         }
@@ -51,19 +51,6 @@ public struct ShardedSafetensors: Sendable {
         }
         self.shards = shards
         self.tensors = tensors.sorted { $0.name < $1.name }
-    }
-
-    private static func readIndex(_ path: String) throws(FormatError) -> JSONValue {
-        let file = try MappedFile(path: path)
-        guard file.count <= maxIndexSize else {
-            throw .limitExceeded(path: path, what: "index file size", offset: 0, value: UInt64(file.count), limit: UInt64(maxIndexSize))
-        }
-        do {
-            return try JSONParser.parse(file.bytes)
-        } catch {
-            if let key = error.duplicateKey { throw .duplicateKey(path: path, key: key, offset: error.offset) }
-            throw .invalidJSON(path: path, offset: error.offset, reason: error.reason)
-        }
     }
 
     /// Sum of tensor byte sizes (the index's `total_size`).
