@@ -35,6 +35,8 @@ public enum FormatError: Error, Equatable, CustomStringConvertible, Sendable {
     case tensorMissingFromShard(path: String, tensor: String, shard: String)
     case tensorNotInIndex(path: String, tensor: String, shard: String)
     case unrecognizedFormat(path: String, reason: String)
+    /// A tensor type ckpt can carry but not decode or encode (IQ*, TQ*, MXFP4, ...).
+    case unsupportedType(path: String, tensor: String, dtype: String, reason: String)
     /// A value cannot be represented in the requested output (writer side).
     case unencodable(path: String, what: String, reason: String)
 
@@ -68,6 +70,7 @@ public enum FormatError: Error, Equatable, CustomStringConvertible, Sendable {
         case .tensorMissingFromShard: "tensorMissingFromShard"
         case .tensorNotInIndex: "tensorNotInIndex"
         case .unrecognizedFormat: "unrecognizedFormat"
+        case .unsupportedType: "unsupportedType"
         case .unencodable: "unencodable"
         }
     }
@@ -128,6 +131,8 @@ public enum FormatError: Error, Equatable, CustomStringConvertible, Sendable {
             "safetensors index: tensor '\(tensor)' is in shard '\(shard)' but not listed in the index (\(path))"
         case let .unrecognizedFormat(path, reason):
             "\(path): not a recognized checkpoint: \(reason)"
+        case let .unsupportedType(path, tensor, dtype, reason):
+            "tensor '\(tensor)' has type \(dtype), which is not supported here: \(reason) (\(path))"
         case let .unencodable(path, what, reason):
             "\(what): \(reason) (\(path))"
         }

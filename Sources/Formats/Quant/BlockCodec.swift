@@ -1,0 +1,66 @@
+/// One ggml block type: the only place that knows its layout. `quantize` reads `DType.blockSize` floats
+/// and writes `DType.bytesPerBlock` bytes, exactly as ggml's `quantize_row_*_ref` does for one block;
+/// `dequantize` is ggml's `dequantize_row_*` for one block.
+public protocol BlockCodec {
+    static var dtype: DType { get }
+    static func quantize(_ x: UnsafePointer<Float>, into y: UnsafeMutableRawPointer)
+    static func dequantize(_ y: UnsafeRawPointer, into x: UnsafeMutablePointer<Float>)
+}
+
+/// The codec table: ggml type -> block codec. Types without a codec (IQ*, TQ*, MXFP4, ...) are refused
+/// by name, never decoded into garbage.
+public enum BlockCodecs {
+    public static func codec(for dtype: DType) -> (any BlockCodec.Type)? {
+        switch dtype {
+        case .f32: F32Codec.self
+        case .f16: F16Codec.self
+        case .bf16: BF16Codec.self
+        case .q4_0: Q4_0.self
+        case .q4_1: Q4_1.self
+        case .q5_0: Q5_0.self
+        case .q5_1: Q5_1.self
+        case .q8_0: Q8_0.self
+        case .q2_K: Q2_K.self
+        case .q3_K: Q3_K.self
+        case .q4_K: Q4_K.self
+        case .q5_K: Q5_K.self
+        case .q6_K: Q6_K.self
+        default: nil
+        }
+    }
+
+    /// Types `quantize` can produce (the ggml reference quantizers ckpt reproduces bit for bit).
+    public static let quantizable: [DType] = [.f32, .f16, .bf16, .q4_0, .q4_1, .q5_0, .q5_1, .q8_0,
+                                              .q2_K, .q3_K, .q4_K, .q5_K, .q6_K]
+}
+
+/// F32, F16 and BF16 as one-element blocks, so every conversion goes through the same row machinery.
+public enum F32Codec: BlockCodec {
+    public static let dtype = DType.f32
+    public static func quantize(_ x: UnsafePointer<Float>, into y: UnsafeMutableRawPointer) {
+        y.storeBytes(of: x[0].bitPattern.littleEndian, as: UInt32.self)
+    }
+    public static func dequantize(_ y: UnsafeRawPointer, into x: UnsafeMutablePointer<Float>) {
+        x[0] = Float(bitPattern: UInt32(littleEndian: y.loadUnaligned(as: UInt32.self)))
+    }
+}
+
+public enum F16Codec: BlockCodec {
+    public static let dtype = DType.f16
+    public static func quantize(_ x: UnsafePointer<Float>, into y: UnsafeMutableRawPointer) {
+        y.storeHalf(x[0], at: 0)
+    }
+    public static func dequantize(_ y: UnsafeRawPointer, into x: UnsafeMutablePointer<Float>) {
+        x[0] = y.loadHalf(at: 0)
+    }
+}
+
+public enum BF16Codec: BlockCodec {
+    public static let dtype = DType.bf16
+    public static func quantize(_ x: UnsafePointer<Float>, into y: UnsafeMutableRawPointer) {
+        y.storeBytes(of: BFloat16.fromFloat(x[0]).littleEndian, as: UInt16.self)
+    }
+    public static func dequantize(_ y: UnsafeRawPointer, into x: UnsafeMutablePointer<Float>) {
+        x[0] = BFloat16.toFloat(UInt16(littleEndian: y.loadUnaligned(as: UInt16.self)))
+    }
+}

@@ -1,0 +1,74 @@
+import Dispatch
+
+/// Whole-buffer quantize / dequantize through the block codecs. Blocks are independent, so the threaded
+/// path splits them into contiguous chunks and produces the same bytes as the scalar path
+/// (tests compare them byte for byte).
+public enum Quantization {
+    /// Encodes `values` (rows of `rowLength`, which must be a multiple of the block size) as `dtype`.
+    /// Returns nil for a type without a codec. `threads` > 1 splits the blocks across threads.
+    public static func quantize(_ values: UnsafeBufferPointer<Float>, as dtype: DType, threads: Int = 1) -> [UInt8]? {
+        guard let codec = BlockCodecs.codec(for: dtype) else { return nil }
+        let blocks = values.count / dtype.blockSize
+        precondition(blocks * dtype.blockSize == values.count, "quantize: \(values.count) values are not whole \(dtype.name) blocks")
+        return [UInt8](unsafeUninitializedCapacity: blocks * dtype.bytesPerBlock) { out, filled in
+            let src = UnsafeSendable(values.baseAddress), dst = UnsafeSendable(out.baseAddress)
+            forEachChunk(blocks: blocks, threads: threads) { range in
+                quantizeBlocks(codec, src.value, dst.value, range)
+            }
+            filled = blocks * dtype.bytesPerBlock
+        }
+    }
+
+    /// Decodes `count` elements of `dtype` from `bytes`.
+    public static func dequantize(_ bytes: UnsafeRawBufferPointer, as dtype: DType, count: Int, threads: Int = 1) -> [Float]? {
+        guard let codec = BlockCodecs.codec(for: dtype), count % dtype.blockSize == 0,
+              bytes.count >= count / dtype.blockSize * dtype.bytesPerBlock else { return nil }
+        let blocks = count / dtype.blockSize
+        return [Float](unsafeUninitializedCapacity: count) { out, filled in
+            let src = UnsafeSendable(bytes.baseAddress), dst = UnsafeSendable(out.baseAddress)
+            forEachChunk(blocks: blocks, threads: threads) { range in
+                dequantizeBlocks(codec, src.value, dst.value, range)
+            }
+            filled = count
+        }
+    }
+
+    /// A tensor's values as f32, or an error naming the tensor when its type has no decoder (IQ*, TQ*, ...).
+    public static func dequantize(_ tensor: RawTensor, path: String, threads: Int = 1) throws(FormatError) -> [Float] {
+        let decoded = tensor.data.withUnsafeBytes { dequantize($0, as: tensor.dtype, count: tensor.elementCount, threads: threads) }
+        guard let decoded else {
+            throw .unsupportedType(path: path, tensor: tensor.name, dtype: tensor.dtype.name,
+                                   reason: "ckpt decodes F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0 and Q2_K to Q6_K")
+        }
+        return decoded
+    }
+
+    private static func quantizeBlocks<C: BlockCodec>(_: C.Type, _ src: UnsafePointer<Float>?, _ dst: UnsafeMutablePointer<UInt8>?,
+                                                      _ range: Range<Int>) {
+        guard let src, let dst else { return }
+        let n = C.dtype.blockSize, size = C.dtype.bytesPerBlock
+        for b in range { C.quantize(src + b * n, into: UnsafeMutableRawPointer(dst + b * size)) }
+    }
+
+    private static func dequantizeBlocks<C: BlockCodec>(_: C.Type, _ src: UnsafeRawPointer?, _ dst: UnsafeMutablePointer<Float>?,
+                                                        _ range: Range<Int>) {
+        guard let src, let dst else { return }
+        let n = C.dtype.blockSize, size = C.dtype.bytesPerBlock
+        for b in range { C.dequantize(src + b * size, into: dst + b * n) }
+    }
+
+    /// Runs `body` over `threads` contiguous chunks of `0..<blocks` (inline when one thread suffices).
+    static func forEachChunk(blocks: Int, threads: Int, _ body: @Sendable (Range<Int>) -> Void) {
+        let chunks = Swift.max(1, Swift.min(threads, blocks / 64))
+        if chunks == 1 { body(0..<blocks); return }
+        DispatchQueue.concurrentPerform(iterations: chunks) { c in
+            body((blocks * c / chunks)..<(blocks * (c + 1) / chunks))
+        }
+    }
+}
+
+/// A pointer handed to `concurrentPerform` workers that write disjoint ranges.
+struct UnsafeSendable<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
+}

@@ -1,0 +1,83 @@
+import Formats
+import Testing
+
+/// The block codecs against the references (fixtures/make_quants.py): gguf-py for the legacy types'
+/// quantize and every dequantize, ggml's own C (`ggml_quantize_chunk`, no imatrix) for K-quant quantize.
+/// Byte-identical, on ramp, random, all-zero, constant, single-outlier, subnormal, tie and mixed-scale rows.
+@Suite struct QuantCodecTests {
+    static let ggufpy = try? Fixtures.json("../quants/ggufpy.json")
+    static let ggml = try? Fixtures.json("../quants/ggml_kquants.json")
+
+    static func inputs() throws -> [(String, [Float])] {
+        let inputs = try #require(ggufpy?["inputs"]?.objectValue)
+        return inputs.map { ($0.0, Hex.floats($0.1.stringValue ?? "")) }
+    }
+
+    static func check(_ golden: JSONValue?, _ type: String) throws {
+        let expected = try #require(golden?["quantize"]?[type]?.objectValue, "no golden for \(type)")
+        let dtype = try #require(DType(rawValue: type))
+        for (name, row) in try inputs() {
+            let want = try #require(expected.first { $0.0 == name }?.1.stringValue)
+            for threads in [1, 2] {
+                let got = try #require(row.withUnsafeBufferPointer { Quantization.quantize($0, as: dtype, threads: threads) })
+                #expect(Hex.encode(got) == want, "\(type) on \(name), \(threads) thread(s)")
+            }
+        }
+    }
+
+    @Test(arguments: ["BF16", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0"])
+    func legacyQuantizeMatchesGGUFPy(_ type: String) throws {
+        try Self.check(Self.ggufpy, type)
+    }
+
+    @Test(arguments: ["Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0"])
+    func quantizeMatchesGGMLC(_ type: String) throws {
+        try Self.check(Self.ggml, type)
+    }
+
+    @Test(arguments: ["BF16", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K"])
+    func dequantizeMatchesGGUFPy(_ type: String) throws {
+        let golden = try #require(Self.ggufpy?["dequantize"]?[type])
+        let dtype = try #require(DType(rawValue: type))
+        let blocks = Hex.decode(try #require(golden["blocks"]?.stringValue))
+        let count = Int(try #require(golden["count"]?.uint64Value))
+        for threads in [1, 2] {
+            let values = try #require(blocks.withUnsafeBytes { Quantization.dequantize($0, as: dtype, count: count, threads: threads) })
+            let bytes = Hex.bytes(of: values)
+            #expect(Hex.encode(Array(bytes.prefix(256))) == golden["head"]?.stringValue, "\(type) first values")
+            #expect(SHA256.hex(bytes) == golden["sha256"]?.stringValue, "\(type), \(threads) thread(s)")
+        }
+    }
+
+    /// IQ and other types without a codec are refused by name, never decoded into garbage.
+    @Test(arguments: [DType.iq2_xxs, .iq4_nl, .tq1_0, .mxfp4, .q8_K])
+    func unsupportedTypesAreNamed(_ dtype: DType) throws {
+        let tensor = RawTensor(name: "blk.0.ffn_up.weight", dtype: dtype, shape: [dtype.blockSize],
+                               data: ByteView(owned: [UInt8](repeating: 0, count: dtype.bytesPerBlock)))
+        let error = formatError { _ = try Quantization.dequantize(tensor, path: "model.gguf") }
+        #expect(error?.kind == "unsupportedType")
+        #expect(error?.description.contains("blk.0.ffn_up.weight") == true)
+        #expect(error?.description.contains(dtype.name) == true)
+        #expect([Float](repeating: 0, count: 256).withUnsafeBufferPointer { Quantization.quantize($0, as: .iq4_xs) } == nil)
+    }
+
+    /// The threaded path is byte-identical to the scalar one on a buffer large enough to be split.
+    @Test(arguments: ["Q4_0", "Q8_0", "Q4_K", "Q6_K"])
+    func threadedEqualsScalar(_ type: String) throws {
+        let dtype = try #require(DType(rawValue: type))
+        var state: UInt32 = 99
+        let values = (0..<(256 * 300)).map { _ -> Float in
+            state = state &* 1_664_525 &+ 1_013_904_223
+            return (Float(state >> 8) / Float(1 << 24) - 0.5) * 0.2
+        }
+        let one = values.withUnsafeBufferPointer { Quantization.quantize($0, as: dtype, threads: 1) }
+        let two = values.withUnsafeBufferPointer { Quantization.quantize($0, as: dtype, threads: 2) }
+        #expect(one == two)
+        let back1 = one?.withUnsafeBytes { Quantization.dequantize($0, as: dtype, count: values.count, threads: 1) }
+        let back2 = one?.withUnsafeBytes { Quantization.dequantize($0, as: dtype, count: values.count, threads: 2) }
+        #expect(back1 == back2)
+        // A sanity bound, not the oracle: the round trip stays near the input.
+        let err = zip(values, back1 ?? []).map { abs($0 - $1) }.max() ?? 1
+        #expect(err < 0.05)
+    }
+}
