@@ -1,4 +1,5 @@
 import ArgumentParser
+import Convert
 import Formats
 #if canImport(Glibc)
 import Glibc
@@ -12,7 +13,7 @@ struct CKPT: ParsableCommand {
         commandName: "ckpt",
         abstract: "Inspect, convert, distill, quantize and export language-model checkpoints.",
         version: "0.1.0",
-        subcommands: [Inspect.self])
+        subcommands: [Inspect.self, Quantize.self])
 
     static func main() {
         do {
@@ -20,6 +21,8 @@ struct CKPT: ParsableCommand {
             try command.run()
         } catch let error as FormatError {
             fail("error: \(error)", code: 1)
+        } catch let error as ConvertError {
+            fail("error: \(error)" + (error.hint.map { "\nhint: \($0)" } ?? ""), code: 1)
         } catch let error as ToolError {
             fail("error: \(error.message)" + (error.hint.map { "\nhint: \($0)" } ?? ""), code: 1)
         } catch {

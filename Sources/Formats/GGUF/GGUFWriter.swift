@@ -2,6 +2,22 @@
 /// tensor infos, zero padding to the alignment, then each tensor's data padded to the alignment (the last
 /// one too). Byte-identical to gguf-py for the same metadata (in order) and tensors (in order).
 public struct GGUFWriter {
+    /// What the tensor-info phase needs to know of a tensor before its data exists (streaming writers
+    /// produce the data one tensor at a time).
+    public struct TensorDescriptor: Sendable {
+        public var name: String
+        public var dtype: DType
+        /// numpy order; reversed into `ne` here, the one place the writer reverses dimensions.
+        public var shape: [Int]
+        public var byteCount: Int
+        public init(name: String, dtype: DType, shape: [Int], byteCount: Int) {
+            self.name = name
+            self.dtype = dtype
+            self.shape = shape
+            self.byteCount = byteCount
+        }
+    }
+
     public var metadata: [(key: String, value: GGUFValue)]
     public var tensors: [RawTensor]
 
@@ -20,10 +36,10 @@ public struct GGUFWriter {
 
     // MARK: phases
 
-    public func headerBytes() -> [UInt8] {
+    public func headerBytes(tensorCount: Int? = nil) -> [UInt8] {
         var out = GGUFKeys.magic
         GGUFValue.uint32(3).encode(into: &out)
-        GGUFValue.uint64(UInt64(tensors.count)).encode(into: &out)
+        GGUFValue.uint64(UInt64(tensorCount ?? tensors.count)).encode(into: &out)
         GGUFValue.uint64(UInt64(metadata.count)).encode(into: &out)
         return out
     }
@@ -38,12 +54,16 @@ public struct GGUFWriter {
         return out
     }
 
+    public var descriptors: [TensorDescriptor] {
+        tensors.map { TensorDescriptor(name: $0.name, dtype: $0.dtype, shape: $0.shape, byteCount: $0.byteCount) }
+    }
+
     /// Tensor infos with offsets assigned contiguously, each padded to the alignment.
-    public func tensorInfoBytes() -> [UInt8] {
+    public func tensorInfoBytes(_ tensors: [TensorDescriptor]? = nil) -> [UInt8] {
         var out: [UInt8] = []
         var offset: UInt64 = 0
         let align = UInt64(alignment)
-        for tensor in tensors {
+        for tensor in tensors ?? descriptors {
             GGUFValue.string(tensor.name).encode(into: &out)
             GGUFValue.uint32(UInt32(tensor.shape.count)).encode(into: &out)
             for dim in tensor.shape.reversed() { GGUFValue.uint64(UInt64(dim)).encode(into: &out) }
@@ -55,7 +75,8 @@ public struct GGUFWriter {
     }
 
     /// Checks what llama.cpp's reader would reject, before anything is written.
-    public func validate(path: String) throws(FormatError) {
+    public func validate(path: String, _ tensors: [TensorDescriptor]? = nil) throws(FormatError) {
+        let tensors = tensors ?? descriptors
         let align = alignment
         guard align > 0, align & (align - 1) == 0 else { throw .invalidAlignment(path: path, value: UInt64(align), offset: 0) }
         var keys = Set<String>()
@@ -80,7 +101,8 @@ public struct GGUFWriter {
                 throw .invalidTensorInfo(path: path, tensor: tensor.name, offset: 0, reason: "more than \(GGUFKeys.maxDims) dimensions")
             }
             let row = UInt64(tensor.shape.last ?? 1)
-            guard let bytes = tensor.dtype.byteCount(elements: UInt64(tensor.elementCount), rowLength: row),
+            let elements = UInt64(tensor.shape.reduce(1, *))
+            guard let bytes = tensor.dtype.byteCount(elements: elements, rowLength: row),
                   bytes == UInt64(tensor.byteCount) else {
                 throw .unencodable(path: path, what: "tensor '\(tensor.name)'",
                                    reason: "\(tensor.byteCount) bytes do not hold shape \(tensor.shape) of \(tensor.dtype.name)")
@@ -90,19 +112,32 @@ public struct GGUFWriter {
 
     /// Writes the file atomically (temporary name, then rename).
     public func write(to path: String, overwrite: Bool = false) throws(FormatError) {
-        try validate(path: path)
+        let tensors = self.tensors
+        try write(to: path, overwrite: overwrite, descriptors: descriptors) { (i) throws(FormatError) in tensors[i].data }
+    }
+
+    /// Streaming form: the data of tensor `i` is asked for only when it is written, so peak memory is one
+    /// tensor. `data(i)` must return exactly `descriptors[i].byteCount` bytes.
+    public func write(to path: String, overwrite: Bool = false, descriptors: [TensorDescriptor],
+                      data: (Int) throws(FormatError) -> ByteView) throws(FormatError) {
+        try validate(path: path, descriptors)
         let out = try AtomicOutput(path: path, overwrite: overwrite)
         let align = alignment
         func pad() throws(FormatError) {
             let rest = Int(out.bytesWritten % UInt64(align))
             if rest != 0 { try out.writeZeros(align - rest) }
         }
-        try out.write(headerBytes())
+        try out.write(headerBytes(tensorCount: descriptors.count))
         try out.write(metadataBytes())
-        try out.write(tensorInfoBytes())
+        try out.write(tensorInfoBytes(descriptors))
         try pad()
-        for tensor in tensors {
-            try out.write(tensor.data)
+        for (i, descriptor) in descriptors.enumerated() {
+            let bytes = try data(i)
+            guard bytes.count == descriptor.byteCount else {
+                throw .unencodable(path: path, what: "tensor '\(descriptor.name)'",
+                                   reason: "produced \(bytes.count) bytes, the header promised \(descriptor.byteCount)")
+            }
+            try out.write(bytes)
             try pad()
         }
         try out.commit()

@@ -1,0 +1,128 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Formats
+
+/// Runs a `QuantizePlan` the way llama-quantize does: tensors in llama.cpp's order, unchanged tensors
+/// copied byte for byte, converted tensors widened to f32 (exactly, for F16/BF16), checked for NaN/Inf,
+/// quantized with the reference codecs, written one at a time (peak memory: one tensor) to a temporary
+/// file renamed into place at the end.
+public enum GGUFQuantizer {
+    public enum Event {
+        /// Printed while planning, before any tensor: a row length forced another type.
+        case fallback(tensor: String, columns: Int, wanted: DType, used: DType)
+        /// One tensor done: `to` is nil when it was copied unchanged.
+        case tensor(index: Int, count: Int, name: String, ne: [UInt64], from: DType, to: DType?,
+                    inBytes: Int, outBytes: Int)
+    }
+
+    public struct Summary: Sendable {
+        public var inputBytes = 0
+        public var outputBytes = 0
+        public var elementCount = 0
+        public var fallbacks = 0
+        public var tensorCount = 0
+    }
+
+    /// Keys llama.cpp sets anew (moved to the end) or drops.
+    static let replacedKeys: Set<String> = [GGUFKeys.quantizationVersion, GGUFKeys.fileType,
+                                            "split.no", "split.count", "split.tensors.count"]
+    /// GGML_QNT_VERSION.
+    public static let quantizationVersion: UInt32 = 2
+
+    @discardableResult
+    public static func run(input: String, output: String, options: QuantizeOptions, overwrite: Bool = false,
+                           dryRun: Bool = false, report: (Event) -> Void) throws(ConvertError) -> Summary {
+        let gguf: GGUFFile
+        do { gguf = try GGUFFile(path: input) } catch { throw .format(error) }
+        if !dryRun, let a = realpath(input, nil) {
+            defer { free(a) }
+            if let b = realpath(output, nil) {
+                defer { free(b) }
+                if strcmp(a, b) == 0 { throw .sameInputAndOutput(path: output) }
+            }
+        }
+        let plan = try QuantizePlan(gguf, options: options)
+        for entry in plan.entries {
+            if let f = entry.fallback {
+                report(.fallback(tensor: entry.info.name, columns: Int(entry.info.ne[0]), wanted: f.wanted, used: f.used))
+            }
+        }
+        var metadata = gguf.metadata.filter { !replacedKeys.contains($0.key) }.map { ($0.key, $0.value) }
+        metadata.append((GGUFKeys.quantizationVersion, .uint32(quantizationVersion)))
+        metadata.append((GGUFKeys.fileType, .uint32(plan.fileTypeID)))
+        let writer = GGUFWriter(metadata: metadata.map { (key: $0.0, value: $0.1) })
+        let descriptors = plan.entries.map { entry -> GGUFWriter.TensorDescriptor in
+            let ne = entry.info.ne.prefix(QuantizePlan.dims(entry.info))
+            let rows = Int(entry.info.elementCount) / entry.target.blockSize
+            return GGUFWriter.TensorDescriptor(name: entry.info.name, dtype: entry.target,
+                                               shape: ne.reversed().map { Int($0) }, byteCount: rows * entry.target.bytesPerBlock)
+        }
+        var summary = Summary(tensorCount: plan.entries.count)
+        summary.fallbacks = plan.fallbackCount
+        for (i, entry) in plan.entries.enumerated() {
+            summary.inputBytes += Int(entry.info.byteCount)
+            summary.outputBytes += descriptors[i].byteCount
+            summary.elementCount += Int(entry.info.elementCount)
+        }
+        if dryRun {
+            for (i, entry) in plan.entries.enumerated() {
+                report(.tensor(index: i + 1, count: plan.entries.count, name: entry.info.name, ne: entry.info.ne,
+                               from: entry.info.dtype, to: entry.converts ? entry.target : nil,
+                               inBytes: Int(entry.info.byteCount), outBytes: descriptors[i].byteCount))
+            }
+            return summary
+        }
+        var failure: ConvertError?
+        do throws(FormatError) {
+            try writer.write(to: output, overwrite: overwrite, descriptors: descriptors) { (i) throws(FormatError) -> ByteView in
+                let entry = plan.entries[i]
+                do throws(ConvertError) {
+                    let bytes = try convert(entry, in: gguf, options: options)
+                    report(.tensor(index: i + 1, count: plan.entries.count, name: entry.info.name, ne: entry.info.ne,
+                                   from: entry.info.dtype, to: entry.converts ? entry.target : nil,
+                                   inBytes: Int(entry.info.byteCount), outBytes: bytes.count))
+                    return bytes
+                } catch {
+                    failure = error
+                    // Abort the write; the temporary file is removed, nothing appears under the final name.
+                    throw .io(path: output, reason: "aborted")
+                }
+            }
+        } catch {
+            throw failure ?? .format(error)
+        }
+        return summary
+    }
+
+    /// One tensor's output bytes.
+    static func convert(_ entry: QuantizePlan.Entry, in gguf: GGUFFile, options: QuantizeOptions) throws(ConvertError) -> ByteView {
+        let tensor = gguf.tensor(entry.info)
+        guard entry.converts else {
+            if [.f32, .f16, .bf16].contains(tensor.dtype) {
+                let values: [Float]
+                do { values = try Quantization.dequantize(tensor, path: gguf.path, threads: options.threads) } catch { throw .format(error) }
+                try checkFinite(values, tensor: tensor.name, path: gguf.path)
+            }
+            return tensor.data
+        }
+        if tensor.dtype.isQuantized && !options.allowRequantize {
+            throw .requantizeDisabled(path: gguf.path, tensor: tensor.name, dtype: tensor.dtype.ggmlName)
+        }
+        let values: [Float]
+        do { values = try Quantization.dequantize(tensor, path: gguf.path, threads: options.threads) } catch { throw .format(error) }
+        try checkFinite(values, tensor: tensor.name, path: gguf.path)
+        let encoded = values.withUnsafeBufferPointer { Quantization.quantize($0, as: entry.target, threads: options.threads) }
+        guard let encoded else {
+            throw .format(.unsupportedType(path: gguf.path, tensor: tensor.name, dtype: entry.target.name,
+                                           reason: "ckpt quantizes to F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0 and Q2_K to Q6_K"))
+        }
+        return ByteView(owned: encoded)
+    }
+
+    /// ggml_validate_row_data: the first infinity or NaN, by element index.
+    static func checkFinite(_ values: [Float], tensor: String, path: String) throws(ConvertError) {
+        guard let bad = values.firstIndex(where: { !$0.isFinite }) else { return }
+        throw .nonFinite(path: path, tensor: tensor, element: bad, value: values[bad].isNaN ? "nan" : "inf")
+    }
+}

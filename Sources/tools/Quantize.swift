@@ -1,0 +1,95 @@
+import ArgumentParser
+import Convert
+import Formats
+import Foundation
+
+struct Quantize: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Quantize a GGUF like llama-quantize: same type mixes, fallbacks and bytes.",
+        discussion: """
+        TYPE is one of \(LlamaFileType.menu.map(\.name).joined(separator: ", ")) (case-insensitive).
+        Progress goes to stderr, one line per tensor, in llama-quantize's format.
+        """)
+
+    @Argument(help: "Input GGUF (F32, F16 or BF16; quantized input needs --allow-requantize).")
+    var input: String
+    @Argument(help: "Output GGUF.")
+    var output: String
+    @Argument(help: "Target type, e.g. Q4_K_M, Q8_0, Q6_K.")
+    var type: String
+    @Argument(help: "Threads (default: all cores).")
+    var nthreads: Int?
+
+    @Flag(help: "Every quantizable tensor gets TYPE's default type: no mix, no output/embedding rule.")
+    var pure = false
+    @Flag(help: "Allow quantizing tensors that are already quantized.")
+    var allowRequantize = false
+    @Flag(help: "Copy output.weight unquantized.")
+    var leaveOutputTensor = false
+    @Option(help: "ggml type for output.weight (and tied token embeddings).")
+    var outputTensorType: String?
+    @Option(help: "ggml type for token_embd.weight.")
+    var tokenEmbeddingType: String?
+    @Option(help: "PATTERN=TYPE: tensors whose name matches the regular expression get TYPE (repeatable; first match wins).")
+    var tensorType: [String] = []
+    @Flag(help: "Print the plan and sizes; write nothing.")
+    var dryRun = false
+    @Flag(help: "Overwrite OUTPUT if it exists.")
+    var force = false
+
+    func run() throws {
+        guard let fileType = LlamaFileType.named(type) else {
+            throw ConvertError.unknownQuantType(name: type, menu: LlamaFileType.menu.map(\.name))
+        }
+        var options = QuantizeOptions(fileType: fileType)
+        options.pure = pure
+        options.allowRequantize = allowRequantize
+        options.quantizeOutputTensor = !leaveOutputTensor
+        options.threads = max(1, nthreads ?? ProcessInfo.processInfo.activeProcessorCount)
+        func ggml(_ name: String?) throws -> DType? {
+            guard let name else { return nil }
+            guard let t = DType(ggmlName: name) else { throw ConvertError.unknownTensorType(name: name) }
+            return t
+        }
+        options.outputTensorType = try ggml(outputTensorType)
+        options.tokenEmbeddingType = try ggml(tokenEmbeddingType)
+        options.tensorTypes = try tensorType.map { try TensorTypeOverride(argument: $0) }
+
+        Stderr.write("main: quantizing '\(input)' to '\(output)' as \(fileType.name) using \(options.threads) threads\n")
+        let start = Date()
+        let summary = try GGUFQuantizer.run(input: input, output: output, options: options, overwrite: force,
+                                            dryRun: dryRun) { event in Stderr.write(QuantizeReport.line(event, dryRun: dryRun)) }
+        let mib = { (bytes: Int) in Double(bytes) / 1_048_576 }
+        let bpw = { (bytes: Int) in summary.elementCount == 0 ? 0 : Double(bytes) * 8 / Double(summary.elementCount) }
+        Stderr.write(String(format: "quantize: model size  = %8.2f MiB (%.2f BPW)\n", mib(summary.inputBytes), bpw(summary.inputBytes)))
+        Stderr.write(String(format: "quantize: quant size  = %8.2f MiB (%.2f BPW)\n", mib(summary.outputBytes), bpw(summary.outputBytes)))
+        if summary.fallbacks > 0 {
+            Stderr.write("quantize: WARNING: \(summary.fallbacks) of \(summary.tensorCount) tensor(s) required fallback quantization\n")
+        }
+        Stderr.write(String(format: "quantize: total time = %8.2f ms\n", Date().timeIntervalSince(start) * 1000))
+    }
+}
+
+/// llama-quantize's progress lines, byte for byte where the fields are the same.
+enum QuantizeReport {
+    static func line(_ event: GGUFQuantizer.Event, dryRun: Bool) -> String {
+        switch event {
+        case let .fallback(tensor, columns, wanted, used):
+            let name = tensor.padding(toLength: max(36, tensor.count), withPad: " ", startingAt: 0)
+            return String(format: "warning: %@ - ncols %6d not divisible by %3d (required for type %7@) -> falling back to %7@\n",
+                          name, columns, wanted.blockSize, wanted.ggmlName, used.ggmlName)
+        case let .tensor(index, count, name, ne, from, to, inBytes, outBytes):
+            let dims = (0..<4).map { $0 < ne.count ? Int(ne[$0]) : 1 }.map { String(format: "%6d", $0) }.joined(separator: ", ")
+            let padded = name.padding(toLength: max(36, name.count), withPad: " ", startingAt: 0)
+            var line = String(format: "[%4d/%4d] %@ - [%@], type = %6@, ", index, count, padded, dims, from.ggmlName)
+            let mib = { (b: Int) in Double(b) / 1_048_576 }
+            if let to {
+                line += dryRun ? String(format: "size = %8.2f MiB -> %8.2f MiB (%@)", mib(inBytes), mib(outBytes), to.ggmlName)
+                    : String(format: "converting to %@ .. size = %8.2f MiB -> %8.2f MiB", to.ggmlName, mib(inBytes), mib(outBytes))
+            } else {
+                line += String(format: "size = %8.3f MiB", mib(inBytes))
+            }
+            return line + "\n"
+        }
+    }
+}
