@@ -75,21 +75,25 @@ enum QuantizeReport {
     static func line(_ event: GGUFQuantizer.Event, dryRun: Bool) -> String {
         switch event {
         case let .fallback(tensor, columns, wanted, used):
-            let name = tensor.padding(toLength: max(36, tensor.count), withPad: " ", startingAt: 0)
-            return String(format: "warning: %@ - ncols %6d not divisible by %3d (required for type %7@) -> falling back to %7@\n",
-                          name, columns, wanted.blockSize, wanted.ggmlName, used.ggmlName)
+            return "warning: \(left(tensor, 36)) - ncols \(right(String(columns), 6)) not divisible by "
+                + "\(right(String(wanted.blockSize), 3)) (required for type \(right(wanted.ggmlName, 7))) "
+                + "-> falling back to \(right(used.ggmlName, 7))\n"
         case let .tensor(index, count, name, ne, from, to, inBytes, outBytes):
-            let dims = (0..<4).map { $0 < ne.count ? Int(ne[$0]) : 1 }.map { String(format: "%6d", $0) }.joined(separator: ", ")
-            let padded = name.padding(toLength: max(36, name.count), withPad: " ", startingAt: 0)
-            var line = String(format: "[%4d/%4d] %@ - [%@], type = %6@, ", index, count, padded, dims, from.ggmlName)
+            let dims = (0..<4).map { right(String($0 < ne.count ? ne[$0] : 1), 6) }.joined(separator: ", ")
+            var line = "[\(right(String(index), 4))/\(right(String(count), 4))] \(left(name, 36)) - [\(dims)], "
+                + "type = \(right(from.ggmlName, 6)), "
             let mib = { (b: Int) in Double(b) / 1_048_576 }
             if let to {
-                line += dryRun ? String(format: "size = %8.2f MiB -> %8.2f MiB (%@)", mib(inBytes), mib(outBytes), to.ggmlName)
-                    : String(format: "converting to %@ .. size = %8.2f MiB -> %8.2f MiB", to.ggmlName, mib(inBytes), mib(outBytes))
+                line += dryRun ? String(format: "size = %8.2f MiB -> %8.2f MiB", mib(inBytes), mib(outBytes)) + " (\(to.ggmlName))"
+                    : "converting to \(to.ggmlName) .. " + String(format: "size = %8.2f MiB -> %8.2f MiB", mib(inBytes), mib(outBytes))
             } else {
                 line += String(format: "size = %8.3f MiB", mib(inBytes))
             }
             return line + "\n"
         }
     }
+
+    /// printf's %-Ns and %Ns.
+    static func left(_ s: String, _ width: Int) -> String { s.count >= width ? s : s + String(repeating: " ", count: width - s.count) }
+    static func right(_ s: String, _ width: Int) -> String { s.count >= width ? s : String(repeating: " ", count: width - s.count) + s }
 }

@@ -121,7 +121,9 @@ public struct QuantizePlan: Sendable {
             case "Q2_K": new = hyper.gqa >= 4 ? .q4_K : .q3_K
             case "Q3_K_M": new = counters.attentionV < 2 ? .q5_K : .q4_K
             case "Q3_K_L": new = .q5_K
-            case "Q4_K_M", "Q5_K_M" where useMoreBits(counters.attentionV, counters.attentionVCount): new = .q6_K
+            // (a `where` clause binds only to the last pattern of a case: one case per name)
+            case "Q4_K_M" where useMoreBits(counters.attentionV, counters.attentionVCount): new = .q6_K
+            case "Q5_K_M" where useMoreBits(counters.attentionV, counters.attentionVCount): new = .q6_K
             case "Q4_K_S" where counters.attentionV < 4: new = .q5_K
             default: break
             }
