@@ -32,7 +32,7 @@ import Testing
             #expect(info.offset == want["offset"]?.uint64Value)
             #expect(info.byteCount == want["n_bytes"]?.uint64Value, "\(info.name)")
             let tensor = gguf.tensor(info)
-            #expect(SHA256.hex(tensor.data.array) == want["sha256"]?.stringValue, "\(info.name)")
+            #expect(SHA256Digest.hex(tensor.data.array) == want["sha256"]?.stringValue, "\(info.name)")
             if let bits = want["values_f32_bits"]?.arrayValue?.compactMap(\.uint64Value) {
                 let decoded = try #require(tensor.data.withUnsafeBytes { ElementCodec.decode($0, as: info.dtype) })
                 #expect(decoded.map { UInt64($0.bitPattern) } == bits, "\(info.name)")

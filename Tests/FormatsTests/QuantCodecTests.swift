@@ -45,7 +45,7 @@ import Testing
             let values = try #require(blocks.withUnsafeBytes { Quantization.dequantize($0, as: dtype, count: count, threads: threads) })
             let bytes = Hex.bytes(of: values)
             #expect(Hex.encode(Array(bytes.prefix(256))) == golden["head"]?.stringValue, "\(type) first values")
-            #expect(SHA256.hex(bytes) == golden["sha256"]?.stringValue, "\(type), \(threads) thread(s)")
+            #expect(SHA256Digest.hex(bytes) == golden["sha256"]?.stringValue, "\(type), \(threads) thread(s)")
         }
     }
 

@@ -29,7 +29,7 @@ import Testing
             #expect(entry.dtype.rawValue == want["dtype"]?.stringValue)
             #expect(entry.shape.map { UInt64($0) } == want["shape"]?.arrayValue?.compactMap(\.uint64Value))
             #expect([entry.begin, entry.end] == want["data_offsets"]?.arrayValue?.compactMap(\.uint64Value))
-            #expect(SHA256.hex(file.tensor(entry).data.array) == want["sha256"]?.stringValue, "\(entry.name)")
+            #expect(SHA256Digest.hex(file.tensor(entry).data.array) == want["sha256"]?.stringValue, "\(entry.name)")
         }
     }
 
@@ -77,7 +77,7 @@ import Testing
         for (tensor, want) in zip(sharded.tensors, tensors) {
             #expect(tensor.dtype.rawValue == want["dtype"]?.stringValue)
             #expect(tensor.shape.map { UInt64($0) } == want["shape"]?.arrayValue?.compactMap(\.uint64Value))
-            #expect(SHA256.hex(tensor.data.array) == want["sha256"]?.stringValue)
+            #expect(SHA256Digest.hex(tensor.data.array) == want["sha256"]?.stringValue)
         }
         #expect(UInt64(sharded.totalSize) == expected["total_size"]?.uint64Value)
     }
