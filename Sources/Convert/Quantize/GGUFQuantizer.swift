@@ -98,31 +98,31 @@ public enum GGUFQuantizer {
     /// One tensor's output bytes.
     static func convert(_ entry: QuantizePlan.Entry, in gguf: GGUFFile, options: QuantizeOptions) throws(ConvertError) -> ByteView {
         let tensor = gguf.tensor(entry.info)
-        guard entry.converts else {
-            if [.f32, .f16, .bf16].contains(tensor.dtype) {
-                let values: [Float]
-                do { values = try Quantization.dequantize(tensor, path: gguf.path, threads: options.threads) } catch { throw .format(error) }
-                try checkFinite(values, tensor: tensor.name, path: gguf.path)
-            }
-            return tensor.data
-        }
-        if tensor.dtype.isQuantized && !options.allowRequantize {
+        let isFloat = [DType.f32, .f16, .bf16].contains(tensor.dtype)
+        if entry.converts && tensor.dtype.isQuantized && !options.allowRequantize {
             throw .requantizeDisabled(path: gguf.path, tensor: tensor.name, dtype: tensor.dtype.ggmlName)
         }
-        let values: [Float]
-        do { values = try Quantization.dequantize(tensor, path: gguf.path, threads: options.threads) } catch { throw .format(error) }
-        try checkFinite(values, tensor: tensor.name, path: gguf.path)
-        let encoded = values.withUnsafeBufferPointer { Quantization.quantize($0, as: entry.target, threads: options.threads) }
-        guard let encoded else {
-            throw .format(.unsupportedType(path: gguf.path, tensor: tensor.name, dtype: entry.target.name,
-                                           reason: "ckpt quantizes to F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0 and Q2_K to Q6_K"))
+        guard entry.converts || isFloat else { return tensor.data }
+        do {
+            return try FloatRows.withFloats(tensor, path: gguf.path, threads: options.threads) { values throws -> ByteView in
+                if let bad = FloatRows.firstNonFinite(values) {
+                    throw ConvertError.nonFinite(path: gguf.path, tensor: tensor.name, element: bad,
+                                                 value: values[bad].isNaN ? "nan" : "inf")
+                }
+                guard entry.converts else { return tensor.data }
+                guard let encoded = Quantization.quantize(values, as: entry.target, threads: options.threads) else {
+                    throw ConvertError.format(.unsupportedType(
+                        path: gguf.path, tensor: tensor.name, dtype: entry.target.name,
+                        reason: "ckpt quantizes to F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0 and Q2_K to Q6_K"))
+                }
+                return ByteView(owned: encoded)
+            }
+        } catch let error as ConvertError {
+            throw error
+        } catch let error as FormatError {
+            throw .format(error)
+        } catch {
+            throw .unsupportedInput(path: gguf.path, reason: "\(error)")
         }
-        return ByteView(owned: encoded)
-    }
-
-    /// ggml_validate_row_data: the first infinity or NaN, by element index.
-    static func checkFinite(_ values: [Float], tensor: String, path: String) throws(ConvertError) {
-        guard let bad = values.firstIndex(where: { !$0.isFinite }) else { return }
-        throw .nonFinite(path: path, tensor: tensor, element: bad, value: values[bad].isNaN ? "nan" : "inf")
     }
 }

@@ -5,21 +5,19 @@ public enum Q2_K: BlockCodec {
     static let scalesOffset = 0, qsOffset = 16, dOffset = 80, dminOffset = 82
 
     public static func quantize(_ x: UnsafePointer<Float>, into y: UnsafeMutableRawPointer) {
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 256 + 16) { buffer in
-            let L = buffer.baseAddress!, Laux = L + 256
-            var weights = [Float](repeating: 0, count: 16)
-            var mins = [Float](repeating: 0, count: 16), scales = [Float](repeating: 0, count: 16)
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 48) { f in
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 256 + 48) { buffer in
+            let L = buffer.baseAddress!, Laux = L + 256, packed = Laux + 32
+            let w = f.baseAddress!, mins = w + 16, scales = w + 32
             var maxScale: Float = 0, maxMin: Float = 0
-            weights.withUnsafeMutableBufferPointer { w in
-                for j in 0..<16 {
-                    for l in 0..<16 { w[l] = abs(x[16 * j + l]) }
-                    scales[j] = KQuantSolvers.qkx2(16, 3, x + 16 * j, w.baseAddress!, L + 16 * j, &mins[j], Laux,
-                                                   rmin: -0.5, rdelta: 0.1, nstep: 15, useMad: true)
-                    if scales[j] > maxScale { maxScale = scales[j] }
-                    if mins[j] > maxMin { maxMin = mins[j] }
-                }
+            for j in 0..<16 {
+                for l in 0..<16 { w[l] = abs(x[16 * j + l]) }
+                scales[j] = KQuantSolvers.qkx2Fast(16, 3, x + 16 * j, w, L + 16 * j, &mins[j], Laux,
+                                               rmin: -0.5, rdelta: 0.1, nstep: 15, useMad: true)
+                if scales[j] > maxScale { maxScale = scales[j] }
+                if mins[j] > maxMin { maxMin = mins[j] }
             }
-            var packed = [UInt8](repeating: 0, count: 16)
+            for j in 0..<16 { packed[j] = 0 }
             if maxScale > 0 {
                 let iscale = 15 / maxScale
                 for j in 0..<16 { packed[j] = UInt8(truncatingIfNeeded: nearestInt(iscale * scales[j])) }
@@ -45,6 +43,7 @@ public enum Q2_K: BlockCodec {
                 }
             }
             KQuantSolvers.pack2Bit(L, into: y + qsOffset)
+        }
         }
     }
 

@@ -12,9 +12,10 @@ public enum Q3_K: BlockCodec {
     }
 
     public static func quantize(_ x: UnsafePointer<Float>, into y: UnsafeMutableRawPointer) {
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 16) { scaleBuffer in
         withUnsafeTemporaryAllocation(of: Int8.self, capacity: 256) { buffer in
             let L = buffer.baseAddress!
-            var scales = [Float](repeating: 0, count: 16)
+            let scales = scaleBuffer.baseAddress!
             var maxScale: Float = 0, amax: Float = 0
             for j in 0..<16 {
                 scales[j] = KQuantSolvers.q3(16, 4, x + 16 * j, L + 16 * j)
@@ -58,6 +59,7 @@ public enum Q3_K: BlockCodec {
                 L[j] -= 4
             }
             L.withMemoryRebound(to: UInt8.self, capacity: 256) { KQuantSolvers.pack2Bit($0, into: y + qsOffset) }
+        }
         }
     }
 

@@ -38,40 +38,39 @@ enum KQuantScaleMin {
     static func quantizeScales(_ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ L: UnsafeMutablePointer<UInt8>,
                                nmax: Int32, rmin: Float, rdelta: Float, nstep: Int,
                                dOffset: Int, dminOffset: Int, scalesOffset: Int) {
-        var mins = [Float](repeating: 0, count: 8), scales = [Float](repeating: 0, count: 8)
-        var weights = [Float](repeating: 0, count: 32)
-        var Laux = [UInt8](repeating: 0, count: 32)
+        // Scratch on the stack: mins[8], scales[8], weights[32] floats and Laux[2×32] bytes (no heap per block).
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 48) { f in
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64) { aux in
+        let mins = f.baseAddress!, scales = mins + 8, w = mins + 16
         var maxScale: Float = 0, maxMin: Float = 0
-        weights.withUnsafeMutableBufferPointer { w in
-            Laux.withUnsafeMutableBufferPointer { aux in
-                for j in 0..<8 {
-                    var sumX2: Float = 0
-                    for l in 0..<32 { sumX2 += x[32 * j + l] * x[32 * j + l] }
-                    let avX = (sumX2 / 32).squareRoot()
-                    for l in 0..<32 { w[l] = avX + abs(x[32 * j + l]) }
-                    scales[j] = KQuantSolvers.qkx2(32, nmax, x + 32 * j, w.baseAddress!, L + 32 * j, &mins[j],
-                                                   aux.baseAddress!, rmin: rmin, rdelta: rdelta, nstep: nstep, useMad: false)
-                    if scales[j] > maxScale { maxScale = scales[j] }
-                    if mins[j] > maxMin { maxMin = mins[j] }
-                }
-            }
+        for j in 0..<8 {
+            var sumX2: Float = 0
+            for l in 0..<32 { sumX2 += x[32 * j + l] * x[32 * j + l] }
+            let avX = (sumX2 / 32).squareRoot()
+            for l in 0..<32 { w[l] = avX + abs(x[32 * j + l]) }
+            scales[j] = KQuantSolvers.qkx2Fast(32, nmax, x + 32 * j, w, L + 32 * j, &mins[j],
+                                           aux.baseAddress!, rmin: rmin, rdelta: rdelta, nstep: nstep, useMad: false)
+            if scales[j] > maxScale { maxScale = scales[j] }
+            if mins[j] > maxMin { maxMin = mins[j] }
         }
         let invScale: Float = maxScale > 0 ? 63 / maxScale : 0
         let invMin: Float = maxMin > 0 ? 63 / maxMin : 0
-        var s = [UInt8](repeating: 0, count: 12)
+        let s = y + scalesOffset
+        for k in 0..<12 { s.storeBytes(of: 0, toByteOffset: k, as: UInt8.self) }
+        func put(_ k: Int, _ v: UInt8) { s.storeBytes(of: v, toByteOffset: k, as: UInt8.self) }
+        func get(_ k: Int) -> UInt8 { UnsafeRawPointer(s).byte(k) }
         for j in 0..<8 {
             let ls = Swift.min(63, UInt8(truncatingIfNeeded: nearestInt(invScale * scales[j])))
             let lm = Swift.min(63, UInt8(truncatingIfNeeded: nearestInt(invMin * mins[j])))
             if j < 4 {
-                s[j] = ls
-                s[j + 4] = lm
+                put(j, ls)
+                put(j + 4, lm)
             } else {
-                s[j + 4] = (ls & 0xF) | ((lm & 0xF) << 4)
-                s[j - 4] |= (ls >> 4) << 6
-                s[j] |= (lm >> 4) << 6
+                put(j + 4, (ls & 0xF) | ((lm & 0xF) << 4))
+                put(j - 4, get(j - 4) | ((ls >> 4) << 6))
+                put(j, get(j) | ((lm >> 4) << 6))
             }
         }
-        for k in 0..<12 { y.storeBytes(of: s[k], toByteOffset: scalesOffset + k, as: UInt8.self) }
         y.storeHalf(maxScale / 63, at: dOffset)
         y.storeHalf(maxMin / 63, at: dminOffset)
         let d = UnsafeRawPointer(y).loadHalf(at: dOffset), dmin = UnsafeRawPointer(y).loadHalf(at: dminOffset)
@@ -83,6 +82,8 @@ enum KQuantScaleMin {
             for i in 0..<32 {
                 L[32 * j + i] = UInt8(Swift.max(0, Swift.min(nmax, nearestInt((x[32 * j + i] + dm) / dj))))
             }
+        }
+        }
         }
     }
 }

@@ -5,12 +5,13 @@ public enum Q6_K: BlockCodec {
     static let qlOffset = 0, qhOffset = 128, scalesOffset = 192, dOffset = 208
 
     public static func quantize(_ x: UnsafePointer<Float>, into y: UnsafeMutableRawPointer) {
-        withUnsafeTemporaryAllocation(of: Int8.self, capacity: 256) { buffer in
-            let L = buffer.baseAddress!
-            var scales = [Float](repeating: 0, count: 16)
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 16) { scaleBuffer in
+        withUnsafeTemporaryAllocation(of: Int8.self, capacity: 256 + 16) { buffer in
+            let L = buffer.baseAddress!, sc = L + 256
+            let scales = scaleBuffer.baseAddress!
             var maxScale: Float = 0, maxAbsScale: Float = 0
             for ib in 0..<16 {
-                let scale = KQuantSolvers.qx(16, 32, x + 16 * ib, L + 16 * ib)
+                let scale = KQuantSolvers.qxFast(16, 32, x + 16 * ib, L + 16 * ib)
                 scales[ib] = scale
                 if abs(scale) > maxAbsScale { maxAbsScale = abs(scale); maxScale = scale }
             }
@@ -20,7 +21,6 @@ public enum Q6_K: BlockCodec {
             }
             let iscale = -128 / maxScale
             y.storeHalf(1 / iscale, at: dOffset)
-            var sc = [Int8](repeating: 0, count: 16)
             for ib in 0..<16 {
                 sc[ib] = Int8(truncatingIfNeeded: Swift.min(127, nearestInt(iscale * scales[ib])))
                 y.storeBytes(of: sc[ib], toByteOffset: scalesOffset + ib, as: Int8.self)
@@ -43,6 +43,7 @@ public enum Q6_K: BlockCodec {
                     y.storeBytes(of: h, toByteOffset: qhOffset + 32 * c + l, as: UInt8.self)
                 }
             }
+        }
         }
     }
 

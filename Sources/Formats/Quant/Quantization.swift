@@ -21,6 +21,14 @@ public enum Quantization {
 
     /// Decodes `count` elements of `dtype` from `bytes`.
     public static func dequantize(_ bytes: UnsafeRawBufferPointer, as dtype: DType, count: Int, threads: Int = 1) -> [Float]? {
+        if !dtype.isQuantized && bytes.count >= count * dtype.bytesPerBlock, let base = bytes.baseAddress {
+            var ok = false
+            let values = [Float](unsafeUninitializedCapacity: count) { out, filled in
+                ok = FloatRows.widen(base, dtype, count: count, into: out.baseAddress!)
+                filled = ok ? count : 0
+            }
+            if ok { return values }
+        }
         guard let codec = BlockCodecs.codec(for: dtype), count % dtype.blockSize == 0,
               bytes.count >= count / dtype.blockSize * dtype.bytesPerBlock else { return nil }
         let blocks = count / dtype.blockSize
