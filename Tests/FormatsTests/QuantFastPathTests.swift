@@ -46,7 +46,7 @@ import Testing
             let x = Self.block(k, n, &rng)
             let w = x.map { abs($0) + 0.05 }
             var la = [UInt8](repeating: 0, count: n), lb = la
-            var auxA = [UInt8](repeating: 0, count: n), auxB = [UInt8](repeating: 0, count: 2 * n)
+            var auxA = [UInt8](repeating: 0, count: n), auxB = [UInt8](repeating: 0, count: 4 * n)
             var minA: Float = 0, minB: Float = 0
             let sa = x.withUnsafeBufferPointer { xp in w.withUnsafeBufferPointer { wp in
                 KQuantSolvers.qkx2(n, nmax, xp.baseAddress!, wp.baseAddress!, &la, &minA, &auxA,

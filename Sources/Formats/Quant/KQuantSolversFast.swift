@@ -1,11 +1,23 @@
-// Faster forms of the K-quant scale searches. The trial scales of make_qx_quants and make_qkx2_quants are
-// independent: only the keep-or-discard decision after each trial depends on the previous ones. These
-// versions evaluate two trials per pass (two independent float-add chains instead of one, each summed in
-// ggml's order) and then take the decisions in the original order, so results are bit-identical to the
-// literal ports in KQuantSolvers (QuantFastPathTests checks this on many random blocks).
+// Faster forms of the K-quant scale searches. The trial scales of make_qx_quants and make_qkx2_quants
+// are evaluated four at a time, one trial per SIMD lane: each lane sums its own trial in ggml's order
+// with separate multiplies and adds (Swift never contracts them into FMAs), so every lane is bit-identical
+// to the scalar chain. The keep-or-discard decisions are then taken in the original trial order.
+// QuantFastPathTests compares these with the literal ports in KQuantSolvers on thousands of blocks.
+
+@inline(__always)
+private func nearestInt4(_ f: SIMD4<Float>) -> SIMD4<Int32> {
+    let v = f + SIMD4<Float>(repeating: 12_582_912.0)
+    let bits = unsafeBitCast(v, to: SIMD4<Int32>.self)
+    return (bits & 0x007F_FFFF) &- 0x0040_0000
+}
+
+@inline(__always)
+private func clamp4(_ v: SIMD4<Int32>, _ lo: Int32, _ hi: Int32) -> SIMD4<Int32> {
+    v.clamped(lowerBound: SIMD4(repeating: lo), upperBound: SIMD4(repeating: hi))
+}
 
 extension KQuantSolvers {
-    /// Same result as `qx` (rmse_type 1, no weights), two trials per pass.
+    /// Same result as `qx` (rmse_type 1, no weights).
     static func qxFast(_ n: Int, _ nmax: Int32, _ x: UnsafePointer<Float>, _ L: UnsafeMutablePointer<Int8>) -> Float {
         var max: Float = 0, amax: Float = 0
         for i in 0..<n {
@@ -29,44 +41,34 @@ extension KQuantSolvers {
         }
         var scale: Float = suml2 != 0 ? sumlx / suml2 : 0
         var best = scale * sumlx
-        // Trials -9..-1, 1..9 in pairs.
-        var k = 0
-        while k < 18 {
-            let stepA = k < 9 ? k - 9 : k - 8, stepB = k + 1 < 9 ? k - 8 : k - 7  // -9..-1, 1..9
-            let isA = -(fnmax + 0.1 * Float(stepA)) / max
-            let isB = -(fnmax + 0.1 * Float(stepB)) / max
-            var lxA: Float = 0, l2A: Float = 0, lxB: Float = 0, l2B: Float = 0
+        // Trials -9..-1, 1..9; a kept trial changes only best, scale and L, which no other trial's sums read.
+        let trials: [Int] = [-9, -8, -7, -6, -5, -4, -3, -2, -1, 1, 2, 3, 4, 5, 6, 7, 8, 9]
+        var start = 0
+        while start < trials.count {
+            let count = Swift.min(4, trials.count - start)
+            var iscales = SIMD4<Float>(repeating: 0)
+            for k in 0..<count { iscales[k] = -(fnmax + 0.1 * Float(trials[start + k])) / max }
+            var lx = SIMD4<Float>(repeating: 0), l2 = SIMD4<Float>(repeating: 0)
             for i in 0..<n {
                 let w = x[i] * x[i]
                 let wx = w * x[i]
-                let a = Float(Swift.max(-nmax, Swift.min(nmax - 1, nearestInt(isA * x[i]))))
-                let b = Float(Swift.max(-nmax, Swift.min(nmax - 1, nearestInt(isB * x[i]))))
-                lxA += wx * a
-                l2A += w * a * a
-                lxB += wx * b
-                l2B += w * b * b
+                let l = SIMD4<Float>(clamp4(nearestInt4(iscales * x[i]), -nmax, nmax - 1))
+                lx += wx * l
+                l2 += (w * l) * l
             }
-            // A kept trial changes only `best`, `scale` and L, none of which the next trial's sums read.
-            if l2A > 0 && lxA * lxA > best * l2A {
+            for k in 0..<count where l2[k] > 0 && lx[k] * lx[k] > best * l2[k] {
                 for i in 0..<n {
-                    L[i] = Int8(truncatingIfNeeded: nmax + Swift.max(-nmax, Swift.min(nmax - 1, nearestInt(isA * x[i]))))
+                    L[i] = Int8(truncatingIfNeeded: nmax + Swift.max(-nmax, Swift.min(nmax - 1, nearestInt(iscales[k] * x[i]))))
                 }
-                scale = lxA / l2A
-                best = scale * lxA
+                scale = lx[k] / l2[k]
+                best = scale * lx[k]
             }
-            if l2B > 0 && lxB * lxB > best * l2B {
-                for i in 0..<n {
-                    L[i] = Int8(truncatingIfNeeded: nmax + Swift.max(-nmax, Swift.min(nmax - 1, nearestInt(isB * x[i]))))
-                }
-                scale = lxB / l2B
-                best = scale * lxB
-            }
-            k += 2
+            start += count
         }
         return scale
     }
 
-    /// Same result as `qkx2`, two trial scales per pass. `Laux` must hold 2·n bytes.
+    /// Same result as `qkx2`. `Laux` must hold 4·n bytes.
     static func qkx2Fast(_ n: Int, _ nmax: Int32, _ x: UnsafePointer<Float>, _ weights: UnsafePointer<Float>,
                          _ L: UnsafeMutablePointer<UInt8>, _ theMin: inout Float, _ Laux: UnsafeMutablePointer<UInt8>,
                          rmin: Float, rdelta: Float, nstep: Int, useMad: Bool) -> Float {
@@ -87,11 +89,11 @@ extension KQuantSolvers {
             return 0
         }
         let fnmax = Float(nmax)
-        var iscale = fnmax / (max - min)
-        var scale = 1 / iscale
+        let iscale0 = fnmax / (max - min)
+        var scale = 1 / iscale0
         var bestError: Float = 0
         for i in 0..<n {
-            let l = nearestInt(iscale * (x[i] - min))
+            let l = nearestInt(iscale0 * (x[i] - min))
             L[i] = UInt8(truncatingIfNeeded: Swift.max(0, Swift.min(nmax, l)))
             var diff = scale * Float(L[i]) + min - x[i]
             diff = useMad ? abs(diff) : diff * diff
@@ -101,74 +103,68 @@ extension KQuantSolvers {
             theMin = -min
             return scale
         }
-        // A trial reads `min`, which an accepted trial changes: the second trial of a pair is kept only
-        // when the first left `min` as it was; otherwise it is evaluated again on the next pass.
-        let auxA = Laux, auxB = Laux + n
+        // Trials read `min`, which a kept trial changes: when that happens the group's later lanes are
+        // dropped and evaluated again in the next group, from the new `min`.
         var step = 0
         while step <= nstep {
-            let pair = step + 1 <= nstep
+            let count = Swift.min(4, nstep - step + 1)
             let minNow = min
-            iscale = (rmin + rdelta * Float(step) + fnmax) / (max - minNow)
-            let iscaleB = (rmin + rdelta * Float(step + 1) + fnmax) / (max - minNow)
-            var sA: (Float, Float, Float) = (0, 0, 0), sB: (Float, Float, Float) = (0, 0, 0)
+            var iscales = SIMD4<Float>(repeating: 0)
+            for k in 0..<count { iscales[k] = (rmin + rdelta * Float(step + k) + fnmax) / (max - minNow) }
+            var sL = SIMD4<Float>(repeating: 0), sL2 = SIMD4<Float>(repeating: 0), sXL = SIMD4<Float>(repeating: 0)
             for i in 0..<n {
                 let w = weights[i]
-                let xm = x[i] - minNow
-                let a = Swift.max(0, Swift.min(nmax, nearestInt(iscale * xm)))
-                auxA[i] = UInt8(truncatingIfNeeded: a)
-                let fa = Float(a)
-                sA.0 += w * fa
-                sA.1 += w * fa * fa
-                sA.2 += w * fa * x[i]
-                if pair {
-                    let b = Swift.max(0, Swift.min(nmax, nearestInt(iscaleB * xm)))
-                    auxB[i] = UInt8(truncatingIfNeeded: b)
-                    let fb = Float(b)
-                    sB.0 += w * fb
-                    sB.1 += w * fb * fb
-                    sB.2 += w * fb * x[i]
+                let li = clamp4(nearestInt4(iscales * (x[i] - minNow)), 0, nmax)
+                // Laux lane k at Laux[k*n + i].
+                for k in 0..<4 { Laux[k * n + i] = UInt8(truncatingIfNeeded: li[k]) }
+                let wl = w * SIMD4<Float>(li)
+                sL += wl
+                sL2 += wl * SIMD4<Float>(li)
+                sXL += wl * x[i]
+            }
+            // Each lane's scale and min, scalar as in ggml; lanes with D <= 0 are skipped.
+            var thisScale = SIMD4<Float>(repeating: 0), thisMin = SIMD4<Float>(repeating: 0)
+            var valid = SIMD4<Int32>(repeating: 0)
+            for k in 0..<count {
+                let D = sumW * sL2[k] - sL[k] * sL[k]
+                guard D > 0 else { continue }
+                var ts = (sumW * sXL[k] - sumX * sL[k]) / D
+                var tm = (sL2[k] * sumX - sL[k] * sXL[k]) / D
+                if tm > 0 {
+                    tm = 0
+                    ts = sXL[k] / sL2[k]
+                }
+                thisScale[k] = ts
+                thisMin[k] = tm
+                valid[k] = 1
+            }
+            var errors = SIMD4<Float>(repeating: 0)
+            for i in 0..<n {
+                let l = SIMD4<Float>(Float(Laux[i]), Float(Laux[n + i]), Float(Laux[2 * n + i]), Float(Laux[3 * n + i]))
+                var diff = thisScale * l + thisMin - x[i]
+                diff = useMad ? abs(diff) : diff * diff
+                errors += weights[i] * diff
+            }
+            var advanced = count
+            for k in 0..<count where valid[k] != 0 && errors[k] < bestError {
+                for i in 0..<n { L[i] = Laux[k * n + i] }
+                bestError = errors[k]
+                scale = thisScale[k]
+                min = thisMin[k]
+                if min.bitPattern != minNow.bitPattern {
+                    advanced = k + 1
+                    break
                 }
             }
-            decide(n, x, weights, L, auxA, sA, sumW: sumW, sumX: sumX, useMad: useMad,
-                   bestError: &bestError, scale: &scale, min: &min)
-            if pair && min.bitPattern == minNow.bitPattern {
-                decide(n, x, weights, L, auxB, sB, sumW: sumW, sumX: sumX, useMad: useMad,
-                       bestError: &bestError, scale: &scale, min: &min)
-                step += 2
-            } else {
-                step += 1
-            }
+            step += advanced
         }
         theMin = -min
         return scale
     }
+}
 
-    /// The keep-or-discard step of one make_qkx2_quants trial, given its sums.
-    @inline(__always)
-    private static func decide(_ n: Int, _ x: UnsafePointer<Float>, _ weights: UnsafePointer<Float>,
-                               _ L: UnsafeMutablePointer<UInt8>, _ aux: UnsafeMutablePointer<UInt8>,
-                               _ sums: (Float, Float, Float), sumW: Float, sumX: Float, useMad: Bool,
-                               bestError: inout Float, scale: inout Float, min: inout Float) {
-        let (sumL, sumL2, sumXL) = sums
-        let D = sumW * sumL2 - sumL * sumL
-        guard D > 0 else { return }
-        var thisScale = (sumW * sumXL - sumX * sumL) / D
-        var thisMin = (sumL2 * sumX - sumL * sumXL) / D
-        if thisMin > 0 {
-            thisMin = 0
-            thisScale = sumXL / sumL2
-        }
-        var curError: Float = 0
-        for i in 0..<n {
-            var diff = thisScale * Float(aux[i]) + thisMin - x[i]
-            diff = useMad ? abs(diff) : diff * diff
-            curError += weights[i] * diff
-        }
-        if curError < bestError {
-            for i in 0..<n { L[i] = aux[i] }
-            bestError = curError
-            scale = thisScale
-            min = thisMin
-        }
-    }
+/// fabsf per lane: clears the sign bit (as fabsf does, -0 becomes +0).
+@inline(__always)
+private func abs(_ v: SIMD4<Float>) -> SIMD4<Float> {
+    unsafeBitCast(unsafeBitCast(v, to: SIMD4<UInt32>.self) & 0x7FFF_FFFF, to: SIMD4<Float>.self)
 }

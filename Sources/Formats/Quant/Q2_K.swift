@@ -6,8 +6,8 @@ public enum Q2_K: BlockCodec {
 
     public static func quantize(_ x: UnsafePointer<Float>, into y: UnsafeMutableRawPointer) {
         withUnsafeTemporaryAllocation(of: Float.self, capacity: 48) { f in
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 256 + 48) { buffer in
-            let L = buffer.baseAddress!, Laux = L + 256, packed = Laux + 32
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 256 + 80) { buffer in
+            let L = buffer.baseAddress!, Laux = L + 256, packed = Laux + 64
             let w = f.baseAddress!, mins = w + 16, scales = w + 32
             var maxScale: Float = 0, maxMin: Float = 0
             for j in 0..<16 {

@@ -38,9 +38,9 @@ enum KQuantScaleMin {
     static func quantizeScales(_ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ L: UnsafeMutablePointer<UInt8>,
                                nmax: Int32, rmin: Float, rdelta: Float, nstep: Int,
                                dOffset: Int, dminOffset: Int, scalesOffset: Int) {
-        // Scratch on the stack: mins[8], scales[8], weights[32] floats and Laux[2×32] bytes (no heap per block).
+        // Scratch on the stack: mins[8], scales[8], weights[32] floats and Laux[4×32] bytes (no heap per block).
         withUnsafeTemporaryAllocation(of: Float.self, capacity: 48) { f in
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64) { aux in
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 128) { aux in
         let mins = f.baseAddress!, scales = mins + 8, w = mins + 16
         var maxScale: Float = 0, maxMin: Float = 0
         for j in 0..<8 {
