@@ -25,6 +25,7 @@ test: setup
 
 bench: release
 	scripts/bench/inspect
+	scripts/bench/quantize
 
 crosscheck: release
 	scripts/crosscheck

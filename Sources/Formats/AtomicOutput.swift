@@ -5,7 +5,8 @@ import Glibc
 /// A file written under a temporary name in its destination folder, flushed, then renamed into place:
 /// a crash, an error or Ctrl-C never leaves a half-written checkpoint under the final name.
 /// Writes are buffered; `commit()` publishes, `deinit` without `commit()` removes the temporary file.
-public final class AtomicOutput {
+/// Not thread-safe: one thread (or one serial queue) at a time.
+public final class AtomicOutput: @unchecked Sendable {
     public let path: String
     public let temporaryPath: String
     private var fd: Int32
@@ -61,6 +62,12 @@ public final class AtomicOutput {
 
     public func writeZeros(_ count: Int) throws(FormatError) {
         try write([UInt8](repeating: 0, count: count))
+    }
+
+    /// Zero bytes up to the next multiple of `alignment` (GGUF padding).
+    public func padTo(alignment: Int) throws(FormatError) {
+        let rest = Int(bytesWritten % UInt64(alignment))
+        if rest != 0 { try writeZeros(alignment - rest) }
     }
 
     private func flush() throws(FormatError) {

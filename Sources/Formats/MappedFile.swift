@@ -12,7 +12,9 @@ public final class MappedFile: @unchecked Sendable {
     // nil for an empty file: mmap of zero bytes is an error on Linux.
     private let base: UnsafeRawPointer?
 
-    public init(path: String) throws(FormatError) {
+    /// `populate` pre-faults the whole mapping in one call (MAP_POPULATE), as llama.cpp does for files it
+    /// will read through: far fewer page faults than touching 4 KB pages one by one. Off for header reads.
+    public init(path: String, populate: Bool = false) throws(FormatError) {
         self.path = path
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw .io(path: path, reason: "cannot open: \(Self.errnoText())") }
@@ -25,7 +27,12 @@ public final class MappedFile: @unchecked Sendable {
             base = nil
             return
         }
-        let mapped = mmap(nil, count, PROT_READ, MAP_PRIVATE, fd, 0)
+        #if os(Linux)
+        let flags = MAP_PRIVATE | (populate ? MAP_POPULATE : 0)
+        #else
+        let flags = MAP_PRIVATE
+        #endif
+        let mapped = mmap(nil, count, PROT_READ, flags, fd, 0)
         guard let mapped, mapped != MAP_FAILED else {
             throw .io(path: path, reason: "cannot mmap \(count) bytes: \(Self.errnoText())")
         }

@@ -109,3 +109,30 @@ import Testing
         #expect(try Self.sha256(out) == want["sha256"]?.stringValue, "\(type): whole file")
     }
 }
+
+/// llama-quantize's flags (--pure, --leave-output-tensor, --output-tensor-type, --token-embedding-type,
+/// --tensor-type) against llama.cpp with the same parameters: byte-identical files.
+@Suite struct QuantizeFlagsAgainstLlamaCppTests {
+    static let variants: [String] = (QuantizeAgainstLlamaCppTests.golden?["variants"]?.objectValue ?? []).map(\.0)
+
+    @Test func variantsAreLoaded() { #expect(Self.variants.count == 5) }
+
+    @Test(arguments: variants)
+    func sameFileAsLlamaQuantize(_ key: String) throws {
+        let variant = try #require(QuantizeAgainstLlamaCppTests.golden?["variants"]?[key])
+        let flags = try #require(variant["flags"])
+        var options = QuantizeOptions(fileType: try #require(LlamaFileType.named(variant["type"]?.stringValue ?? "")))
+        options.pure = flags["pure"]?.boolValue ?? false
+        options.quantizeOutputTensor = !(flags["leave_output"]?.boolValue ?? false)
+        options.outputTensorType = flags["output_type"]?.stringValue.flatMap { DType(ggmlName: $0) }
+        options.tokenEmbeddingType = flags["embedding_type"]?.stringValue.flatMap { DType(ggmlName: $0) }
+        options.tensorTypes = try (flags["tensor_types"]?.arrayValue ?? []).map { pair in
+            let p = pair.arrayValue ?? []
+            return try TensorTypeOverride(argument: "\(p[0].stringValue ?? "")=\(p[1].stringValue ?? "")")
+        }
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("ckpt-v-\(key)-\(UUID().uuidString).gguf").path
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        try GGUFQuantizer.run(input: QuantizeAgainstLlamaCppTests.modelPath, output: out, options: options) { _ in }
+        #expect(try QuantizeAgainstLlamaCppTests.sha256(out) == variant["sha256"]?.stringValue, "\(key)")
+    }
+}

@@ -34,7 +34,7 @@ public enum GGUFQuantizer {
     public static func run(input: String, output: String, options: QuantizeOptions, overwrite: Bool = false,
                            dryRun: Bool = false, report: (Event) -> Void) throws(ConvertError) -> Summary {
         let gguf: GGUFFile
-        do { gguf = try GGUFFile(path: input) } catch { throw .format(error) }
+        do { gguf = try GGUFFile(file: MappedFile(path: input, populate: !dryRun)) } catch { throw .format(error) }
         if !dryRun, let a = realpath(input, nil) {
             defer { free(a) }
             if let b = realpath(output, nil) {

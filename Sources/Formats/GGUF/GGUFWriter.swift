@@ -1,3 +1,5 @@
+import Dispatch
+
 /// Writes GGUF v3 in explicit phases, as gguf-py's `GGUFWriter` does (formats.md §2.1): header, metadata,
 /// tensor infos, zero padding to the alignment, then each tensor's data padded to the alignment (the last
 /// one too). Byte-identical to gguf-py for the same metadata (in order) and tensors (in order).
@@ -116,30 +118,66 @@ public struct GGUFWriter {
         try write(to: path, overwrite: overwrite, descriptors: descriptors) { (i) throws(FormatError) in tensors[i].data }
     }
 
-    /// Streaming form: the data of tensor `i` is asked for only when it is written, so peak memory is one
-    /// tensor. `data(i)` must return exactly `descriptors[i].byteCount` bytes.
+    /// Streaming form: the data of tensor `i` is asked for only when it is written, so peak memory is a few
+    /// tensors. `data(i)` must return exactly `descriptors[i].byteCount` bytes. Writing runs on a background
+    /// queue, overlapped with producing the next tensor (at most two tensors wait to be written).
     public func write(to path: String, overwrite: Bool = false, descriptors: [TensorDescriptor],
                       data: (Int) throws(FormatError) -> ByteView) throws(FormatError) {
         try validate(path: path, descriptors)
         let out = try AtomicOutput(path: path, overwrite: overwrite)
         let align = alignment
-        func pad() throws(FormatError) {
-            let rest = Int(out.bytesWritten % UInt64(align))
-            if rest != 0 { try out.writeZeros(align - rest) }
-        }
         try out.write(headerBytes(tensorCount: descriptors.count))
         try out.write(metadataBytes())
         try out.write(tensorInfoBytes(descriptors))
-        try pad()
+        try out.padTo(alignment: align)
+        let writer = BackgroundWriter(out)
         for (i, descriptor) in descriptors.enumerated() {
-            let bytes = try data(i)
+            let bytes: ByteView
+            do {
+                bytes = try data(i)
+            } catch {
+                writer.drain()
+                throw error
+            }
             guard bytes.count == descriptor.byteCount else {
+                writer.drain()
                 throw .unencodable(path: path, what: "tensor '\(descriptor.name)'",
                                    reason: "produced \(bytes.count) bytes, the header promised \(descriptor.byteCount)")
             }
-            try out.write(bytes)
-            try pad()
+            if let failure = writer.enqueue(bytes, padTo: align) { throw failure }
         }
+        if let failure = writer.drain() { throw failure }
         try out.commit()
     }
+}
+
+/// Writes tensor data on a serial queue while the caller produces the next tensor.
+private final class BackgroundWriter: @unchecked Sendable {
+    private let out: AtomicOutput
+    private let queue = DispatchQueue(label: "ckpt.gguf.writer")
+    private let slots = DispatchSemaphore(value: 2)
+    /// Set on the queue, read after a `sync`.
+    private var failure: FormatError?
+
+    init(_ out: AtomicOutput) { self.out = out }
+
+    /// Queues one tensor; returns an earlier write's error, if any.
+    func enqueue(_ bytes: ByteView, padTo align: Int) -> FormatError? {
+        slots.wait()
+        queue.async {
+            defer { self.slots.signal() }
+            guard self.failure == nil else { return }
+            do throws(FormatError) {
+                try self.out.write(bytes)
+                try self.out.padTo(alignment: align)
+            } catch {
+                self.failure = error
+            }
+        }
+        return queue.sync { failure }
+    }
+
+    /// Waits for queued writes; returns the first error.
+    @discardableResult
+    func drain() -> FormatError? { queue.sync { failure } }
 }

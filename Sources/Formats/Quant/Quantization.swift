@@ -12,7 +12,7 @@ public enum Quantization {
         precondition(blocks * dtype.blockSize == values.count, "quantize: \(values.count) values are not whole \(dtype.name) blocks")
         return [UInt8](unsafeUninitializedCapacity: blocks * dtype.bytesPerBlock) { out, filled in
             let src = UnsafeSendable(values.baseAddress), dst = UnsafeSendable(out.baseAddress)
-            forEachChunk(blocks: blocks, threads: threads) { range in
+            forEachChunk(blocks: blocks, threads: threads, minBlocks: dtype.blockSize >= 256 ? 64 : 4096) { range in
                 quantizeBlocks(codec, src.value, dst.value, range)
             }
             filled = blocks * dtype.bytesPerBlock
@@ -34,7 +34,7 @@ public enum Quantization {
         let blocks = count / dtype.blockSize
         return [Float](unsafeUninitializedCapacity: count) { out, filled in
             let src = UnsafeSendable(bytes.baseAddress), dst = UnsafeSendable(out.baseAddress)
-            forEachChunk(blocks: blocks, threads: threads) { range in
+            forEachChunk(blocks: blocks, threads: threads, minBlocks: 4096) { range in
                 dequantizeBlocks(codec, src.value, dst.value, range)
             }
             filled = count
@@ -65,9 +65,10 @@ public enum Quantization {
         for b in range { C.dequantize(src + b * size, into: dst + b * n) }
     }
 
-    /// Runs `body` over `threads` contiguous chunks of `0..<blocks` (inline when one thread suffices).
-    static func forEachChunk(blocks: Int, threads: Int, _ body: @Sendable (Range<Int>) -> Void) {
-        let chunks = Swift.max(1, Swift.min(threads, blocks / 64))
+    /// Runs `body` over at most `threads` contiguous chunks of `0..<blocks`, each of at least `minBlocks`
+    /// (waking a worker costs more than quantizing a few thousand legacy blocks), inline when one suffices.
+    static func forEachChunk(blocks: Int, threads: Int, minBlocks: Int = 64, _ body: @Sendable (Range<Int>) -> Void) {
+        let chunks = Swift.max(1, Swift.min(threads, blocks / minBlocks))
         if chunks == 1 { body(0..<blocks); return }
         DispatchQueue.concurrentPerform(iterations: chunks) { c in
             body((blocks * c / chunks)..<(blocks * (c + 1) / chunks))
