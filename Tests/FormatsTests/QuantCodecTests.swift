@@ -66,7 +66,9 @@ import Testing
     func threadedEqualsScalar(_ type: String) throws {
         let dtype = try #require(DType(rawValue: type))
         var state: UInt32 = 99
-        let values = (0..<(256 * 300)).map { _ -> Float in
+        // Enough blocks for two chunks: legacy types split from 2 × 4096 blocks, K-quants from 2 × 64.
+        let count = dtype.blockSize == 256 ? 256 * 300 : 32 * 8200
+        let values = (0..<count).map { _ -> Float in
             state = state &* 1_664_525 &+ 1_013_904_223
             return (Float(state >> 8) / Float(1 << 24) - 0.5) * 0.2
         }

@@ -3,6 +3,7 @@ import Testing
 
 /// The `ckpt` binary end to end: exit codes (0 ok, 1 error, 2 usage) and one-line errors on stderr.
 @Suite struct CommandLineTests {
+    init() {}
     static let root: String = {
         var url = URL(fileURLWithPath: #filePath)
         for _ in 0..<3 { url.deleteLastPathComponent() }
