@@ -14,11 +14,16 @@ build: setup
 release: setup
 	$(SWIFT) build $(RELEASE_FLAGS)
 
-# The main job as far as it exists: inspect the real model.
+# The main job as far as it exists: inspect the real model, requantize it to Q8_0 as llama-quantize
+# would, inspect the result.
 demo: release
 	@model="$$(scripts/fetch-models)" && \
 	  bin="$$($(SWIFT) build $(RELEASE_FLAGS) --show-bin-path)" && \
-	  echo "+ ckpt inspect $$model" && "$$bin/ckpt" inspect "$$model"
+	  out="$$(dirname "$$model")/demo-Q8_0.gguf" && \
+	  echo "+ ckpt inspect $$model" && "$$bin/ckpt" inspect "$$model" && \
+	  echo "+ ckpt quantize $$model $$out Q8_0 --allow-requantize --force" && \
+	  "$$bin/ckpt" quantize "$$model" "$$out" Q8_0 --allow-requantize --force 2>&1 | tail -4 && \
+	  echo "+ ckpt inspect $$out | head -12" && "$$bin/ckpt" inspect "$$out" | head -12
 
 test: setup
 	$(SWIFT) test
