@@ -16,7 +16,7 @@ GGML_TYPES = {"f32": 0, "f16": 1, "q4_0": 2, "q4_1": 3, "q5_0": 6, "q5_1": 7, "q
 
 
 def quantize(src, dst, name, nthread=2, pure=False, leave_output=False, output_type=None, embedding_type=None,
-             tensor_types=()):
+             tensor_types=(), allow_requantize=False):
     """Runs llama_model_quantize for the menu name with llama-quantize's flags (--pure, --leave-output-tensor,
     --output-tensor-type, --token-embedding-type, --tensor-type PATTERN=TYPE); returns the wall seconds.
     With CKPT_QUIET_LLAMA set, llama.cpp's per-tensor log is dropped."""
@@ -30,6 +30,7 @@ def quantize(src, dst, name, nthread=2, pure=False, leave_output=False, output_t
     params.only_copy = name == "COPY"
     params.nthread = nthread
     params.pure = pure
+    params.allow_requantize = allow_requantize
     params.quantize_output_tensor = not leave_output
     if output_type:
         params.output_tensor_type = GGML_TYPES[output_type]

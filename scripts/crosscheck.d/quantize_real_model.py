@@ -2,7 +2,8 @@
 """Crosscheck: `ckpt quantize` vs llama.cpp's quantizer on the real model (SmolLM2 F32 copy) for Q8_0, Q4_0,
 Q4_K_M and Q6_K: every tensor's type and bytes and the whole file must be identical; then llama.cpp loads
 both files and greedy-decodes the same prompt, which must give the same text.
-Usage: quantize_real_model.py CKPT_BINARY F32.gguf   -> 'N passed, M failed'"""
+Also requantizes the shipped Q4_1 file to Q8_0 and Q4_K_M with --allow-requantize on both sides.
+Usage: quantize_real_model.py CKPT_BINARY F32.gguf [Q4_1.gguf]   -> 'N passed, M failed'"""
 import ctypes
 import filecmp
 import hashlib
@@ -55,6 +56,17 @@ with tempfile.TemporaryDirectory(dir=os.path.dirname(f32)) as tmp:
         text_ref, text_ours = greedy(ref), greedy(ours)
         check(text_ref == text_ours, f"{name}: greedy text differs: {text_ref!r} vs {text_ours!r}")
         print(f"{name}: types {dict(sorted(types.items()))}, file identical: {same}, greedy text: {text_ours[:60]!r}")
+
+    if len(sys.argv) > 3:
+        q41 = sys.argv[3]
+        for name in ("Q8_0", "Q4_K_M"):
+            ref, ours = os.path.join(tmp, f"ref-req-{name}.gguf"), os.path.join(tmp, f"ckpt-req-{name}.gguf")
+            quantize(q41, ref, name, nthread=2, allow_requantize=True)
+            subprocess.run([ckpt, "quantize", q41, ours, name, "2", "--allow-requantize"], check=True,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            same = filecmp.cmp(ref, ours, shallow=False)
+            check(same, f"requantize Q4_1 -> {name}: whole file")
+            print(f"requantize Q4_1 -> {name}: file identical: {same}")
 
 for f in failed[:20]:
     print("FAIL", f)
