@@ -35,9 +35,12 @@ import Testing
         try Self.check(Self.ggml, type)
     }
 
-    @Test(arguments: ["BF16", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K"])
-    func dequantizeMatchesGGUFPy(_ type: String) throws {
-        let golden = try #require(Self.ggufpy?["dequantize"]?[type])
+    @Test(arguments: [("ggufpy", "BF16"), ("ggufpy", "Q4_0"), ("ggufpy", "Q4_1"), ("ggufpy", "Q5_0"), ("ggufpy", "Q5_1"),
+                      ("ggufpy", "Q8_0"), ("ggufpy", "Q2_K"), ("ggufpy", "Q3_K"), ("ggufpy", "Q4_K"), ("ggufpy", "Q5_K"),
+                      ("ggufpy", "Q6_K"), ("ggml", "Q2_K"), ("ggml", "Q3_K"), ("ggml", "Q4_K"), ("ggml", "Q5_K"), ("ggml", "Q6_K")])
+    func dequantizeMatchesGGUFPy(_ source: String, _ type: String) throws {
+        // ggufpy: random K blocks; ggml: ggml's K blocks of the named rows (ramp, zero, constant, outlier, subnormal...).
+        let golden = try #require((source == "ggml" ? Self.ggml : Self.ggufpy)?["dequantize"]?[type])
         let dtype = try #require(DType(rawValue: type))
         let blocks = Hex.decode(try #require(golden["blocks"]?.stringValue))
         let count = Int(try #require(golden["count"]?.uint64Value))
