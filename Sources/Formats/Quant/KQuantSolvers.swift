@@ -6,30 +6,12 @@ enum KQuantSolvers {
     /// make_qx_quants(n, nmax, x, L, rmse_type: 1, qw: NULL), the only form Q6_K uses.
     /// L receives values in 0..<2·nmax; returns the scale.
     static func qx(_ n: Int, _ nmax: Int32, _ x: UnsafePointer<Float>, _ L: UnsafeMutablePointer<Int8>) -> Float {
-        var max: Float = 0, amax: Float = 0
-        for i in 0..<n {
-            let ax = abs(x[i])
-            if ax > amax { amax = ax; max = x[i] }
-        }
-        if amax < groupMaxEps {
-            for i in 0..<n { L[i] = 0 }
-            return 0
-        }
+        guard let (max, first) = qxFirstPass(n, nmax, x, L) else { return 0 }
         let fnmax = Float(nmax)
-        var iscale = -fnmax / max
+        var (scale, best) = first
         var sumlx: Float = 0, suml2: Float = 0
-        for i in 0..<n {
-            let l = Swift.max(-nmax, Swift.min(nmax - 1, nearestInt(iscale * x[i])))
-            L[i] = Int8(truncatingIfNeeded: l + nmax)
-            let w = x[i] * x[i]
-            let fl = Float(l)
-            sumlx += w * x[i] * fl
-            suml2 += w * fl * fl
-        }
-        var scale: Float = suml2 != 0 ? sumlx / suml2 : 0
-        var best = scale * sumlx
         for step in -9...9 where step != 0 {
-            iscale = -(fnmax + 0.1 * Float(step)) / max
+            let iscale = -(fnmax + 0.1 * Float(step)) / max
             sumlx = 0
             suml2 = 0
             for i in 0..<n {
@@ -51,13 +33,44 @@ enum KQuantSolvers {
         return scale
     }
 
-    /// make_q3_quants(n, nmax, x, L, do_rmse: true), as Q3_K uses it. L receives values in 0..<2·nmax.
-    static func q3(_ n: Int, _ nmax: Int32, _ x: UnsafePointer<Float>, _ L: UnsafeMutablePointer<Int8>) -> Float {
+    /// The signed value of largest magnitude (first occurrence) and that magnitude.
+    @inline(__always)
+    static func maxMagnitude(_ n: Int, _ x: UnsafePointer<Float>) -> (signed: Float, magnitude: Float) {
         var max: Float = 0, amax: Float = 0
         for i in 0..<n {
             let ax = abs(x[i])
             if ax > amax { amax = ax; max = x[i] }
         }
+        return (max, amax)
+    }
+
+    /// make_qx_quants up to its trial loop: nil (L zeroed) for an all-zero group, else the signed max and
+    /// the first (scale, best) with L from the first scale.
+    @inline(__always)
+    static func qxFirstPass(_ n: Int, _ nmax: Int32, _ x: UnsafePointer<Float>,
+                            _ L: UnsafeMutablePointer<Int8>) -> (max: Float, first: (scale: Float, best: Float))? {
+        let (max, amax) = maxMagnitude(n, x)
+        if amax < groupMaxEps {
+            for i in 0..<n { L[i] = 0 }
+            return nil
+        }
+        let iscale = -Float(nmax) / max
+        var sumlx: Float = 0, suml2: Float = 0
+        for i in 0..<n {
+            let l = Swift.max(-nmax, Swift.min(nmax - 1, nearestInt(iscale * x[i])))
+            L[i] = Int8(truncatingIfNeeded: l + nmax)
+            let w = x[i] * x[i]
+            let fl = Float(l)
+            sumlx += w * x[i] * fl
+            suml2 += w * fl * fl
+        }
+        let scale: Float = suml2 != 0 ? sumlx / suml2 : 0
+        return (max, (scale, scale * sumlx))
+    }
+
+    /// make_q3_quants(n, nmax, x, L, do_rmse: true), as Q3_K uses it. L receives values in 0..<2·nmax.
+    static func q3(_ n: Int, _ nmax: Int32, _ x: UnsafePointer<Float>, _ L: UnsafeMutablePointer<Int8>) -> Float {
+        let (max, amax) = maxMagnitude(n, x)
         if amax < groupMaxEps {
             for i in 0..<n { L[i] = 0 }
             return 0
@@ -103,39 +116,16 @@ enum KQuantSolvers {
     static func qkx2(_ n: Int, _ nmax: Int32, _ x: UnsafePointer<Float>, _ weights: UnsafePointer<Float>,
                      _ L: UnsafeMutablePointer<UInt8>, _ theMin: inout Float, _ Laux: UnsafeMutablePointer<UInt8>,
                      rmin: Float, rdelta: Float, nstep: Int, useMad: Bool) -> Float {
-        var min = x[0], max = x[0]
-        var sumW = weights[0]
-        var sumX = sumW * x[0]
-        for i in 1..<n {
-            if x[i] < min { min = x[i] }
-            if x[i] > max { max = x[i] }
-            let w = weights[i]
-            sumW += w
-            sumX += w * x[i]
-        }
-        if min > 0 { min = 0 }
-        if max == min {
-            for i in 0..<n { L[i] = 0 }
-            theMin = -min
-            return 0
+        let start = qkx2FirstPass(n, nmax, x, weights, L, useMad: useMad)
+        if start.flat || nstep < 1 {
+            theMin = -start.min
+            return start.scale
         }
         let fnmax = Float(nmax)
-        var iscale = fnmax / (max - min)
-        var scale = 1 / iscale
-        var bestError: Float = 0
-        for i in 0..<n {
-            let l = nearestInt(iscale * (x[i] - min))
-            L[i] = UInt8(truncatingIfNeeded: Swift.max(0, Swift.min(nmax, l)))
-            var diff = scale * Float(L[i]) + min - x[i]
-            diff = useMad ? abs(diff) : diff * diff
-            bestError += weights[i] * diff
-        }
-        if nstep < 1 {
-            theMin = -min
-            return scale
-        }
+        var (min, max, scale, bestError) = (start.min, start.max, start.scale, start.bestError)
+        let (sumW, sumX) = (start.sumW, start.sumX)
         for step in 0...nstep {
-            iscale = (rmin + rdelta * Float(step) + fnmax) / (max - min)
+            let iscale = (rmin + rdelta * Float(step) + fnmax) / (max - min)
             var sumL: Float = 0, sumL2: Float = 0, sumXL: Float = 0
             for i in 0..<n {
                 let l = Swift.max(0, Swift.min(nmax, nearestInt(iscale * (x[i] - min))))
@@ -170,6 +160,43 @@ enum KQuantSolvers {
         }
         theMin = -min
         return scale
+    }
+
+    /// make_qkx2_quants up to its trial loop. `flat`: max == min (min clamped to ≤ 0), L zeroed and the
+    /// scale 0, nothing to search.
+    struct Qkx2Start {
+        var min: Float, max: Float, sumW: Float, sumX: Float, scale: Float, bestError: Float, flat: Bool
+    }
+
+    @inline(__always)
+    static func qkx2FirstPass(_ n: Int, _ nmax: Int32, _ x: UnsafePointer<Float>, _ weights: UnsafePointer<Float>,
+                              _ L: UnsafeMutablePointer<UInt8>, useMad: Bool) -> Qkx2Start {
+        var min = x[0], max = x[0]
+        var sumW = weights[0]
+        var sumX = sumW * x[0]
+        for i in 1..<n {
+            if x[i] < min { min = x[i] }
+            if x[i] > max { max = x[i] }
+            let w = weights[i]
+            sumW += w
+            sumX += w * x[i]
+        }
+        if min > 0 { min = 0 }
+        if max == min {
+            for i in 0..<n { L[i] = 0 }
+            return Qkx2Start(min: min, max: max, sumW: sumW, sumX: sumX, scale: 0, bestError: 0, flat: true)
+        }
+        let iscale = Float(nmax) / (max - min)
+        let scale = 1 / iscale
+        var bestError: Float = 0
+        for i in 0..<n {
+            let l = nearestInt(iscale * (x[i] - min))
+            L[i] = UInt8(truncatingIfNeeded: Swift.max(0, Swift.min(nmax, l)))
+            var diff = scale * Float(L[i]) + min - x[i]
+            diff = useMad ? abs(diff) : diff * diff
+            bestError += weights[i] * diff
+        }
+        return Qkx2Start(min: min, max: max, sumW: sumW, sumX: sumX, scale: scale, bestError: bestError, flat: false)
     }
 
     /// get_scale_min_k4: the j-th (6-bit scale, 6-bit min) of a Q4_K/Q5_K `scales[12]` at `q`.

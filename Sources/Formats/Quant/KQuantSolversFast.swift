@@ -19,28 +19,9 @@ private func clamp4(_ v: SIMD4<Int32>, _ lo: Int32, _ hi: Int32) -> SIMD4<Int32>
 extension KQuantSolvers {
     /// Same result as `qx` (rmse_type 1, no weights).
     static func qxFast(_ n: Int, _ nmax: Int32, _ x: UnsafePointer<Float>, _ L: UnsafeMutablePointer<Int8>) -> Float {
-        var max: Float = 0, amax: Float = 0
-        for i in 0..<n {
-            let ax = abs(x[i])
-            if ax > amax { amax = ax; max = x[i] }
-        }
-        if amax < groupMaxEps {
-            for i in 0..<n { L[i] = 0 }
-            return 0
-        }
+        guard let (max, first) = qxFirstPass(n, nmax, x, L) else { return 0 }
         let fnmax = Float(nmax)
-        let iscale0 = -fnmax / max
-        var sumlx: Float = 0, suml2: Float = 0
-        for i in 0..<n {
-            let l = Swift.max(-nmax, Swift.min(nmax - 1, nearestInt(iscale0 * x[i])))
-            L[i] = Int8(truncatingIfNeeded: l + nmax)
-            let w = x[i] * x[i]
-            let fl = Float(l)
-            sumlx += w * x[i] * fl
-            suml2 += w * fl * fl
-        }
-        var scale: Float = suml2 != 0 ? sumlx / suml2 : 0
-        var best = scale * sumlx
+        var (scale, best) = first
         // Trials -9..-1, 1..9; a kept trial changes only best, scale and L, which no other trial's sums read.
         let trials: [Int] = [-9, -8, -7, -6, -5, -4, -3, -2, -1, 1, 2, 3, 4, 5, 6, 7, 8, 9]
         var start = 0
@@ -72,37 +53,14 @@ extension KQuantSolvers {
     static func qkx2Fast(_ n: Int, _ nmax: Int32, _ x: UnsafePointer<Float>, _ weights: UnsafePointer<Float>,
                          _ L: UnsafeMutablePointer<UInt8>, _ theMin: inout Float, _ Laux: UnsafeMutablePointer<UInt8>,
                          rmin: Float, rdelta: Float, nstep: Int, useMad: Bool) -> Float {
-        var min = x[0], max = x[0]
-        var sumW = weights[0]
-        var sumX = sumW * x[0]
-        for i in 1..<n {
-            if x[i] < min { min = x[i] }
-            if x[i] > max { max = x[i] }
-            let w = weights[i]
-            sumW += w
-            sumX += w * x[i]
-        }
-        if min > 0 { min = 0 }
-        if max == min {
-            for i in 0..<n { L[i] = 0 }
-            theMin = -min
-            return 0
+        let start = qkx2FirstPass(n, nmax, x, weights, L, useMad: useMad)
+        if start.flat || nstep < 1 {
+            theMin = -start.min
+            return start.scale
         }
         let fnmax = Float(nmax)
-        let iscale0 = fnmax / (max - min)
-        var scale = 1 / iscale0
-        var bestError: Float = 0
-        for i in 0..<n {
-            let l = nearestInt(iscale0 * (x[i] - min))
-            L[i] = UInt8(truncatingIfNeeded: Swift.max(0, Swift.min(nmax, l)))
-            var diff = scale * Float(L[i]) + min - x[i]
-            diff = useMad ? abs(diff) : diff * diff
-            bestError += weights[i] * diff
-        }
-        if nstep < 1 {
-            theMin = -min
-            return scale
-        }
+        var (min, max, scale, bestError) = (start.min, start.max, start.scale, start.bestError)
+        let (sumW, sumX) = (start.sumW, start.sumX)
         // Trials read `min`, which a kept trial changes: when that happens the group's later lanes are
         // dropped and evaluated again in the next group, from the new `min`.
         var step = 0
