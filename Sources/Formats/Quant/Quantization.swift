@@ -12,8 +12,9 @@ public enum Quantization {
         precondition(blocks * dtype.blockSize == values.count, "quantize: \(values.count) values are not whole \(dtype.name) blocks")
         return [UInt8](unsafeUninitializedCapacity: blocks * dtype.bytesPerBlock) { out, filled in
             let src = UnsafeSendable(values.baseAddress), dst = UnsafeSendable(out.baseAddress)
+            let type = UnsafeSendable(codec)  // a caseless enum's metatype: no state to share
             forEachChunk(blocks: blocks, threads: threads, minBlocks: dtype.blockSize >= 256 ? 64 : 4096) { range in
-                quantizeBlocks(codec, src.value, dst.value, range)
+                quantizeBlocks(type.value, src.value, dst.value, range)
             }
             filled = blocks * dtype.bytesPerBlock
         }
@@ -34,8 +35,9 @@ public enum Quantization {
         let blocks = count / dtype.blockSize
         return [Float](unsafeUninitializedCapacity: count) { out, filled in
             let src = UnsafeSendable(bytes.baseAddress), dst = UnsafeSendable(out.baseAddress)
+            let type = UnsafeSendable(codec)
             forEachChunk(blocks: blocks, threads: threads, minBlocks: 4096) { range in
-                dequantizeBlocks(codec, src.value, dst.value, range)
+                dequantizeBlocks(type.value, src.value, dst.value, range)
             }
             filled = count
         }
