@@ -1,0 +1,36 @@
+import Formats
+
+/// Errors of the transformer layer: configs that cannot be decoded, weights that do not fit the config.
+/// One lower-case line naming the file, the key or tensor, and the numbers.
+public enum ModelError: Error, Equatable, CustomStringConvertible, Sendable {
+    case format(FormatError)
+    case unsupportedArchitecture(path: String, found: String, supported: [String])
+    case missingKey(path: String, key: String)
+    case invalidValue(path: String, key: String, reason: String)
+    case unknownTensor(path: String, tensor: String)
+    case wrongShape(path: String, tensor: String, expected: [Int], found: [Int])
+
+    public var kind: String {
+        switch self {
+        case .format(let e): "format." + e.kind
+        case .unsupportedArchitecture: "unsupportedArchitecture"
+        case .missingKey: "missingKey"
+        case .invalidValue: "invalidValue"
+        case .unknownTensor: "unknownTensor"
+        case .wrongShape: "wrongShape"
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .format(let e): e.description
+        case let .unsupportedArchitecture(path, found, supported):
+            "architecture '\(found)' is not supported (supported: \(supported.joined(separator: ", "))) (\(path))"
+        case let .missingKey(path, key): "config: missing '\(key)' (\(path))"
+        case let .invalidValue(path, key, reason): "config: '\(key)' \(reason) (\(path))"
+        case let .unknownTensor(path, tensor): "tensor '\(tensor)' has no place in the model (\(path))"
+        case let .wrongShape(path, tensor, expected, found):
+            "tensor '\(tensor)' has shape \(found), the config needs \(expected) (\(path))"
+        }
+    }
+}

@@ -1,0 +1,84 @@
+import Foundation
+import Formats
+import Model
+import Testing
+
+/// TensorNames against gguf-py's TensorNameMap, and RowLayout's q/k permutation against
+/// convert_hf_to_gguf's numpy code (fixtures/make_names.py).
+@Suite struct TensorNamesTests {
+    static func fixture(_ name: String) throws -> JSONValue {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        return try JSONParser.parse([UInt8](Data(contentsOf: url.appendingPathComponent("fixtures/names/" + name))))
+    }
+
+    @Test(arguments: [TransformerConfig.Family.llama, .gpt2])
+    func huggingFaceNamesMapLikeGGUFPy(_ family: TransformerConfig.Family) throws {
+        let rows = try #require(try Self.fixture("tensor_names.json")[family.rawValue]?.arrayValue)
+        #expect(rows.count > 20)
+        for row in rows {
+            let pair = row.arrayValue ?? []
+            let hf = try #require(pair.first?.stringValue)
+            let expected = pair.last?.stringValue
+            if let expected {
+                let parsed = try #require(TensorNames.parseHuggingFace(hf, family: family), "\(hf) not parsed")
+                #expect(TensorNames.gguf(parsed.slot, layer: parsed.layer) == expected, "\(hf)")
+                #expect(TensorNames.parseGGUF(expected)?.slot == parsed.slot)
+                // And back: the slot's HF name is the input (without GPT-2's optional prefix).
+                let back = TensorNames.huggingFace(parsed.slot, layer: parsed.layer, family: family)
+                #expect(back == hf || "transformer." + (back ?? "") == hf, "\(hf)")
+            } else {
+                #expect(TensorNames.parseHuggingFace(hf, family: family) == nil, "\(hf)")
+                #expect(TensorNames.isIgnorableHuggingFace(hf), "\(hf) should be a known buffer")
+            }
+        }
+    }
+
+    @Test func fixupsAreDeclared() {
+        #expect(TensorNames.fixup(.attnQ, family: .llama) == .permuteHeads(kv: false))
+        #expect(TensorNames.fixup(.attnKBias, family: .llama) == .permuteHeads(kv: true))
+        #expect(TensorNames.fixup(.attnV, family: .llama) == .none)
+        #expect(TensorNames.fixup(.attnQKV, family: .gpt2) == .transpose)
+        #expect(TensorNames.fixup(.attnQKVBias, family: .gpt2) == .none)
+        #expect(TensorNames.fixup(.ffnDown, family: .gpt2) == .transpose)
+        #expect(TensorNames.parseGGUF("blk.12.ffn_down.weight")?.layer == 12)
+        #expect(TensorNames.parseGGUF("blk.x.ffn_down.weight") == nil)
+        #expect(TensorNames.parseGGUF("blk..ffn_down.weight") == nil)
+    }
+
+    @Test func permutationMatchesConvertHfToGGUF() throws {
+        let cases = try #require(try Self.fixture("permute.json").arrayValue)
+        #expect(cases.count == 8)
+        for c in cases {
+            let heads = Int(c["which"]?.stringValue == "k" ? c["kv_heads"]!.uint64Value! : c["heads"]!.uint64Value!)
+            let rows = Int(try #require(c["rows"]?.uint64Value))
+            for (hfKey, ggufKey) in [("hf", "gguf"), ("hf_bias", "gguf_bias")] {
+                let hf = Hex.decode(c[hfKey]?.stringValue ?? ""), gguf = Hex.decode(c[ggufKey]?.stringValue ?? "")
+                let forward = hf.withUnsafeBytes { RowLayout.permuteHeads($0, rows: rows, heads: heads, inverse: false) }
+                #expect(forward == gguf, "\(hfKey) heads \(heads) rows \(rows)")
+                let back = gguf.withUnsafeBytes { RowLayout.permuteHeads($0, rows: rows, heads: heads, inverse: true) }
+                #expect(back == hf)
+            }
+        }
+        #expect([UInt8](repeating: 0, count: 12).withUnsafeBytes { RowLayout.permuteHeads($0, rows: 3, heads: 1, inverse: false) } == nil)
+    }
+
+    @Test func transposeSwapsAxes() {
+        // [2, 3] of 2-byte elements: a b c / d e f  ->  a d / b e / c f
+        let m: [UInt8] = [1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6]
+        let t = m.withUnsafeBytes { RowLayout.transpose($0, rows: 2, cols: 3, elementSize: 2) }
+        #expect(t == [1, 1, 4, 4, 2, 2, 5, 5, 3, 3, 6, 6])
+    }
+}
+
+enum Hex {
+    static func decode(_ text: String) -> [UInt8] {
+        var out: [UInt8] = []
+        var high: UInt8? = nil
+        for c in text.utf8 {
+            let v: UInt8 = c <= 0x39 ? c - 0x30 : (c | 0x20) - 0x61 + 10
+            if let h = high { out.append(h << 4 | v); high = nil } else { high = v }
+        }
+        return out
+    }
+}
