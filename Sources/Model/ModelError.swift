@@ -9,6 +9,8 @@ public enum ModelError: Error, Equatable, CustomStringConvertible, Sendable {
     case invalidValue(path: String, key: String, reason: String)
     case unknownTensor(path: String, tensor: String)
     case wrongShape(path: String, tensor: String, expected: [Int], found: [Int])
+    /// Slots the config needs that the checkpoint lacks (first few names, and how many in all).
+    case missingTensors(path: String, tensors: [String], total: Int)
 
     public var kind: String {
         switch self {
@@ -18,6 +20,7 @@ public enum ModelError: Error, Equatable, CustomStringConvertible, Sendable {
         case .invalidValue: "invalidValue"
         case .unknownTensor: "unknownTensor"
         case .wrongShape: "wrongShape"
+        case .missingTensors: "missingTensors"
         }
     }
 
@@ -28,7 +31,9 @@ public enum ModelError: Error, Equatable, CustomStringConvertible, Sendable {
             "architecture '\(found)' is not supported (supported: \(supported.joined(separator: ", "))) (\(path))"
         case let .missingKey(path, key): "config: missing '\(key)' (\(path))"
         case let .invalidValue(path, key, reason): "config: '\(key)' \(reason) (\(path))"
-        case let .unknownTensor(path, tensor): "tensor '\(tensor)' has no place in the model (\(path))"
+        case let .unknownTensor(path, tensor): "tensor(s) '\(tensor)' have no place in the model (\(path))"
+        case let .missingTensors(path, tensors, total):
+            "\(total) tensor(s) missing: '\(tensors.joined(separator: "', '"))'\(total > tensors.count ? " …" : "") (\(path))"
         case let .wrongShape(path, tensor, expected, found):
             "tensor '\(tensor)' has shape \(found), the config needs \(expected) (\(path))"
         }

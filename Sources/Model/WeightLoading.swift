@@ -1,0 +1,100 @@
+import Formats
+
+/// Strict weight loading (DESIGN.md): every expected slot filled exactly once with the expected shape;
+/// names that fit no slot are an error listing them; known buffers (TensorNames) are skipped; HF layouts go
+/// through TensorNames' fixups. Quantized GGUF tensors are dequantized bit-exactly with ggml.
+extension ParameterSet {
+    /// From a GGUF file: the config comes from its metadata.
+    public static func load(gguf: GGUFFile, threads: Int = 2) throws(ModelError) -> ParameterSet {
+        let params = ParameterSet(config: try TransformerConfig(gguf: gguf))
+        var filled = Set<Key>()
+        var unknown: [String] = []
+        for info in gguf.tensorInfos {
+            guard let (slot, layer) = TensorNames.parseGGUF(info.name), params.contains(slot, layer: layer) else {
+                unknown.append(info.name)
+                continue
+            }
+            let key = Key(slot, layer)
+            try params.checkShape(key, info.shape, name: info.name, path: gguf.path)
+            let values: [Float]
+            do { values = try Quantization.dequantize(gguf.tensor(info), path: gguf.path, threads: threads) } catch {
+                throw .format(error)
+            }
+            values.withUnsafeBufferPointer { params.fill(key, with: $0) }
+            filled.insert(key)
+        }
+        try params.finish(filled: filled, unknown: unknown, path: gguf.path)
+        return params
+    }
+
+    /// From Hugging Face tensors (one safetensors file or all shards), with the config from config.json.
+    public static func load(huggingFace tensors: [RawTensor], config: TransformerConfig, path: String) throws(ModelError) -> ParameterSet {
+        let params = ParameterSet(config: config)
+        var filled = Set<Key>()
+        var unknown: [String] = []
+        for tensor in tensors {
+            if TensorNames.isIgnorableHuggingFace(tensor.name) { continue }
+            guard let (slot, layer) = TensorNames.parseHuggingFace(tensor.name, family: config.family) else {
+                unknown.append(tensor.name)
+                continue
+            }
+            // A tied checkpoint may still carry lm_head: the embedding is the one used.
+            if slot == .output && config.tiedEmbeddings { continue }
+            guard params.contains(slot, layer: layer) else {
+                unknown.append(tensor.name)
+                continue
+            }
+            let key = Key(slot, layer)
+            let values = try params.hfValues(tensor, key: key, path: path)
+            values.withUnsafeBufferPointer { params.fill(key, with: $0) }
+            filled.insert(key)
+        }
+        try params.finish(filled: filled, unknown: unknown, path: path)
+        return params
+    }
+
+    /// HF tensor → f32 in GGUF layout: decode, then the slot's fixup.
+    func hfValues(_ tensor: RawTensor, key: Key, path: String) throws(ModelError) -> [Float] {
+        let fixup = TensorNames.fixup(key.slot, family: config.family)
+        var shape = tensor.shape
+        if fixup == .transpose { shape.reverse() }
+        try checkShape(key, shape, name: tensor.name, path: path)
+        var values: [Float]
+        do { values = try Quantization.dequantize(tensor, path: path) } catch { throw .format(error) }
+        switch fixup {
+        case .none:
+            break
+        case .transpose:
+            let t = values.withUnsafeBytes { RowLayout.transpose($0, rows: tensor.shape[0], cols: tensor.shape[1], elementSize: 4) }
+            values = t.map { bytes in bytes.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) } } ?? values
+        case .permuteHeads(let kv):
+            let heads = kv ? config.kvHeadCount : config.headCount
+            guard let p = values.withUnsafeBytes({ RowLayout.permuteHeads($0, rows: shape[0], heads: heads, inverse: false) }) else {
+                throw .wrongShape(path: path, tensor: tensor.name, expected: layout[key]!.shape, found: tensor.shape)
+            }
+            values = p.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+        }
+        return values
+    }
+
+    func checkShape(_ key: Key, _ shape: [Int], name: String, path: String) throws(ModelError) {
+        let expected = layout[key]!.shape
+        // GGUF may keep size-1 leading dims or drop them; compare without them.
+        let trim = { (s: [Int]) in Array(s.drop { $0 == 1 && s.count > 1 }) }
+        guard trim(shape) == trim(expected) else {
+            throw .wrongShape(path: path, tensor: name, expected: expected, found: shape)
+        }
+    }
+
+    func finish(filled: Set<Key>, unknown: [String], path: String) throws(ModelError) {
+        if !unknown.isEmpty {
+            throw .unknownTensor(path: path, tensor: unknown.prefix(8).joined(separator: "', '")
+                                 + (unknown.count > 8 ? "' and \(unknown.count - 8) more" : ""))
+        }
+        let missing = keys.filter { !filled.contains($0) }
+        if !missing.isEmpty {
+            let names = missing.prefix(8).map { TensorNames.gguf($0.slot, layer: $0.layer) }
+            throw .missingTensors(path: path, tensors: names, total: missing.count)
+        }
+    }
+}

@@ -1,0 +1,108 @@
+import Foundation
+import Formats
+import Model
+import Testing
+
+/// The f32 forward pass against llama.cpp's own logits (fixtures/make_tiny_models.py: tiny random llama
+/// models, F32 GGUF written by gguf-py — rebuilt here bit for bit — evaluated by llama-cpp-python with an
+/// F32 KV cache in one batch).
+@Suite struct TransformerLogitsTests {
+    static let golden: JSONValue? = {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        guard let data = try? Data(contentsOf: url.appendingPathComponent("fixtures/model/llama_cpp_logits.json")) else { return nil }
+        return try? JSONParser.parse([UInt8](data))
+    }()
+
+    /// make_quantize_model.py's generator: exact in float32.
+    static func lcg(seed: UInt32, rows: Int, cols: Int) -> [Float] {
+        var s = seed
+        return (0..<(rows * cols)).map { i in
+            s = s &* 1_664_525 &+ 1_013_904_223
+            return Float(Int32(s >> 8) - 8_388_608) * 0x1p-26 * Float(1 << ((i / cols) % 3))
+        }
+    }
+
+    /// Writes the same file as make_tiny_models.py `write`.
+    static func writeModel(_ spec: [Int], theta: Float, tied: Bool, to path: String) throws {
+        let (layers, embd, heads, kvHeads, ffn, vocab) = (spec[0], spec[1], spec[2], spec[3], spec[4], spec[5])
+        var tensors: [RawTensor] = []
+        var seed: UInt32 = 1
+        func raw(_ name: String, _ v: [Float], _ shape: [Int]) -> RawTensor {
+            RawTensor(name: name, dtype: .f32, shape: shape, data: ByteView(owned: v.withUnsafeBytes { Array($0) }))
+        }
+        func add(_ name: String, _ rows: Int, _ cols: Int) {
+            tensors.append(raw(name, lcg(seed: seed, rows: rows, cols: cols), [rows, cols]))
+            seed += 1
+        }
+        func ones(_ name: String) {
+            tensors.append(raw(name, lcg(seed: 1000 + seed, rows: 1, cols: embd).map { 1 + $0 }, [embd]))
+        }
+        let hd = embd / heads
+        add("token_embd.weight", vocab, embd)
+        ones("output_norm.weight")
+        if !tied { add("output.weight", vocab, embd) }
+        for i in 0..<layers {
+            ones("blk.\(i).attn_norm.weight")
+            add("blk.\(i).attn_q.weight", heads * hd, embd)
+            add("blk.\(i).attn_k.weight", kvHeads * hd, embd)
+            add("blk.\(i).attn_v.weight", kvHeads * hd, embd)
+            add("blk.\(i).attn_output.weight", embd, heads * hd)
+            ones("blk.\(i).ffn_norm.weight")
+            add("blk.\(i).ffn_gate.weight", ffn, embd)
+            add("blk.\(i).ffn_up.weight", ffn, embd)
+            add("blk.\(i).ffn_down.weight", embd, ffn)
+        }
+        let metadata: [(key: String, value: GGUFValue)] = [
+            ("general.architecture", .string("llama")), ("llama.context_length", .uint32(64)),
+            ("llama.embedding_length", .uint32(UInt32(embd))), ("llama.block_count", .uint32(UInt32(layers))),
+            ("llama.feed_forward_length", .uint32(UInt32(ffn))), ("llama.attention.head_count", .uint32(UInt32(heads))),
+            ("llama.attention.head_count_kv", .uint32(UInt32(kvHeads))),
+            ("llama.attention.layer_norm_rms_epsilon", .float32(1e-5)), ("llama.rope.freq_base", .float32(theta)),
+            ("llama.rope.dimension_count", .uint32(UInt32(hd))), ("general.file_type", .uint32(0)),
+            ("tokenizer.ggml.model", .string("llama")), ("tokenizer.ggml.pre", .string("default")),
+            ("tokenizer.ggml.tokens", .array(.strings((0..<vocab).map { "<t\($0)>" }))),
+            ("tokenizer.ggml.scores", .array(.float32s([Float](repeating: 0, count: vocab)))),
+            ("tokenizer.ggml.token_type", .array(.int32s([Int32](repeating: 1, count: vocab)))),
+            ("tokenizer.ggml.bos_token_id", .uint32(1)), ("tokenizer.ggml.eos_token_id", .uint32(2)),
+            ("tokenizer.ggml.unknown_token_id", .uint32(0)),
+        ]
+        try GGUFWriter(metadata: metadata, tensors: tensors).write(to: path, overwrite: true)
+    }
+
+    static let names = ["llama-gqa", "llama-tied"]
+
+    @Test(arguments: names)
+    func logitsMatchLlamaCpp(_ name: String) throws {
+        let model = try #require(Self.golden?["models"]?[name], "no golden for \(name)")
+        let spec = try #require(model["spec"]?.arrayValue)
+        let ints = spec.prefix(6).compactMap { $0.uint64Value }.map { Int($0) }
+        let tied = spec[6].boolValue ?? false
+        let theta = Float(spec[7].doubleValue ?? 0)
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("ckpt-tiny-\(name)-\(UUID().uuidString).gguf").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try Self.writeModel(ints, theta: theta, tied: tied, to: path)
+        let fileBytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        #expect(SHA256Digest.hex(fileBytes) == model["sha256"]?.stringValue, "the model file is gguf-py's")
+
+        let params = try ParameterSet.load(gguf: GGUFFile(path: path))
+        #expect(params.config.tiedEmbeddings == tied)
+        let tokens = try #require(Self.golden?["tokens"]?.arrayValue).compactMap { $0.uint64Value }.map { Int($0) }
+        let got = try Transformer(params).logits(tokens)
+        let want = Hex.floats(model["logits"]?.stringValue ?? "")
+        #expect(got.count == want.count && got.count == tokens.count * ints[5])
+        let scale = want.map(abs).max() ?? 1
+        let maxDiff = zip(got, want).map { abs($0 - $1) }.max() ?? .infinity
+        // llama.cpp computes in f32 with its own summation order; ≤ 1e-4 of the logit scale.
+        #expect(maxDiff / scale < 1e-4, "\(name): max |Δlogit| \(maxDiff) at scale \(scale)")
+    }
+}
+
+extension Hex {
+    static func floats(_ text: String) -> [Float] {
+        let b = decode(text)
+        return stride(from: 0, to: b.count, by: 4).map { i in
+            Float(bitPattern: UInt32(b[i]) | UInt32(b[i + 1]) << 8 | UInt32(b[i + 2]) << 16 | UInt32(b[i + 3]) << 24)
+        }
+    }
+}
