@@ -70,7 +70,56 @@ import Testing
         try GGUFWriter(metadata: metadata, tensors: tensors).write(to: path, overwrite: true)
     }
 
-    static let names = ["llama-gqa", "llama-tied"]
+    /// Writes the same file as make_tiny_models.py `write_gpt2`.
+    static func writeGPT2(_ spec: [Int], to path: String) throws {
+        let (layers, embd, heads, ffn, vocab) = (spec[0], spec[1], spec[2], spec[4], spec[5])
+        var tensors: [RawTensor] = []
+        var seed: UInt32 = 1
+        func raw(_ name: String, _ v: [Float], _ shape: [Int]) -> RawTensor {
+            RawTensor(name: name, dtype: .f32, shape: shape, data: ByteView(owned: v.withUnsafeBytes { Array($0) }))
+        }
+        func add(_ name: String, _ rows: Int, _ cols: Int) {
+            tensors.append(raw(name, lcg(seed: seed, rows: rows, cols: cols), [rows, cols]))
+            seed += 1
+        }
+        func vec(_ name: String, _ n: Int, _ offset: Float) {
+            tensors.append(raw(name, lcg(seed: seed, rows: 1, cols: n).map { offset + $0 }, [n]))
+            seed += 1
+        }
+        add("token_embd.weight", vocab, embd)
+        add("position_embd.weight", 64, embd)
+        vec("output_norm.weight", embd, 1)
+        vec("output_norm.bias", embd, 0)
+        for i in 0..<layers {
+            vec("blk.\(i).attn_norm.weight", embd, 1)
+            vec("blk.\(i).attn_norm.bias", embd, 0)
+            add("blk.\(i).attn_qkv.weight", 3 * embd, embd)
+            vec("blk.\(i).attn_qkv.bias", 3 * embd, 0)
+            add("blk.\(i).attn_output.weight", embd, embd)
+            vec("blk.\(i).attn_output.bias", embd, 0)
+            vec("blk.\(i).ffn_norm.weight", embd, 1)
+            vec("blk.\(i).ffn_norm.bias", embd, 0)
+            add("blk.\(i).ffn_up.weight", ffn, embd)
+            vec("blk.\(i).ffn_up.bias", ffn, 0)
+            add("blk.\(i).ffn_down.weight", embd, ffn)
+            vec("blk.\(i).ffn_down.bias", embd, 0)
+        }
+        let tokens = (0..<vocab).map { String(Character(Unicode.Scalar(0x100 + $0)!)) }
+        let metadata: [(key: String, value: GGUFValue)] = [
+            ("general.architecture", .string("gpt2")), ("gpt2.context_length", .uint32(64)),
+            ("gpt2.embedding_length", .uint32(UInt32(embd))), ("gpt2.feed_forward_length", .uint32(UInt32(ffn))),
+            ("gpt2.block_count", .uint32(UInt32(layers))), ("gpt2.attention.head_count", .uint32(UInt32(heads))),
+            ("gpt2.attention.layer_norm_epsilon", .float32(1e-5)), ("general.file_type", .uint32(0)),
+            ("tokenizer.ggml.model", .string("gpt2")), ("tokenizer.ggml.pre", .string("gpt-2")),
+            ("tokenizer.ggml.tokens", .array(.strings(tokens))),
+            ("tokenizer.ggml.token_type", .array(.int32s([Int32](repeating: 1, count: vocab)))),
+            ("tokenizer.ggml.merges", .array(.strings(["\u{100} \u{101}"]))),
+            ("tokenizer.ggml.bos_token_id", .uint32(1)), ("tokenizer.ggml.eos_token_id", .uint32(2)),
+        ]
+        try GGUFWriter(metadata: metadata, tensors: tensors).write(to: path, overwrite: true)
+    }
+
+    static let names = ["llama-gqa", "llama-tied", "gpt2"]
 
     @Test(arguments: names)
     func logitsMatchLlamaCpp(_ name: String) throws {
@@ -81,7 +130,11 @@ import Testing
         let theta = Float(spec[7].doubleValue ?? 0)
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("ckpt-tiny-\(name)-\(UUID().uuidString).gguf").path
         defer { try? FileManager.default.removeItem(atPath: path) }
-        try Self.writeModel(ints, theta: theta, tied: tied, to: path)
+        if name.hasPrefix("gpt2") {
+            try Self.writeGPT2(ints, to: path)
+        } else {
+            try Self.writeModel(ints, theta: theta, tied: tied, to: path)
+        }
         let fileBytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
         #expect(SHA256Digest.hex(fileBytes) == model["sha256"]?.stringValue, "the model file is gguf-py's")
 
@@ -93,8 +146,11 @@ import Testing
         #expect(got.count == want.count && got.count == tokens.count * ints[5])
         let scale = want.map(abs).max() ?? 1
         let maxDiff = zip(got, want).map { abs($0 - $1) }.max() ?? .infinity
-        // llama.cpp computes in f32 with its own summation order; ≤ 1e-4 of the logit scale.
-        #expect(maxDiff / scale < 1e-4, "\(name): max |Δlogit| \(maxDiff) at scale \(scale)")
+        // llama.cpp computes in f32 with its own summation order: measured 5e-6 for llama. Its GELU is a
+        // lookup table indexed by the fp16 input with fp16 outputs (GGML_GELU_FP16), while ckpt computes
+        // transformers' exact gelu_new, so gpt2 agrees only to that table's precision (measured 4.6e-4).
+        let tolerance: Float = name.hasPrefix("gpt2") ? 1e-3 : 1e-5
+        #expect(maxDiff / scale < tolerance, "\(name): max |Δlogit| \(maxDiff) at scale \(scale)")
     }
 }
 
