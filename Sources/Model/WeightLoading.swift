@@ -27,6 +27,24 @@ extension ParameterSet {
         return params
     }
 
+    /// From a Hugging Face folder: config.json plus model.safetensors or its shards and index.
+    public static func load(huggingFaceDirectory folder: String) throws(ModelError) -> ParameterSet {
+        do {
+            let configPath = folder + "/config.json"
+            let config = try TransformerConfig(huggingFace: JSONFile.read(configPath), path: configPath)
+            let index = folder + "/" + ShardedSafetensors.indexFileName
+            let tensors = CheckpointFormat.exists(index) ? try ShardedSafetensors(indexPath: index).tensors
+                : try SafetensorsFile(path: folder + "/model.safetensors").tensors
+            return try load(huggingFace: tensors, config: config, path: folder)
+        } catch let error as ModelError {
+            throw error
+        } catch let error as FormatError {
+            throw .format(error)
+        } catch {
+            throw .invalidValue(path: folder, key: "checkpoint", reason: "\(error)")
+        }
+    }
+
     /// From Hugging Face tensors (one safetensors file or all shards), with the config from config.json.
     public static func load(huggingFace tensors: [RawTensor], config: TransformerConfig, path: String) throws(ModelError) -> ParameterSet {
         let params = ParameterSet(config: config)
