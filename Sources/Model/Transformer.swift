@@ -1,23 +1,32 @@
 import Foundation
 
-/// Forward orchestration only: one sequence, full prefill, logits for every position. Kernels do the math;
-/// the config's enums pick them (no architecture names here). KV cache, batches and backward arrive with the
-/// Model and Training issues.
+/// Forward orchestration only: one sequence, logits for every new position, keys and values kept in a
+/// KVCache. Kernels do the math; the config's enums pick them (no architecture names here). Batches of
+/// several sequences and backward arrive with the Model and Training issues.
 public struct Transformer {
     public let params: ParameterSet
     public var config: TransformerConfig { params.config }
 
     public init(_ params: ParameterSet) { self.params = params }
 
-    /// Logits [tokens.count, vocab], row-major.
+    /// Logits [tokens.count, vocab], row-major, for a sequence seen whole.
     public func logits(_ tokens: [Int]) throws(ModelError) -> [Float] {
-        let c = config, T = tokens.count, E = c.embeddingSize
+        try forward(tokens, cache: KVCache(config: config, capacity: tokens.count))
+    }
+
+    /// Logits for `tokens` at positions cache.count..., attending to everything cached; the cache then
+    /// holds these tokens too. Prefill is one call with the prompt, decoding one call per token.
+    public func forward(_ tokens: [Int], cache: KVCache) throws(ModelError) -> [Float] {
+        let c = config, T = tokens.count, E = c.embeddingSize, start = cache.count
         guard T > 0 else { return [] }
+        guard start + T <= cache.capacity else {
+            throw .invalidValue(path: "input", key: "length", reason: "\(start + T) positions exceed the cache of \(cache.capacity)")
+        }
         if let bad = tokens.first(where: { $0 < 0 || $0 >= c.vocabSize }) {
             throw .invalidValue(path: "input", key: "token", reason: "\(bad) is outside the vocabulary of \(c.vocabSize)")
         }
-        if c.position == .learned && T > c.contextLength {
-            throw .invalidValue(path: "input", key: "length", reason: "\(T) tokens exceed the context of \(c.contextLength)")
+        if start + T > c.contextLength {
+            throw .invalidValue(path: "input", key: "length", reason: "\(start + T) tokens exceed the context of \(c.contextLength)")
         }
         let p = params
         var x = [Float](repeating: 0, count: T * E)
@@ -36,7 +45,7 @@ public struct Transformer {
             for i in 0..<E { x[t * E + i] = wte[id * E + i] }
             if c.position == .learned {
                 let wpe = p.pointer(.positionEmbedding)
-                for i in 0..<E { x[t * E + i] += wpe[t * E + i] }
+                for i in 0..<E { x[t * E + i] += wpe[(start + t) * E + i] }
             }
         }
         func norm(_ out: inout [Float], _ inp: [Float], _ weight: TensorNames.Slot, _ bias: TensorNames.Slot, _ layer: Int?) {
@@ -71,10 +80,12 @@ public struct Transformer {
                 linear(&v, h, .attnV, .attnVBias, l, inDim: E, outDim: c.kvWidth)
             }
             if case .rope(let theta) = c.position {
-                Rope.forward(&q, rows: T, heads: c.headCount, headDim: c.headDim, theta: theta)
-                Rope.forward(&k, rows: T, heads: c.kvHeadCount, headDim: c.headDim, theta: theta)
+                Rope.forward(&q, rows: T, heads: c.headCount, headDim: c.headDim, theta: theta, start: start)
+                Rope.forward(&k, rows: T, heads: c.kvHeadCount, headDim: c.headDim, theta: theta, start: start)
             }
-            Attention.forward(out: &att, q: q, k: k, v: v, rows: T, heads: c.headCount, kvHeads: c.kvHeadCount, headDim: c.headDim)
+            cache.store(layer: l, k: k, v: v, rows: T)
+            Attention.forward(out: &att, q: q, k: cache.keys[l], v: cache.values[l], rows: T, start: start,
+                              heads: c.headCount, kvHeads: c.kvHeadCount, headDim: c.headDim)
             linear(&h, att, .attnOutput, .attnOutputBias, l, inDim: c.queryWidth, outDim: E)
             for i in 0..<(T * E) { x[i] += h[i] }
 
@@ -91,6 +102,7 @@ public struct Transformer {
             linear(&h, act, .ffnDown, .ffnDownBias, l, inDim: c.feedForwardSize, outDim: E)
             for i in 0..<(T * E) { x[i] += h[i] }
         }
+        cache.advance(T)
         norm(&h, x, .outputNorm, .outputNormBias, nil)
         let head = p.pointer(c.tiedEmbeddings ? .tokenEmbedding : .output)
         Matmul.forward(out: &logits, inp: h, weight: head, bias: nil, rows: T, inDim: E, outDim: c.vocabSize)

@@ -162,3 +162,29 @@ extension Hex {
         }
     }
 }
+
+/// Decoding one token at a time through the KV cache equals the full forward (≤ 1e-5).
+@Suite struct KVCacheTests {
+    @Test(arguments: ["llama-gqa", "gpt2"])
+    func decodeEqualsFullForward(_ name: String) throws {
+        let model = try #require(TransformerLogitsTests.golden?["models"]?[name])
+        let spec = try #require(model["spec"]?.arrayValue).compactMap { $0.uint64Value }.map { Int($0) }
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("ckpt-kv-\(UUID().uuidString).gguf").path
+        if name.hasPrefix("gpt2") {
+            try TransformerLogitsTests.writeGPT2(spec, to: path)
+        } else {
+            try TransformerLogitsTests.writeModel(spec, theta: 10_000, tied: false, to: path)
+        }
+        let transformer = Transformer(try ParameterSet.load(gguf: GGUFFile(path: path)))
+        let tokens = [1, 5, 9, 2, 33, 17, 40, 3, 11, 7]
+        let vocab = transformer.config.vocabSize
+        let full = try transformer.logits(tokens)
+        let cache = KVCache(config: transformer.config, capacity: 16)
+        var stepped = try transformer.forward(Array(tokens.prefix(4)), cache: cache)   // prefill 4
+        for t in tokens.dropFirst(4) { stepped += try transformer.forward([t], cache: cache) }  // then one by one
+        #expect(cache.count == tokens.count)
+        let maxDiff = zip(full, stepped).map { abs($0 - $1) }.max() ?? .infinity
+        #expect(stepped.count == tokens.count * vocab && maxDiff <= 1e-5, "max |Δ| \(maxDiff)")
+        #expect(throws: ModelError.self) { try transformer.forward(Array(repeating: 1, count: 7), cache: cache) }
+    }
+}
