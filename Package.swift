@@ -5,7 +5,7 @@ import PackageDescription
 
 let package = Package(
     name: "ckpt",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "ckpt", targets: ["ckpt"]),
         .library(name: "Formats", targets: ["Formats"]),
