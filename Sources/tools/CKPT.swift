@@ -1,6 +1,7 @@
 import ArgumentParser
 import Convert
 import Formats
+import Model
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -13,7 +14,7 @@ struct CKPT: ParsableCommand {
         commandName: "ckpt",
         abstract: "Inspect, convert, distill, quantize and export language-model checkpoints.",
         version: "0.1.0",
-        subcommands: [Inspect.self, Quantize.self])
+        subcommands: [Inspect.self, Quantize.self, Generate.self, Tokenize.self])
 
     static func main() {
         do {
@@ -23,6 +24,8 @@ struct CKPT: ParsableCommand {
             fail("error: \(error)", code: 1)
         } catch let error as ConvertError {
             fail("error: \(error)" + (error.hint.map { "\nhint: \($0)" } ?? ""), code: 1)
+        } catch let error as ModelError {
+            fail("error: \(error)", code: 1)
         } catch let error as ToolError {
             fail("error: \(error.message)" + (error.hint.map { "\nhint: \($0)" } ?? ""), code: 1)
         } catch {

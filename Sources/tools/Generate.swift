@@ -1,0 +1,114 @@
+import ArgumentParser
+import Formats
+import Foundation
+import Model
+
+struct Generate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Generate text with a GGUF model (f32 math over the dequantized weights).",
+        discussion: "--prompt is raw text, special tokens such as <|im_start|> parsed. Tokens stream to stdout; speed to stderr.")
+
+    @Argument(help: "A GGUF model (llama or gpt2 family, byte-level BPE vocabulary).")
+    var model: String
+    @Option(help: "Raw prompt text.")
+    var prompt: String
+    @Option(name: .shortAndLong, help: "Tokens to generate.")
+    var n = 32
+    @Option(help: "Temperature; 0 is greedy.")
+    var temp: Float = 0
+    @Option(help: "Keep the K most likely tokens (0: all).")
+    var topK = 0
+    @Option(help: "Keep the smallest set of tokens whose probability reaches P.")
+    var topP: Float = 1
+    @Option(help: "HF-style repetition penalty (1: none).")
+    var repeatPenalty: Float = 1
+    @Option(help: "Ban tokens that would repeat an n-gram of this size (0: off).")
+    var noRepeatNgramSize = 0
+    @Option(help: "Sampling seed.")
+    var seed: UInt64 = 0
+    @Option(help: "Write the prompt's logits as float32 [T, vocab] NumPy .npy.")
+    var logitsOut: String?
+    @Option(help: "Write the prompt's token ids as JSON.")
+    var idsOut: String?
+
+    func run() throws {
+        let gguf = try GGUFFile(path: model)
+        let tokenizer = try ByteLevelBPE.load(gguf: gguf)
+        let start = Date()
+        let params = try ParameterSet.load(gguf: gguf)
+        let transformer = Transformer(params)
+        let config = params.config
+        let ids = tokenizer.encode(prompt)
+        guard !ids.isEmpty else { throw ToolError(message: "generate: the prompt is empty", hint: nil) }
+        guard ids.count < config.contextLength else {
+            throw ToolError(message: "generate: the prompt has \(ids.count) tokens, the context is \(config.contextLength)", hint: nil)
+        }
+        if let idsOut {
+            try AtomicFile.write(Array(JSONWriter.compact(.array(ids.map { JSONValue.int($0) })).utf8), to: idsOut)
+        }
+        let loaded = Date()
+        let cache = KVCache(config: config, capacity: min(config.contextLength, ids.count + n))
+        let logits = try transformer.forward(ids, cache: cache)
+        let prefilled = Date()
+        if let logitsOut {
+            try AtomicFile.write(NumPy.float32(logits, shape: [ids.count, config.vocabSize]), to: logitsOut)
+        }
+        var options = Sampler.Options()
+        options.temperature = temp
+        options.topK = topK
+        options.topP = topP
+        options.repetitionPenalty = repeatPenalty
+        options.noRepeatNgramSize = noRepeatNgramSize
+        options.seed = seed
+        var sampler = Sampler(options)
+        var history = ids
+        var last = logits[(logits.count - config.vocabSize)...]
+        var generated: [Int] = []
+        let eos = gguf["tokenizer.ggml.eos_token_id"]?.integerValue.map { Int($0) }
+        var printed = ""
+        for _ in 0..<n where cache.count < cache.capacity {
+            let next = sampler.next(last, history: history)
+            if next == eos { break }
+            generated.append(next)
+            history.append(next)
+            let text = tokenizer.decode(generated)
+            if text.hasPrefix(printed) && !text.hasSuffix("\u{FFFD}") {
+                Stdout.write(String(text.dropFirst(printed.count)))
+                printed = text
+            }
+            last = try transformer.forward([next], cache: cache)[...]
+        }
+        let text = tokenizer.decode(generated)
+        if text.count > printed.count { Stdout.write(String(text.dropFirst(printed.count))) }
+        Stdout.write("\n")
+        let done = Date()
+        Stderr.write(String(format: "generate: load %.2f s, prompt %d tokens %.1f tok/s, decode %d tokens %.1f tok/s\n",
+                            loaded.timeIntervalSince(start), ids.count, Double(ids.count) / prefilled.timeIntervalSince(loaded),
+                            generated.count, Double(generated.count) / max(done.timeIntervalSince(prefilled), 1e-9)))
+    }
+}
+
+/// Small outputs written atomically (temporary name, then rename).
+enum AtomicFile {
+    static func write(_ bytes: [UInt8], to path: String) throws {
+        let out = try AtomicOutput(path: path, overwrite: true)
+        try out.write(bytes)
+        try out.commit()
+    }
+}
+
+/// NumPy .npy v1.0: magic, header dict padded with spaces to a multiple of 64 ending in '\n', raw data.
+enum NumPy {
+    static func float32(_ values: [Float], shape: [Int]) -> [UInt8] {
+        let dims = shape.map(String.init).joined(separator: ", ") + (shape.count == 1 ? "," : "")
+        var header = "{'descr': '<f4', 'fortran_order': False, 'shape': (\(dims)), }"
+        let unpadded = 10 + header.utf8.count + 1
+        header += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
+        var out: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0]
+        let length = UInt16(header.utf8.count)
+        out += [UInt8(length & 0xFF), UInt8(length >> 8)]
+        out += Array(header.utf8)
+        values.withUnsafeBytes { out += $0 }
+        return out
+    }
+}
