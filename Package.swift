@@ -27,8 +27,10 @@ let package = Package(
 
         .target(name: "Formats", dependencies: ["CZlib", "CProtobufC"],
                 exclude: ["CZlib", "CProtobufC"]),
-        .target(name: "Model", dependencies: ["Formats", "CBLAS"],
-                exclude: ["CBLAS"]),
+        // Quantized-weight dot products for decoding (AVX2 chosen at run time, portable fallback).
+        .target(name: "CKernels", path: "Sources/Model/CKernels"),
+        .target(name: "Model", dependencies: ["Formats", "CBLAS", "CKernels"],
+                exclude: ["CBLAS", "CKernels"]),
         .target(name: "Convert", dependencies: ["Formats", "Model"]),
         .target(name: "Distill", dependencies: ["Formats", "Model"]),
         .executableTarget(name: "ckpt",

@@ -1,24 +1,32 @@
 /// Keys and values of every layer for the positions seen so far, so decoding a new token costs one row of
-/// work. Shapes per layer: keys, values [capacity, kvHeads·headDim]. Sized once; overflow is an error.
-public final class KVCache {
+/// work. Shapes per layer: keys, values [capacity, kvHeads·headDim], in one allocation sized once;
+/// overflow is an error raised by Transformer before anything is written.
+public final class KVCache: @unchecked Sendable {
     public let capacity: Int
     public let width: Int
+    public let layers: Int
     public private(set) var count = 0
-    var keys: [[Float]]
-    var values: [[Float]]
+    private let storage: UnsafeMutableBufferPointer<Float>
 
     public init(config: TransformerConfig, capacity: Int) {
         self.capacity = capacity
         width = config.kvWidth
-        keys = Array(repeating: [Float](repeating: 0, count: capacity * config.kvWidth), count: config.layerCount)
-        values = keys
+        layers = config.layerCount
+        storage = .allocate(capacity: 2 * layers * capacity * width)
+        storage.initialize(repeating: 0)
     }
 
-    /// Appends `rows` rows of k and v for `layer` at positions count..<count+rows (committed by `advance`).
-    func store(layer: Int, k: [Float], v: [Float], rows: Int) {
-        let start = count * width
-        keys[layer].replaceSubrange(start..<(start + rows * width), with: k.prefix(rows * width))
-        values[layer].replaceSubrange(start..<(start + rows * width), with: v.prefix(rows * width))
+    deinit { storage.deallocate() }
+
+    /// Keys of `layer` [capacity, width].
+    func keys(_ layer: Int) -> UnsafeMutablePointer<Float> { storage.baseAddress! + (2 * layer) * capacity * width }
+    /// Values of `layer` [capacity, width].
+    func values(_ layer: Int) -> UnsafeMutablePointer<Float> { storage.baseAddress! + (2 * layer + 1) * capacity * width }
+
+    /// Copies `rows` rows of k and v for `layer` to positions count..<count+rows (committed by `advance`).
+    func store(layer: Int, k: UnsafePointer<Float>, v: UnsafePointer<Float>, rows: Int) {
+        (keys(layer) + count * width).update(from: k, count: rows * width)
+        (values(layer) + count * width).update(from: v, count: rows * width)
     }
 
     func advance(_ rows: Int) { count += rows }

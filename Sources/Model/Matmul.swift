@@ -15,12 +15,7 @@ public enum Matmul {
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(outDim), Int32(inDim),
                         1, inp, Int32(inDim), weight, Int32(inDim), 0, out, Int32(outDim))
         }
-        if let bias {
-            for r in 0..<rows {
-                let row = out + r * outDim
-                for o in 0..<outDim { row[o] += bias[o] }
-            }
-        }
+        addBias(out: out, bias: bias, rows: rows, outDim: outDim)
     }
 
     /// Array convenience for tests and small callers.

@@ -1,111 +1,147 @@
-import Foundation
+/// Forward orchestration only. Kernels do the math; the config's enums pick them (no architecture names
+/// here). A batch is a list of segments, one per sequence, packed row after row: every linear layer runs
+/// once over all rows (one sgemm, or one matvec pass when decoding), while positions, the KV cache and
+/// attention stay within each segment — the packed equivalent of a padding mask, with no padded rows.
+public struct Transformer: Sendable {
+    public let weights: ModelWeights
+    public var config: TransformerConfig { weights.config }
 
-/// Forward orchestration only: one sequence, logits for every new position, keys and values kept in a
-/// KVCache. Kernels do the math; the config's enums pick them (no architecture names here). Batches of
-/// several sequences and backward arrive with the Model and Training issues.
-public struct Transformer {
-    public let params: ParameterSet
-    public var config: TransformerConfig { params.config }
+    /// Over f32 parameters (training, HF checkpoints).
+    public init(_ params: ParameterSet) { weights = ModelWeights(params) }
 
-    public init(_ params: ParameterSet) { self.params = params }
+    /// Over weights as stored (a GGUF file's quantized blocks).
+    public init(weights: ModelWeights) { self.weights = weights }
+
+    /// One sequence's part of a batch: its new tokens, and the cache holding what it has seen so far
+    /// (positions continue from cache.count).
+    public struct Segment {
+        public var tokens: [Int]
+        public var cache: KVCache
+        public init(tokens: [Int], cache: KVCache) {
+            self.tokens = tokens
+            self.cache = cache
+        }
+    }
 
     /// Logits [tokens.count, vocab], row-major, for a sequence seen whole.
     public func logits(_ tokens: [Int]) throws(ModelError) -> [Float] {
         try forward(tokens, cache: KVCache(config: config, capacity: tokens.count))
     }
 
+    /// Logits of each sequence seen whole, computed as one batch (equal to `logits` of each, ≤ 1e-5).
+    public func logits(batch: [[Int]]) throws(ModelError) -> [[Float]] {
+        try forward(batch: batch.map { Segment(tokens: $0, cache: KVCache(config: config, capacity: $0.count)) })
+    }
+
     /// Logits for `tokens` at positions cache.count..., attending to everything cached; the cache then
     /// holds these tokens too. Prefill is one call with the prompt, decoding one call per token.
     public func forward(_ tokens: [Int], cache: KVCache) throws(ModelError) -> [Float] {
-        let c = config, T = tokens.count, E = c.embeddingSize, start = cache.count
-        guard T > 0 else { return [] }
-        guard start + T <= cache.capacity else {
-            throw .invalidValue(path: "input", key: "length", reason: "\(start + T) positions exceed the cache of \(cache.capacity)")
-        }
-        if let bad = tokens.first(where: { $0 < 0 || $0 >= c.vocabSize }) {
-            throw .invalidValue(path: "input", key: "token", reason: "\(bad) is outside the vocabulary of \(c.vocabSize)")
-        }
-        if start + T > c.contextLength {
-            throw .invalidValue(path: "input", key: "length", reason: "\(start + T) tokens exceed the context of \(c.contextLength)")
-        }
-        let p = params
-        var x = [Float](repeating: 0, count: T * E)
-        var h = x
-        let qkvWidth = c.queryWidth + 2 * c.kvWidth
-        var q = [Float](repeating: 0, count: T * c.queryWidth)
-        var k = [Float](repeating: 0, count: T * c.kvWidth), v = k
-        var qkv = [Float](repeating: 0, count: T * qkvWidth)
-        var att = q
-        var gate = [Float](repeating: 0, count: T * c.feedForwardSize), up = gate, act = gate
-        var logits = [Float](repeating: 0, count: T * c.vocabSize)
+        try forward(batch: [Segment(tokens: tokens, cache: cache)])[0]
+    }
 
-        // Embeddings (+ learned positions).
-        let wte = p.pointer(.tokenEmbedding)
-        for (t, id) in tokens.enumerated() {
-            for i in 0..<E { x[t * E + i] = wte[id * E + i] }
-            if c.position == .learned {
-                let wpe = p.pointer(.positionEmbedding)
-                for i in 0..<E { x[t * E + i] += wpe[(start + t) * E + i] }
+    /// Logits [segment.tokens.count, vocab] for every segment; each cache then holds its segment's tokens.
+    public func forward(batch: [Segment]) throws(ModelError) -> [[Float]] {
+        try validate(batch)
+        let c = config, E = c.embeddingSize
+        let rows = batch.map(\.tokens.count), N = rows.reduce(0, +)
+        guard N > 0 else { return batch.map { _ in [] } }
+        let firstRow = rows.indices.map { rows[..<$0].reduce(0, +) }
+        let b = ForwardBuffers(config: c, rows: N)
+        let p = weights
+
+        // Embeddings (+ learned positions), row by row from the stored (possibly quantized) tables.
+        let wte = p.matrix(.tokenEmbedding)
+        for (s, segment) in batch.enumerated() {
+            for (t, id) in segment.tokens.enumerated() {
+                let row = b.x + (firstRow[s] + t) * E
+                wte.widenRows(id..<(id + 1), into: row)
+                if c.position == .learned {
+                    let pos = segment.cache.count + t
+                    p.matrix(.positionEmbedding).widenRows(pos..<(pos + 1), into: b.h)
+                    for i in 0..<E { row[i] += b.h[i] }
+                }
             }
         }
-        func norm(_ out: inout [Float], _ inp: [Float], _ weight: TensorNames.Slot, _ bias: TensorNames.Slot, _ layer: Int?) {
+        func norm(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, _ weight: TensorNames.Slot,
+                  _ bias: TensorNames.Slot, _ layer: Int?) {
             switch c.norm {
             case .rmsNorm(let eps):
-                RMSNorm.forward(out: &out, inp: inp, weight: p.pointer(weight, layer: layer), rows: T, dim: E, epsilon: eps)
+                RMSNorm.forward(out: out, inp: inp, weight: p.vector(weight, layer: layer), rows: N, dim: E, epsilon: eps)
             case .layerNorm(let eps):
-                LayerNorm.forward(out: &out, inp: inp, weight: p.pointer(weight, layer: layer),
-                                  bias: p.pointer(bias, layer: layer), rows: T, dim: E, epsilon: eps)
+                LayerNorm.forward(out: out, inp: inp, weight: p.vector(weight, layer: layer),
+                                  bias: p.vector(bias, layer: layer), rows: N, dim: E, epsilon: eps)
             }
         }
-        func linear(_ out: inout [Float], _ inp: [Float], _ weight: TensorNames.Slot, _ bias: TensorNames.Slot?, _ layer: Int,
-                    inDim: Int, outDim: Int) {
-            let b = bias.flatMap { p.contains($0, layer: layer) ? p.pointer($0, layer: layer) : nil }
-            Matmul.forward(out: &out, inp: inp, weight: p.pointer(weight, layer: layer), bias: b, rows: T, inDim: inDim, outDim: outDim)
+        // Linear layers sharing one input run as one group (one parallel pass when decoding).
+        func linear(_ inp: UnsafePointer<Float>, _ layer: Int,
+                    _ outputs: [(UnsafeMutablePointer<Float>, TensorNames.Slot, TensorNames.Slot?)]) {
+            Matmul.forward(group: outputs.map { out, weight, bias in
+                (out, p.matrix(weight, layer: layer), bias.flatMap { p.contains($0, layer: layer) ? p.vector($0, layer: layer) : nil })
+            }, inp: inp, rows: N)
         }
 
         for l in 0..<c.layerCount {
-            norm(&h, x, .attnNorm, .attnNormBias, l)
+            norm(b.h, b.x, .attnNorm, .attnNormBias, l)
             if c.family == .gpt2 {
-                linear(&qkv, h, .attnQKV, .attnQKVBias, l, inDim: E, outDim: qkvWidth)
-                for t in 0..<T {
-                    for i in 0..<c.queryWidth { q[t * c.queryWidth + i] = qkv[t * qkvWidth + i] }
-                    for i in 0..<c.kvWidth {
-                        k[t * c.kvWidth + i] = qkv[t * qkvWidth + c.queryWidth + i]
-                        v[t * c.kvWidth + i] = qkv[t * qkvWidth + c.queryWidth + c.kvWidth + i]
-                    }
-                }
+                linear(b.h, l, [(b.qkv, .attnQKV, .attnQKVBias)])
+                b.splitQKV()
             } else {
-                linear(&q, h, .attnQ, .attnQBias, l, inDim: E, outDim: c.queryWidth)
-                linear(&k, h, .attnK, .attnKBias, l, inDim: E, outDim: c.kvWidth)
-                linear(&v, h, .attnV, .attnVBias, l, inDim: E, outDim: c.kvWidth)
+                linear(b.h, l, [(b.q, .attnQ, .attnQBias), (b.k, .attnK, .attnKBias), (b.v, .attnV, .attnVBias)])
             }
-            if case .rope(let theta) = c.position {
-                Rope.forward(&q, rows: T, heads: c.headCount, headDim: c.headDim, theta: theta, start: start)
-                Rope.forward(&k, rows: T, heads: c.kvHeadCount, headDim: c.headDim, theta: theta, start: start)
+            for (s, segment) in batch.enumerated() {
+                let r = firstRow[s], T = rows[s], start = segment.cache.count
+                if case .rope(let theta) = c.position {
+                    Rope.forward(b.q + r * c.queryWidth, rows: T, heads: c.headCount, headDim: c.headDim, theta: theta, start: start)
+                    Rope.forward(b.k + r * c.kvWidth, rows: T, heads: c.kvHeadCount, headDim: c.headDim, theta: theta, start: start)
+                }
+                segment.cache.store(layer: l, k: b.k + r * c.kvWidth, v: b.v + r * c.kvWidth, rows: T)
+                Attention.forward(out: b.att + r * c.queryWidth, q: b.q + r * c.queryWidth, k: segment.cache.keys(l),
+                                  v: segment.cache.values(l), rows: T, start: start,
+                                  heads: c.headCount, kvHeads: c.kvHeadCount, headDim: c.headDim)
             }
-            cache.store(layer: l, k: k, v: v, rows: T)
-            Attention.forward(out: &att, q: q, k: cache.keys[l], v: cache.values[l], rows: T, start: start,
-                              heads: c.headCount, kvHeads: c.kvHeadCount, headDim: c.headDim)
-            linear(&h, att, .attnOutput, .attnOutputBias, l, inDim: c.queryWidth, outDim: E)
-            for i in 0..<(T * E) { x[i] += h[i] }
+            linear(b.att, l, [(b.h, .attnOutput, .attnOutputBias)])
+            b.addResidual()
 
-            norm(&h, x, .ffnNorm, .ffnNormBias, l)
-            linear(&up, h, .ffnUp, .ffnUpBias, l, inDim: E, outDim: c.feedForwardSize)
+            norm(b.h, b.x, .ffnNorm, .ffnNormBias, l)
             switch c.mlp {
             case .swiglu:
-                linear(&gate, h, .ffnGate, .ffnGateBias, l, inDim: E, outDim: c.feedForwardSize)
-                SwiGLU.forward(out: &act, gate: gate, up: up, count: T * c.feedForwardSize)
+                linear(b.h, l, [(b.up, .ffnUp, .ffnUpBias), (b.gate, .ffnGate, .ffnGateBias)])
+                SwiGLU.forward(out: b.act, gate: b.gate, up: b.up, count: N * c.feedForwardSize)
             case .gelu:
-                act = up
-                GELU.forward(&act, count: T * c.feedForwardSize)
+                linear(b.h, l, [(b.act, .ffnUp, .ffnUpBias)])
+                GELU.forward(b.act, count: N * c.feedForwardSize)
             }
-            linear(&h, act, .ffnDown, .ffnDownBias, l, inDim: c.feedForwardSize, outDim: E)
-            for i in 0..<(T * E) { x[i] += h[i] }
+            linear(b.act, l, [(b.h, .ffnDown, .ffnDownBias)])
+            b.addResidual()
         }
-        cache.advance(T)
-        norm(&h, x, .outputNorm, .outputNormBias, nil)
-        let head = p.pointer(c.tiedEmbeddings ? .tokenEmbedding : .output)
-        Matmul.forward(out: &logits, inp: h, weight: head, bias: nil, rows: T, inDim: E, outDim: c.vocabSize)
-        return logits
+        for segment in batch { segment.cache.advance(segment.tokens.count) }
+        norm(b.h, b.x, .outputNorm, .outputNormBias, nil)
+        let head = p.matrix(c.tiedEmbeddings ? .tokenEmbedding : .output)
+        Matmul.forward(group: [(b.logits, head, nil)], inp: b.h, rows: N)
+        let V = c.vocabSize
+        return rows.indices.map { s in Array(UnsafeBufferPointer(start: b.logits + firstRow[s] * V, count: rows[s] * V)) }
+    }
+
+    /// Everything that could go wrong is checked before any cache is written.
+    private func validate(_ batch: [Segment]) throws(ModelError) {
+        let c = config
+        for (s, segment) in batch.enumerated() {
+            let T = segment.tokens.count, start = segment.cache.count
+            guard start + T <= segment.cache.capacity else {
+                throw .invalidValue(path: "input", key: "length", reason: "\(start + T) positions exceed the cache of \(segment.cache.capacity)")
+            }
+            if let bad = segment.tokens.first(where: { $0 < 0 || $0 >= c.vocabSize }) {
+                throw .invalidValue(path: "input", key: "token", reason: "\(bad) is outside the vocabulary of \(c.vocabSize)")
+            }
+            if start + T > c.contextLength {
+                throw .invalidValue(path: "input", key: "length", reason: "\(start + T) tokens exceed the context of \(c.contextLength)")
+            }
+            guard segment.cache.width == c.kvWidth, segment.cache.layers == c.layerCount else {
+                throw .invalidValue(path: "input", key: "cache", reason: "the cache was made for another model")
+            }
+            if batch[..<s].contains(where: { $0.cache === segment.cache }) {
+                throw .invalidValue(path: "input", key: "cache", reason: "two sequences of one batch share a cache")
+            }
+        }
     }
 }

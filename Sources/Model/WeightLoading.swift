@@ -96,8 +96,12 @@ extension ParameterSet {
     }
 
     func checkShape(_ key: Key, _ shape: [Int], name: String, path: String) throws(ModelError) {
-        let expected = layout[key]!.shape
-        // GGUF may keep size-1 leading dims or drop them; compare without them.
+        try Self.checkShape(key, shape, config: config, name: name, path: path)
+    }
+
+    /// The stored shape must be the slot's (GGUF may keep size-1 leading dims or drop them).
+    static func checkShape(_ key: Key, _ shape: [Int], config: TransformerConfig, name: String, path: String) throws(ModelError) {
+        let expected = Self.shape(key.slot, config)
         let trim = { (s: [Int]) in Array(s.drop { $0 == 1 && s.count > 1 }) }
         guard trim(shape) == trim(expected) else {
             throw .wrongShape(path: path, tensor: name, expected: expected, found: shape)
@@ -105,6 +109,11 @@ extension ParameterSet {
     }
 
     func finish(filled: Set<Key>, unknown: [String], path: String) throws(ModelError) {
+        try Self.checkComplete(expected: keys, filled: filled, unknown: unknown, path: path)
+    }
+
+    /// Leftover names are an error listing them; so are slots never filled.
+    static func checkComplete(expected keys: [Key], filled: Set<Key>, unknown: [String], path: String) throws(ModelError) {
         if !unknown.isEmpty {
             throw .unknownTensor(path: path, tensor: unknown.prefix(8).joined(separator: "', '")
                                  + (unknown.count > 8 ? "' and \(unknown.count - 8) more" : ""))

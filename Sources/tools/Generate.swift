@@ -26,18 +26,20 @@ struct Generate: ParsableCommand {
     var noRepeatNgramSize = 0
     @Option(help: "Sampling seed.")
     var seed: UInt64 = 0
+    @Flag(help: "Keep generating past the end-of-sequence token (benchmarks).")
+    var ignoreEos = false
     @Option(help: "Write the prompt's logits as float32 [T, vocab] NumPy .npy.")
     var logitsOut: String?
     @Option(help: "Write the prompt's token ids as JSON.")
     var idsOut: String?
 
     func run() throws {
-        let gguf = try GGUFFile(path: model)
+        // Pages are mapped up front (MAP_POPULATE): decoding then never waits on a page fault.
+        let gguf = try GGUFFile(file: MappedFile(path: model, populate: true))
         let tokenizer = try ByteLevelBPE.load(gguf: gguf)
         let start = Date()
-        let params = try ParameterSet.load(gguf: gguf)
-        let transformer = Transformer(params)
-        let config = params.config
+        let transformer = Transformer(weights: try ModelWeights.load(gguf: gguf))
+        let config = transformer.config
         let ids = tokenizer.encode(prompt)
         guard !ids.isEmpty else { throw ToolError(message: "generate: the prompt is empty", hint: nil) }
         guard ids.count < config.contextLength else {
@@ -68,7 +70,7 @@ struct Generate: ParsableCommand {
         var printed = ""
         for _ in 0..<n where cache.count < cache.capacity {
             let next = sampler.next(last, history: history)
-            if next == eos { break }
+            if next == eos && !ignoreEos { break }
             generated.append(next)
             history.append(next)
             let text = tokenizer.decode(generated)

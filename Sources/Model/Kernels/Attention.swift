@@ -1,42 +1,45 @@
+import CBLAS
 import Foundation
 
 /// Causal multi-head attention with grouped KV heads. Shapes: q [T, H·d] for positions start..<start+T;
 /// k and v [start+T, KV·d] (cached rows first); out [T, H·d]. Query head h reads KV head h / (H / KV);
-/// scores are scaled by 1/√d and soft-maxed over positions ≤ start + t.
+/// scores are scaled by 1/√d and soft-maxed over positions ≤ start + t. Per head, two BLAS products:
+/// scores [T, S] = q_h · k_hᵀ, then out_h = softmax(scores) · v_h (strided views, no copies).
 public enum Attention {
     public static func forward(out: UnsafeMutablePointer<Float>, q: UnsafePointer<Float>, k: UnsafePointer<Float>,
                                v: UnsafePointer<Float>, rows: Int, start: Int = 0, heads: Int, kvHeads: Int, headDim: Int) {
-        let group = heads / kvHeads
+        let group = heads / kvHeads, positions = start + rows
         let scale = 1 / Float(headDim).squareRoot()
         let qStride = heads * headDim, kvStride = kvHeads * headDim
-        var scores = [Float](repeating: 0, count: start + rows)
+        let scores = UnsafeMutablePointer<Float>.allocate(capacity: rows * positions)
+        defer { scores.deallocate() }
         for h in 0..<heads {
-            let kvHead = h / group
+            let kv = h / group
+            // scores[t, s] = scale · q[t, h] · k[s, kv]
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(positions), Int32(headDim),
+                        scale, q + h * headDim, Int32(qStride), k + kv * headDim, Int32(kvStride),
+                        0, scores, Int32(positions))
             for t in 0..<rows {
-                let qt = q + t * qStride + h * headDim
-                let last = start + t
-                var maxScore = -Float.infinity
-                for s in 0...last {
-                    let ks = k + s * kvStride + kvHead * headDim
-                    var dot: Float = 0
-                    for i in 0..<headDim { dot += qt[i] * ks[i] }
-                    scores[s] = dot * scale
-                    maxScore = max(maxScore, scores[s])
-                }
-                var sum: Double = 0
-                for s in 0...last {
-                    scores[s] = exp(scores[s] - maxScore)
-                    sum += Double(scores[s])
-                }
-                let inv = Float(1 / sum)
-                let ot = out + t * qStride + h * headDim
-                for i in 0..<headDim { ot[i] = 0 }
-                for s in 0...last {
-                    let p = scores[s] * inv
-                    let vs = v + s * kvStride + kvHead * headDim
-                    for i in 0..<headDim { ot[i] += p * vs[i] }
-                }
+                softmaxCausal(scores + t * positions, visible: start + t + 1, total: positions)
             }
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(headDim), Int32(positions),
+                        1, scores, Int32(positions), v + kv * headDim, Int32(kvStride),
+                        0, out + h * headDim, Int32(qStride))
         }
+    }
+
+    /// Soft-max over the first `visible` entries of a row (max subtracted, sum in Double); the rest
+    /// (future positions) become 0.
+    static func softmaxCausal(_ row: UnsafeMutablePointer<Float>, visible: Int, total: Int) {
+        var maxScore = -Float.infinity
+        for s in 0..<visible { maxScore = max(maxScore, row[s]) }
+        var sum: Double = 0
+        for s in 0..<visible {
+            row[s] = exp(row[s] - maxScore)
+            sum += Double(row[s])
+        }
+        let inv = Float(1 / sum)
+        for s in 0..<visible { row[s] *= inv }
+        for s in visible..<total { row[s] = 0 }
     }
 }

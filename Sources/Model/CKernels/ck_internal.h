@@ -1,0 +1,32 @@
+// Shared between the widening (ck_dequant.c) and the AVX2 products (ck_matvec.c); not exported to Swift.
+#ifndef CK_INTERNAL_H
+#define CK_INTERNAL_H
+
+#include <string.h>
+#include "include/ckernels.h"
+
+typedef struct {
+    int type;
+    int block;   // elements per block
+    int bytes;   // bytes per block
+    void (*widen)(const uint8_t *block, float *out);
+} ck_type_info;
+
+const ck_type_info *ck_info(int type);
+float ck_half(uint16_t h);
+float ck_dot_scalar(const ck_type_info *info, const uint8_t *row, const float *x, int cols);
+
+// K-quant 6-bit scale and min of sub-block j from the 12 packed bytes q (ggml get_scale_min_k4).
+static inline void ck_scale_min_k4(int j, const uint8_t *q, uint8_t *d, uint8_t *m) {
+    if (j < 4) {
+        *d = q[j] & 63;
+        *m = q[j + 4] & 63;
+    } else {
+        *d = (q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4);
+        *m = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
+    }
+}
+
+static inline uint16_t load_u16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return v; }
+
+#endif

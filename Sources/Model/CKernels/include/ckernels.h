@@ -1,0 +1,36 @@
+// Row-wise products of ggml-quantized weight matrices with an f32 vector, for decoding without widening
+// the weights. Block layouts are those of ggml (../shared/reference/formats.md); the Swift codecs in
+// Formats/Quant are the reference each kernel is tested against. Types are ggml type ids.
+#ifndef CKERNELS_H
+#define CKERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum {
+    CK_F32 = 0, CK_F16 = 1, CK_Q4_0 = 2, CK_Q4_1 = 3, CK_Q5_0 = 6, CK_Q5_1 = 7, CK_Q8_0 = 8,
+    CK_Q4_K = 12, CK_Q5_K = 13, CK_Q6_K = 14, CK_BF16 = 30
+};
+
+/// 1 when ck_matvec and ck_dequantize_rows handle `type`, else 0.
+int ck_supports(int type);
+
+/// 1 when the AVX2+FMA+F16C kernels are in use on this CPU (else the portable scalar ones).
+int ck_uses_avx2(void);
+
+/// x prepared once for many rows: per 32 values a scale and 16-bit integers (x ≈ scale·q, |q| ≤ 32767,
+/// rounded to nearest), plus the exact f32 sum of each 32 (for the block minimums of Q4_1, Q5_1, Q4_K, Q5_K).
+/// cols is a multiple of 32; q [cols], scales and sums [cols / 32].
+void ck_prepare(const float *x, int cols, int16_t *q, float *scales, float *sums);
+
+/// out[r - r0] = dot(row r of w, x) for r in [r0, r1). Rows of `cols` elements, `row_bytes` apart.
+/// F32/F16/BF16 rows multiply x in f32. Block types multiply their integers with the prepared 16-bit x
+/// (AVX2) — relative error about 2^-16 per product against dequantize-then-f32 — or, without AVX2, widen
+/// each block and multiply x in f32. `cols` is a multiple of the type's block size (and of 32 for blocks).
+void ck_matvec(int type, const void *w, size_t row_bytes, int r0, int r1, const float *x,
+               const int16_t *xq, const float *xscales, const float *xsums, int cols, float *out);
+
+/// Rows [r0, r1) widened to f32 into out [(r1 - r0) × cols], with ggml's arithmetic (no fused multiply-add).
+void ck_dequantize_rows(int type, const void *w, size_t row_bytes, int r0, int r1, int cols, float *out);
+
+#endif

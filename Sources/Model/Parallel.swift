@@ -1,0 +1,37 @@
+import CBLAS
+import Dispatch
+import Foundation
+
+/// Splitting work over the machine's cores. Our own parallel regions (decoding matvecs, widening) run
+/// with OpenBLAS held to one thread, so the two thread pools never fight over the same 2 cores.
+public enum Parallel {
+    /// Worker count: CKPT_THREADS, else the active processor count.
+    public static let threads: Int = {
+        if let text = ProcessInfo.processInfo.environment["CKPT_THREADS"], let n = Int(text), n > 0 { return n }
+        return max(1, ProcessInfo.processInfo.activeProcessorCount)
+    }()
+
+    /// Calls `body` on at most `threads` contiguous chunks of 0..<count, each at least `minChunk` long,
+    /// inline when one chunk suffices.
+    public static func forChunks(_ count: Int, minChunk: Int, _ body: @Sendable (Range<Int>) -> Void) {
+        let chunks = max(1, min(threads, count / max(1, minChunk)))
+        if chunks == 1 { body(0..<count); return }
+        DispatchQueue.concurrentPerform(iterations: chunks) { c in
+            body((count * c / chunks)..<(count * (c + 1) / chunks))
+        }
+    }
+
+    /// Runs `body` with OpenBLAS limited to `n` threads, restoring the previous count afterwards.
+    public static func withBLASThreads<R>(_ n: Int, _ body: () throws -> R) rethrows -> R {
+        let previous = openblas_get_num_threads()
+        if previous != Int32(n) { openblas_set_num_threads(Int32(n)) }
+        defer { if previous != Int32(n) { openblas_set_num_threads(previous) } }
+        return try body()
+    }
+}
+
+/// A pointer that may cross into concurrentPerform closures; the caller guarantees disjoint writes.
+struct SendablePointer<T>: @unchecked Sendable {
+    let pointer: T
+    init(_ pointer: T) { self.pointer = pointer }
+}

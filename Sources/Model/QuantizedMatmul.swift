@@ -1,0 +1,83 @@
+import CBLAS
+
+/// Matmul over a WeightMatrix in any stored type (same mapping as Matmul: out = inp · Wᵀ (+ bias)).
+/// inp [rows, inDim], W [outDim, inDim], out [rows, outDim].
+/// - Few rows (decoding): ck_matvec on the stored blocks, output rows split across threads.
+/// - Many rows (prefill): f32 weights go straight to sgemm; others are widened a slice of rows at a time
+///   (≤ 4 MB of scratch) and each slice multiplied by sgemm into its columns of out.
+extension Matmul {
+    /// Up to this many input rows are multiplied row by row without widening the weights.
+    public static let matvecRowLimit = 2
+    /// Scratch floats for one widened slice of a quantized matrix.
+    static let widenSliceFloats = 1 << 20
+
+    public static func forward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, weight w: WeightMatrix,
+                               bias: UnsafePointer<Float>?, rows: Int) {
+        let inDim = w.cols, outDim = w.rows
+        if rows <= matvecRowLimit {
+            forward(group: [(out, w, bias)], inp: inp, rows: rows)
+        } else if let floats = w.floats {
+            forward(out: out, inp: inp, weight: floats, bias: bias, rows: rows, inDim: inDim, outDim: outDim)
+        } else {
+            let sliceRows = max(1, min(outDim, widenSliceFloats / inDim))
+            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: sliceRows * inDim)
+            defer { scratch.deallocate() }
+            var start = 0
+            while start < outDim {
+                let end = min(outDim, start + sliceRows)
+                widen(w, start..<end, into: scratch)
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(end - start), Int32(inDim),
+                            1, inp, Int32(inDim), scratch, Int32(inDim), 0, out + start, Int32(outDim))
+                start = end
+            }
+            addBias(out: out, bias: bias, rows: rows, outDim: outDim)
+        }
+    }
+
+    /// Several products of one input (q, k, v; up and gate): when decoding, x is prepared once and all
+    /// output rows of all matrices are split across threads in one parallel pass. Every weight has inDim
+    /// columns; out_i is [rows, W_i.rows].
+    public static func forward(group: [(out: UnsafeMutablePointer<Float>, weight: WeightMatrix, bias: UnsafePointer<Float>?)],
+                               inp: UnsafePointer<Float>, rows: Int) {
+        guard rows <= matvecRowLimit else {
+            for item in group { forward(out: item.out, inp: inp, weight: item.weight, bias: item.bias, rows: rows) }
+            return
+        }
+        let inDim = group[0].weight.cols
+        precondition(group.allSatisfy { $0.weight.cols == inDim }, "matmul group: weights differ in columns")
+        let ends = group.indices.map { i in group[...i].reduce(0) { $0 + $1.weight.rows } }
+        let total = ends.last ?? 0
+        for r in 0..<rows {
+            let x = PreparedVector(inp + r * inDim, count: inDim)
+            let items = SendablePointer(group.map { ($0.out + r * $0.weight.rows, $0.weight) })
+            // ≥ 64 rows per chunk: waking a worker costs about as much as 64 short rows.
+            Parallel.forChunks(total, minChunk: 64) { range in
+                var lower = range.lowerBound
+                for (i, end) in ends.enumerated() where lower < range.upperBound && lower < end {
+                    let begin = i == 0 ? 0 : ends[i - 1]
+                    let upper = min(end, range.upperBound)
+                    let (out, w) = items.pointer[i]
+                    w.multiplyRows((lower - begin)..<(upper - begin), x: x, into: out + (lower - begin))
+                    lower = upper
+                }
+            }
+        }
+        for item in group { addBias(out: item.out, bias: item.bias, rows: rows, outDim: item.weight.rows) }
+    }
+
+    static func widen(_ w: WeightMatrix, _ rows: Range<Int>, into scratch: UnsafeMutablePointer<Float>) {
+        let shared = SendablePointer(scratch)
+        Parallel.forChunks(rows.count, minChunk: 256) { range in
+            w.widenRows((rows.lowerBound + range.lowerBound)..<(rows.lowerBound + range.upperBound),
+                        into: shared.pointer + range.lowerBound * w.cols)
+        }
+    }
+
+    static func addBias(out: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?, rows: Int, outDim: Int) {
+        guard let bias else { return }
+        for r in 0..<rows {
+            let row = out + r * outDim
+            for o in 0..<outDim { row[o] += bias[o] }
+        }
+    }
+}

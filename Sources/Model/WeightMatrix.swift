@@ -1,0 +1,82 @@
+import CKernels
+import Formats
+
+/// One weight matrix [rows, cols] (PyTorch Linear layout) as it is stored: f32, f16, bf16 or ggml blocks,
+/// in memory owned by someone else (a mapped GGUF file or a ParameterSet; ModelWeights keeps the owner
+/// alive). Decoding multiplies the stored blocks directly (ck_matvec); prefill widens slices to f32 for sgemm.
+public struct WeightMatrix: @unchecked Sendable {
+    public let dtype: DType
+    public let base: UnsafeRawPointer
+    public let rows: Int
+    public let cols: Int
+    /// Bytes from one row to the next.
+    public let rowBytes: Int
+    let kernelType: Int32
+
+    /// Types whose rows ck_matvec multiplies without widening (the rest are widened to f32 at load).
+    public static func isMultipliedInPlace(_ dtype: DType) -> Bool {
+        guard let id = dtype.ggmlID else { return false }
+        return ck_supports(Int32(id)) != 0
+    }
+
+    /// A view of `rows × cols` elements of `dtype` at `base`; nil for a type without kernels or a row
+    /// length that is not whole blocks.
+    public init?(dtype: DType, base: UnsafeRawPointer, rows: Int, cols: Int) {
+        guard Self.isMultipliedInPlace(dtype), let id = dtype.ggmlID, cols % dtype.blockSize == 0 else { return nil }
+        self.dtype = dtype
+        self.base = base
+        self.rows = rows
+        self.cols = cols
+        rowBytes = cols / dtype.blockSize * dtype.bytesPerBlock
+        kernelType = Int32(id)
+    }
+
+    /// An f32 matrix (ParameterSet slots, widened tensors).
+    public init(f32 base: UnsafePointer<Float>, rows: Int, cols: Int) {
+        self.init(dtype: .f32, base: UnsafeRawPointer(base), rows: rows, cols: cols)!
+    }
+
+    /// The f32 elements when the matrix is stored as f32.
+    public var floats: UnsafePointer<Float>? { dtype == .f32 ? base.assumingMemoryBound(to: Float.self) : nil }
+
+    /// Rows [start, end) widened to f32 into `out` [(end - start), cols], with ggml's arithmetic.
+    public func widenRows(_ range: Range<Int>, into out: UnsafeMutablePointer<Float>) {
+        ck_dequantize_rows(kernelType, base, rowBytes, Int32(range.lowerBound), Int32(range.upperBound), Int32(cols), out)
+    }
+
+    /// out[r - range.lowerBound] = row r · x for r in `range` (x prepared once for all rows).
+    public func multiplyRows(_ range: Range<Int>, x: PreparedVector, into out: UnsafeMutablePointer<Float>) {
+        ck_matvec(kernelType, base, rowBytes, Int32(range.lowerBound), Int32(range.upperBound), x.values,
+                  x.integers, x.scales, x.sums, Int32(cols), out)
+    }
+
+    /// True when the portable kernels are used (no AVX2/FMA/F16C on this CPU).
+    public static var usesPortableKernels: Bool { ck_uses_avx2() == 0 }
+}
+
+/// A vector x [count] as the block kernels take it: the f32 values, plus for each 32 values a scale and
+/// 16-bit integers (x ≈ scale·q) and their exact sum. Prepared once, multiplied by every row.
+public final class PreparedVector: @unchecked Sendable {
+    public let count: Int
+    let values: UnsafePointer<Float>
+    let integers: UnsafeMutablePointer<Int16>
+    let scales: UnsafeMutablePointer<Float>
+    let sums: UnsafeMutablePointer<Float>
+
+    /// `x` must stay valid while this object is used.
+    public init(_ x: UnsafePointer<Float>, count: Int) {
+        self.count = count
+        values = x
+        let blocks = max(1, count / 32)
+        integers = .allocate(capacity: max(32, count))
+        scales = .allocate(capacity: blocks)
+        sums = .allocate(capacity: blocks)
+        if count % 32 == 0 { ck_prepare(x, Int32(count), integers, scales, sums) }
+    }
+
+    deinit {
+        integers.deallocate()
+        scales.deallocate()
+        sums.deallocate()
+    }
+}
