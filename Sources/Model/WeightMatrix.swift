@@ -52,6 +52,9 @@ public struct WeightMatrix: @unchecked Sendable {
 
     /// True when the portable kernels are used (no AVX2/FMA/F16C on this CPU).
     public static var usesPortableKernels: Bool { ck_uses_avx2() == 0 }
+
+    /// Tests only: run the portable kernels even where AVX2 is available (process-wide).
+    public static func forcePortableKernels(_ on: Bool) { ck_force_portable(on ? 1 : 0) }
 }
 
 /// A vector x [count] as the block kernels take it: the f32 values, plus for each 32 values a scale and

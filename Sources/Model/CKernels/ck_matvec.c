@@ -220,9 +220,14 @@ CK_AVX2 static int matvec_avx2(int type, const uint8_t *w, size_t row_bytes, int
 }
 #endif
 
+static int forced_portable = 0;
+
+void ck_force_portable(int on) { forced_portable = on; }
+
 int ck_uses_avx2(void) {
 #ifdef CK_X86
     static int cached = -1;
+    if (forced_portable) return 0;
     if (cached < 0)
         cached = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
     return cached;

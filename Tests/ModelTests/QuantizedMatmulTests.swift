@@ -1,0 +1,89 @@
+import Formats
+import Model
+import Testing
+
+/// The decoding kernels against the reference: each weight type is quantized by the Formats codecs
+/// (bit-exact with ggml), widened by the codecs, and multiplied in Double. Widening in C must equal the
+/// codecs bit for bit; products must agree within the stated tolerance, relative to Σ|w·x| of the row:
+/// 1e-6 for f32/f16/bf16 rows (f32 arithmetic), 3e-5 for block types (x as 16-bit integers per 32 values).
+@Suite(.serialized) struct QuantizedMatmulTests {
+    static let types: [DType] = [.f32, .f16, .bf16, .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q4_K, .q5_K, .q6_K]
+    static let rows = 37, cols = 512
+
+    static func random(_ count: Int, seed: UInt32) -> [Float] {
+        var s = seed
+        return (0..<count).map { _ in
+            s = s &* 1_664_525 &+ 1_013_904_223
+            return (Float(s >> 8) / Float(1 << 24) - 0.5) * 2
+        }
+    }
+
+    /// The stored bytes, the codecs' widening, and a view of the bytes.
+    static func weights(_ dtype: DType) throws -> (bytes: [UInt8], widened: [Float]) {
+        let values = random(rows * cols, seed: 7)
+        let bytes = try #require(values.withUnsafeBufferPointer { Quantization.quantize($0, as: dtype) })
+        let widened = try #require(bytes.withUnsafeBytes { Quantization.dequantize($0, as: dtype, count: rows * cols) })
+        return (bytes, widened)
+    }
+
+    @Test(arguments: types)
+    func widenMatchesCodecs(_ dtype: DType) throws {
+        let (bytes, widened) = try Self.weights(dtype)
+        var out = [Float](repeating: .nan, count: Self.rows * Self.cols)
+        bytes.withUnsafeBytes { raw in
+            let w = WeightMatrix(dtype: dtype, base: raw.baseAddress!, rows: Self.rows, cols: Self.cols)!
+            w.widenRows(3..<Self.rows, into: &out[3 * Self.cols])
+            w.widenRows(0..<3, into: &out)
+        }
+        #expect(out.map(\.bitPattern) == widened.map(\.bitPattern))
+    }
+
+    @Test(arguments: types, [false, true])
+    func productsWithinTolerance(_ dtype: DType, portable: Bool) throws {
+        WeightMatrix.forcePortableKernels(portable)
+        defer { WeightMatrix.forcePortableKernels(false) }
+        let (bytes, widened) = try Self.weights(dtype)
+        let tolerance = dtype.isQuantized ? 3e-5 : 1e-6
+        for inputRows in [1, 2, 5] {  // 1, 2: row-by-row kernels; 5: widened slices + sgemm
+            let x = Self.random(inputRows * Self.cols, seed: 99)
+            let bias = Self.random(Self.rows, seed: 5)
+            var out = [Float](repeating: .nan, count: inputRows * Self.rows)
+            bytes.withUnsafeBytes { raw in
+                let w = WeightMatrix(dtype: dtype, base: raw.baseAddress!, rows: Self.rows, cols: Self.cols)!
+                Matmul.forward(out: &out, inp: x, weight: w, bias: bias, rows: inputRows)
+            }
+            var worst = 0.0
+            for r in 0..<inputRows {
+                for o in 0..<Self.rows {
+                    var exact = Double(bias[o]), scale = 0.0
+                    for i in 0..<Self.cols {
+                        let p = Double(widened[o * Self.cols + i]) * Double(x[r * Self.cols + i])
+                        exact += p
+                        scale += abs(p)
+                    }
+                    worst = max(worst, abs(Double(out[r * Self.rows + o]) - exact) / scale)
+                }
+            }
+            #expect(worst <= tolerance, "\(dtype.name) rows \(inputRows) portable \(portable): \(worst)")
+        }
+    }
+
+    @Test func groupedProductsEqualSeparateOnes() throws {
+        let (bytes, _) = try Self.weights(.q4_1)
+        let x = Self.random(Self.cols, seed: 3)
+        var a = [Float](repeating: 0, count: Self.rows), b = a, c = a, d = a
+        bytes.withUnsafeBytes { raw in
+            let w = WeightMatrix(dtype: .q4_1, base: raw.baseAddress!, rows: Self.rows, cols: Self.cols)!
+            let half = WeightMatrix(dtype: .q4_1, base: raw.baseAddress!, rows: 20, cols: Self.cols)!
+            Matmul.forward(out: &a, inp: x, weight: w, bias: nil, rows: 1)
+            Matmul.forward(out: &b, inp: x, weight: half, bias: nil, rows: 1)
+            c.withUnsafeMutableBufferPointer { cp in
+                d.withUnsafeMutableBufferPointer { dp in
+                    Matmul.forward(group: [(cp.baseAddress!, w, nil), (dp.baseAddress!, half, nil)], inp: x, rows: 1)
+                }
+            }
+        }
+        #expect(c == a)
+        #expect(Array(d.prefix(20)) == Array(b.prefix(20)))
+    }
+}
