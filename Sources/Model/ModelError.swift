@@ -11,6 +11,8 @@ public enum ModelError: Error, Equatable, CustomStringConvertible, Sendable {
     case wrongShape(path: String, tensor: String, expected: [Int], found: [Int])
     /// Slots the config needs that the checkpoint lacks (first few names, and how many in all).
     case missingTensors(path: String, tensors: [String], total: Int)
+    /// A chat template ckpt cannot render (or none at all); `excerpt` is its beginning.
+    case unsupportedChatTemplate(path: String, excerpt: String)
 
     public var kind: String {
         switch self {
@@ -21,6 +23,7 @@ public enum ModelError: Error, Equatable, CustomStringConvertible, Sendable {
         case .unknownTensor: "unknownTensor"
         case .wrongShape: "wrongShape"
         case .missingTensors: "missingTensors"
+        case .unsupportedChatTemplate: "unsupportedChatTemplate"
         }
     }
 
@@ -34,6 +37,9 @@ public enum ModelError: Error, Equatable, CustomStringConvertible, Sendable {
         case let .unknownTensor(path, tensor): "tensor(s) '\(tensor)' have no place in the model (\(path))"
         case let .missingTensors(path, tensors, total):
             "\(total) tensor(s) missing: '\(tensors.joined(separator: "', '"))'\(total > tensors.count ? " …" : "") (\(path))"
+        case let .unsupportedChatTemplate(path, excerpt):
+            excerpt.isEmpty ? "chat template: the model has none (\(path))"
+                : "chat template: not one ckpt renders (ChatML, Llama-2, Llama-3): '\(excerpt)…' (\(path))"
         case let .wrongShape(path, tensor, expected, found):
             "tensor '\(tensor)' has shape \(found), the config needs \(expected) (\(path))"
         }

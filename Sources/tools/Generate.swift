@@ -6,12 +6,20 @@ import Model
 struct Generate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Generate text with a GGUF model (f32 math over the dequantized weights).",
-        discussion: "--prompt is raw text, special tokens such as <|im_start|> parsed. Tokens stream to stdout; speed to stderr.")
+        discussion: """
+            --prompt is raw text, special tokens such as <|im_start|> parsed. --chat wraps a user message in the \
+            model's chat template (ChatML, Llama-2, Llama-3); --raw skips the template. Tokens stream to stdout; \
+            speed to stderr.
+            """)
 
     @Argument(help: "A GGUF model (llama or gpt2 family, byte-level BPE vocabulary).")
     var model: String
-    @Option(help: "Raw prompt text.")
-    var prompt: String
+    @Option(help: "Raw prompt text (special tokens parsed).")
+    var prompt: String?
+    @Option(help: "A user message, wrapped in the model's chat template.")
+    var chat: String?
+    @Flag(help: "With --chat: use the message as it is, without the chat template.")
+    var raw = false
     @Option(name: .shortAndLong, help: "Tokens to generate.")
     var n = 32
     @Option(help: "Temperature; 0 is greedy.")
@@ -33,6 +41,24 @@ struct Generate: ParsableCommand {
     @Option(help: "Write the prompt's token ids as JSON.")
     var idsOut: String?
 
+    func validate() throws {
+        guard (prompt == nil) != (chat == nil) else { throw ValidationError("give exactly one of --prompt and --chat") }
+        if raw && chat == nil { throw ValidationError("--raw goes with --chat") }
+    }
+
+    /// The text to tokenize: --prompt as is, or --chat through the model's template.
+    func promptText(_ gguf: GGUFFile) throws -> String {
+        if let prompt { return prompt }
+        let message = chat ?? ""
+        if raw { return message }
+        do {
+            let template = try ChatTemplate(template: gguf["tokenizer.chat_template"]?.stringValue, path: gguf.path)
+            return template.render([.init(role: "user", content: message)])
+        } catch {
+            throw ToolError(message: "generate: \(error)", hint: "use --raw to send the message without a template, or --prompt")
+        }
+    }
+
     func run() throws {
         // Pages are mapped up front (MAP_POPULATE): decoding then never waits on a page fault.
         let gguf = try GGUFFile(file: MappedFile(path: model, populate: true))
@@ -40,7 +66,7 @@ struct Generate: ParsableCommand {
         let start = Date()
         let transformer = Transformer(weights: try ModelWeights.load(gguf: gguf))
         let config = transformer.config
-        let ids = tokenizer.encode(prompt)
+        let ids = tokenizer.encode(try promptText(gguf))
         guard !ids.isEmpty else { throw ToolError(message: "generate: the prompt is empty", hint: nil) }
         guard ids.count < config.contextLength else {
             throw ToolError(message: "generate: the prompt has \(ids.count) tokens, the context is \(config.contextLength)", hint: nil)
@@ -66,11 +92,11 @@ struct Generate: ParsableCommand {
         var history = ids
         var last = logits[(logits.count - config.vocabSize)...]
         var generated: [Int] = []
-        let eos = gguf["tokenizer.ggml.eos_token_id"]?.integerValue.map { Int($0) }
+        let stops = Self.stopTokens(gguf, tokenizer)
         var printed = ""
         for _ in 0..<n where cache.count < cache.capacity {
             let next = sampler.next(last, history: history)
-            if next == eos && !ignoreEos { break }
+            if stops.contains(next) && !ignoreEos { break }
             generated.append(next)
             history.append(next)
             let text = tokenizer.decode(generated)
@@ -87,6 +113,20 @@ struct Generate: ParsableCommand {
         Stderr.write(String(format: "generate: load %.2f s, prompt %d tokens %.1f tok/s, decode %d tokens %.1f tok/s\n",
                             loaded.timeIntervalSince(start), ids.count, Double(ids.count) / prefilled.timeIntervalSince(loaded),
                             generated.count, Double(generated.count) / max(done.timeIntervalSince(prefilled), 1e-9)))
+    }
+}
+
+extension Generate {
+    /// End of sequence and end of turn: the GGUF's eos/eot ids and the turn-closing control tokens of the
+    /// chat formats ckpt renders.
+    static func stopTokens(_ gguf: GGUFFile, _ tokenizer: ByteLevelBPE) -> Set<Int> {
+        var stops = Set(["tokenizer.ggml.eos_token_id", "tokenizer.ggml.eot_token_id"].compactMap {
+            gguf[$0]?.integerValue.map { Int($0) }
+        })
+        for text in ["<|im_end|>", "<|eot_id|>", "<|end_of_text|>"] {
+            if let id = tokenizer.tokens.firstIndex(of: text) { stops.insert(id) }
+        }
+        return stops
     }
 }
 
