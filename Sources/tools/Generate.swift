@@ -60,11 +60,9 @@ struct Generate: ParsableCommand {
     }
 
     func run() throws {
-        // Pages are mapped up front (MAP_POPULATE): decoding then never waits on a page fault.
-        let gguf = try GGUFFile(file: MappedFile(path: model, populate: true))
-        let tokenizer = try ByteLevelBPE.load(gguf: gguf)
         let start = Date()
-        let transformer = Transformer(weights: try ModelWeights.load(gguf: gguf))
+        let m = try ModelFile(path: model)
+        let (gguf, tokenizer, transformer) = (m.gguf, m.tokenizer, m.transformer)
         let config = transformer.config
         let ids = tokenizer.encode(try promptText(gguf))
         guard !ids.isEmpty else { throw ToolError(message: "generate: the prompt is empty", hint: nil) }

@@ -1,0 +1,34 @@
+import Formats
+import Foundation
+import Model
+
+/// A GGUF model as generate, perplexity and compare use it: weights in place, tokenizer, BOS policy.
+struct ModelFile {
+    let gguf: GGUFFile
+    let tokenizer: ByteLevelBPE
+    let transformer: Transformer
+    /// The BOS id when the vocabulary asks for it in front of a text (`tokenizer.ggml.add_bos_token`).
+    let bos: Int?
+
+    init(path: String) throws {
+        // Pages are mapped up front (MAP_POPULATE): decoding then never waits on a page fault.
+        gguf = try GGUFFile(file: MappedFile(path: path, populate: true))
+        tokenizer = try ByteLevelBPE.load(gguf: gguf)
+        transformer = Transformer(weights: try ModelWeights.load(gguf: gguf))
+        let addBOS = gguf["tokenizer.ggml.add_bos_token"]?.boolValue ?? false
+        bos = addBOS ? gguf["tokenizer.ggml.bos_token_id"]?.integerValue.map { Int($0) } : nil
+    }
+
+    /// A text file's tokens the way llama-perplexity reads them: one trailing newline dropped, special
+    /// tokens not parsed, BOS in front when the vocabulary adds one.
+    func tokenizeFile(_ path: String) throws -> [Int] {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ToolError(message: "cannot read '\(path)'", hint: nil)
+        }
+        guard var text = String(data: data, encoding: .utf8) else {
+            throw ToolError(message: "'\(path)' is not UTF-8 text", hint: nil)
+        }
+        if text.hasSuffix("\n") { text.removeLast() }
+        return (bos.map { [$0] } ?? []) + tokenizer.encode(text, special: false)
+    }
+}
