@@ -64,7 +64,7 @@ struct Generate: ParsableCommand {
         let m = try ModelFile(path: model)
         let (gguf, tokenizer, transformer) = (m.gguf, m.tokenizer, m.transformer)
         let config = transformer.config
-        let ids = tokenizer.encode(try promptText(gguf))
+        let ids = (m.bos.map { [$0] } ?? []) + tokenizer.encode(try promptText(gguf), special: true)
         guard !ids.isEmpty else { throw ToolError(message: "generate: the prompt is empty", hint: nil) }
         guard ids.count < config.contextLength else {
             throw ToolError(message: "generate: the prompt has \(ids.count) tokens, the context is \(config.contextLength)", hint: nil)
@@ -117,7 +117,7 @@ struct Generate: ParsableCommand {
 extension Generate {
     /// End of sequence and end of turn: the GGUF's eos/eot ids and the turn-closing control tokens of the
     /// chat formats ckpt renders.
-    static func stopTokens(_ gguf: GGUFFile, _ tokenizer: ByteLevelBPE) -> Set<Int> {
+    static func stopTokens(_ gguf: GGUFFile, _ tokenizer: any Tokenizer) -> Set<Int> {
         var stops = Set(["tokenizer.ggml.eos_token_id", "tokenizer.ggml.eot_token_id"].compactMap {
             gguf[$0]?.integerValue.map { Int($0) }
         })

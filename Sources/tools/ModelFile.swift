@@ -5,7 +5,7 @@ import Model
 /// A GGUF model as generate, perplexity and compare use it: weights in place, tokenizer, BOS policy.
 struct ModelFile {
     let gguf: GGUFFile
-    let tokenizer: ByteLevelBPE
+    let tokenizer: any Tokenizer
     let transformer: Transformer
     /// The BOS id when the vocabulary asks for it in front of a text (`tokenizer.ggml.add_bos_token`).
     let bos: Int?
@@ -13,7 +13,7 @@ struct ModelFile {
     init(path: String) throws {
         // Pages are mapped up front (MAP_POPULATE): decoding then never waits on a page fault.
         gguf = try GGUFFile(file: MappedFile(path: path, populate: true))
-        tokenizer = try ByteLevelBPE.load(gguf: gguf)
+        tokenizer = try Tokenizers.load(gguf: gguf)
         transformer = Transformer(weights: try ModelWeights.load(gguf: gguf))
         let addBOS = gguf["tokenizer.ggml.add_bos_token"]?.boolValue ?? false
         bos = addBOS ? gguf["tokenizer.ggml.bos_token_id"]?.integerValue.map { Int($0) } : nil

@@ -6,7 +6,7 @@ struct Tokenize: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Token ids of text with a GGUF model's vocabulary (special tokens parsed), like llama-tokenize.")
 
-    @Argument(help: "A GGUF model with a byte-level BPE vocabulary.")
+    @Argument(help: "A GGUF model (byte-level BPE or SentencePiece vocabulary).")
     var model: String
     @Option(help: "Text to tokenize.")
     var text: String?
@@ -14,15 +14,15 @@ struct Tokenize: ParsableCommand {
     var stringsFile: String?
 
     func run() throws {
-        let tokenizer = try ByteLevelBPE.load(gguf: GGUFFile(path: model))
+        let tokenizer = try Tokenizers.load(gguf: GGUFFile(path: model))
         if let stringsFile {
             guard let strings = try JSONFile.read(stringsFile).arrayValue?.compactMap(\.stringValue) else {
                 throw ToolError(message: "tokenize: \(stringsFile) is not a JSON array of strings", hint: nil)
             }
-            let ids = strings.map { JSONValue.array(tokenizer.encode($0).map { .int($0) }) }
+            let ids = strings.map { JSONValue.array(tokenizer.encode($0, special: true).map { .int($0) }) }
             Stdout.write(JSONWriter.compact(.array(ids)) + "\n")
         } else if let text {
-            Stdout.write(tokenizer.encode(text).map(String.init).joined(separator: " ") + "\n")
+            Stdout.write(tokenizer.encode(text, special: true).map(String.init).joined(separator: " ") + "\n")
         } else {
             throw ValidationError("give --text or --strings-file")
         }
