@@ -43,6 +43,6 @@ let package = Package(
         .testTarget(name: "ModelTests", dependencies: ["Model"]),
         .testTarget(name: "ConvertTests", dependencies: ["Convert", "Formats"]),
         // Runs the built `ckpt` binary: exit codes and error lines as users see them.
-        .testTarget(name: "ToolsTests", dependencies: ["ckpt", "Formats"]),
+        .testTarget(name: "ToolsTests", dependencies: ["ckpt", "Formats", "Model"]),
     ]
 )
