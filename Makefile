@@ -15,7 +15,7 @@ release: setup
 	$(SWIFT) build $(RELEASE_FLAGS)
 
 # The main job as far as it exists: inspect the real model, requantize it to Q8_0 as llama-quantize
-# would, inspect the result.
+# would, inspect the result, chat with it, and measure how far the Q8_0 copy is from the original.
 demo: release
 	@model="$$(scripts/fetch-models)" && \
 	  bin="$$($(SWIFT) build $(RELEASE_FLAGS) --show-bin-path)" && \
@@ -23,7 +23,11 @@ demo: release
 	  echo "+ ckpt inspect $$model" && "$$bin/ckpt" inspect "$$model" && \
 	  echo "+ ckpt quantize $$model $$out Q8_0 --allow-requantize --force" && \
 	  "$$bin/ckpt" quantize "$$model" "$$out" Q8_0 --allow-requantize --force 2>&1 | tail -4 && \
-	  echo "+ ckpt inspect $$out | head -12" && "$$bin/ckpt" inspect "$$out" | head -12
+	  echo "+ ckpt inspect $$out | head -12" && "$$bin/ckpt" inspect "$$out" | head -12 && \
+	  echo "+ ckpt generate $$out --chat 'Write one sentence about the moon.' -n 48" && \
+	  "$$bin/ckpt" generate "$$out" --chat "Write one sentence about the moon." -n 48 && \
+	  echo "+ ckpt compare $$model $$out -f /usr/share/common-licenses/GPL-3 --chunks 2 | head -8" && \
+	  "$$bin/ckpt" compare "$$model" "$$out" -f /usr/share/common-licenses/GPL-3 --chunks 2 2>/dev/null | head -8
 
 test: setup
 	$(SWIFT) test

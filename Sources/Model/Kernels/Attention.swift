@@ -15,6 +15,14 @@ public enum Attention {
         defer { scores.deallocate() }
         for h in 0..<heads {
             let kv = h / group
+            if rows == 1 {  // decoding: two matrix-vector products (sgemm with one row is slow in OpenBLAS)
+                cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(positions), Int32(headDim), scale, k + kv * headDim,
+                            Int32(kvStride), q + h * headDim, 1, 0, scores, 1)
+                softmaxCausal(scores, visible: positions, total: positions)
+                cblas_sgemv(CblasRowMajor, CblasTrans, Int32(positions), Int32(headDim), 1, v + kv * headDim,
+                            Int32(kvStride), scores, 1, 0, out + h * headDim, 1)
+                continue
+            }
             // scores[t, s] = scale · q[t, h] · k[s, kv]
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(positions), Int32(headDim),
                         scale, q + h * headDim, Int32(qStride), k + kv * headDim, Int32(kvStride),
