@@ -35,6 +35,7 @@ test: setup
 bench: release
 	scripts/bench/inspect
 	scripts/bench/quantize
+	scripts/bench/generate
 
 crosscheck: release
 	scripts/crosscheck
