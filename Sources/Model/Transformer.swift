@@ -80,6 +80,12 @@ public struct Transformer: Sendable {
             }, inp: inp, rows: N)
         }
 
+        // Rotation angles once per sequence, shared by every layer.
+        let ropeTables: [Rope.Table?] = batch.map { segment in
+            guard case .rope(let theta) = c.position else { return nil }
+            let start = segment.cache.count
+            return Rope.Table(positions: start..<(start + segment.tokens.count), headDim: c.headDim, theta: theta)
+        }
         for l in 0..<c.layerCount {
             norm(b.h, b.x, .attnNorm, .attnNormBias, l)
             if c.family == .gpt2 {
@@ -90,9 +96,9 @@ public struct Transformer: Sendable {
             }
             for (s, segment) in batch.enumerated() {
                 let r = firstRow[s], T = rows[s], start = segment.cache.count
-                if case .rope(let theta) = c.position {
-                    Rope.forward(b.q + r * c.queryWidth, rows: T, heads: c.headCount, headDim: c.headDim, theta: theta, start: start)
-                    Rope.forward(b.k + r * c.kvWidth, rows: T, heads: c.kvHeadCount, headDim: c.headDim, theta: theta, start: start)
+                if let table = ropeTables[s] {
+                    Rope.forward(b.q + r * c.queryWidth, rows: T, heads: c.headCount, headDim: c.headDim, table: table)
+                    Rope.forward(b.k + r * c.kvWidth, rows: T, heads: c.kvHeadCount, headDim: c.headDim, table: table)
                 }
                 segment.cache.store(layer: l, k: b.k + r * c.kvWidth, v: b.v + r * c.kvWidth, rows: T)
                 Attention.forward(out: b.att + r * c.queryWidth, q: b.q + r * c.queryWidth, k: segment.cache.keys(l),

@@ -8,32 +8,48 @@ import Foundation
 public enum Attention {
     public static func forward(out: UnsafeMutablePointer<Float>, q: UnsafePointer<Float>, k: UnsafePointer<Float>,
                                v: UnsafePointer<Float>, rows: Int, start: Int = 0, heads: Int, kvHeads: Int, headDim: Int) {
-        let group = heads / kvHeads, positions = start + rows
-        let scale = 1 / Float(headDim).squareRoot()
-        let qStride = heads * headDim, kvStride = kvHeads * headDim
-        let scores = UnsafeMutablePointer<Float>.allocate(capacity: rows * positions)
-        defer { scores.deallocate() }
-        for h in 0..<heads {
-            let kv = h / group
-            if rows == 1 {  // decoding: two matrix-vector products (sgemm with one row is slow in OpenBLAS)
-                cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(positions), Int32(headDim), scale, k + kv * headDim,
-                            Int32(kvStride), q + h * headDim, 1, 0, scores, 1)
-                softmaxCausal(scores, visible: positions, total: positions)
-                cblas_sgemv(CblasRowMajor, CblasTrans, Int32(positions), Int32(headDim), 1, v + kv * headDim,
-                            Int32(kvStride), scores, 1, 0, out + h * headDim, 1)
-                continue
+        let shape = Shape(rows: rows, start: start, heads: heads, kvHeads: kvHeads, headDim: headDim)
+        let buffers = SendablePointer((out: out, q: q, k: k, v: v))
+        // Prefill: heads split across threads (OpenBLAS held to one thread inside); decoding: one thread.
+        let threads = rows > 1 ? Parallel.threads : 1
+        let run = {
+            Parallel.forChunks(heads, minChunk: max(1, heads / threads)) { range in
+                let scores = UnsafeMutablePointer<Float>.allocate(capacity: rows * shape.positions)
+                defer { scores.deallocate() }
+                let p = buffers.pointer
+                for h in range { head(h, shape, out: p.out, q: p.q, k: p.k, v: p.v, scores: scores) }
             }
-            // scores[t, s] = scale · q[t, h] · k[s, kv]
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(positions), Int32(headDim),
-                        scale, q + h * headDim, Int32(qStride), k + kv * headDim, Int32(kvStride),
-                        0, scores, Int32(positions))
-            for t in 0..<rows {
-                softmaxCausal(scores + t * positions, visible: start + t + 1, total: positions)
-            }
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(headDim), Int32(positions),
-                        1, scores, Int32(positions), v + kv * headDim, Int32(kvStride),
-                        0, out + h * headDim, Int32(qStride))
         }
+        if threads > 1 { Parallel.withBLASThreads(1, run) } else { run() }
+    }
+
+    struct Shape: Sendable {
+        let rows, start, heads, kvHeads, headDim: Int
+        var positions: Int { start + rows }
+    }
+
+    /// One query head: scores [rows, positions] (scratch), then out_h.
+    static func head(_ h: Int, _ s: Shape, out: UnsafeMutablePointer<Float>, q: UnsafePointer<Float>,
+                     k: UnsafePointer<Float>, v: UnsafePointer<Float>, scores: UnsafeMutablePointer<Float>) {
+        let kv = h / (s.heads / s.kvHeads), positions = s.positions
+        let scale = 1 / Float(s.headDim).squareRoot()
+        let qStride = s.heads * s.headDim, kvStride = s.kvHeads * s.headDim, d = s.headDim
+        if s.rows == 1 {  // decoding: two matrix-vector products (sgemm with one row is slow in OpenBLAS)
+            cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(positions), Int32(d), scale, k + kv * d,
+                        Int32(kvStride), q + h * d, 1, 0, scores, 1)
+            softmaxCausal(scores, visible: positions, total: positions)
+            cblas_sgemv(CblasRowMajor, CblasTrans, Int32(positions), Int32(d), 1, v + kv * d,
+                        Int32(kvStride), scores, 1, 0, out + h * d, 1)
+            return
+        }
+        // scores[t, s] = scale · q[t, h] · k[s, kv]
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(s.rows), Int32(positions), Int32(d),
+                    scale, q + h * d, Int32(qStride), k + kv * d, Int32(kvStride), 0, scores, Int32(positions))
+        for t in 0..<s.rows {
+            softmaxCausal(scores + t * positions, visible: s.start + t + 1, total: positions)
+        }
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(s.rows), Int32(d), Int32(positions),
+                    1, scores, Int32(positions), v + kv * d, Int32(kvStride), 0, out + h * d, Int32(qStride))
     }
 
     /// Soft-max over the first `visible` entries of a row (max subtracted, sum in Double); the rest

@@ -3,17 +3,45 @@ import Foundation
 /// Rotary position embedding on adjacent pairs (llama.cpp's NORM mode, which is why GGUF q/k rows are
 /// permuted from HF's rotate-half order). Shape: x [rows, heads·headDim], row t at position `start + t`.
 public enum Rope {
+    /// cos and sin of every (position, pair) angle, [positions.count, headDim/2] each: computed once per
+    /// forward and shared by q and k of every layer. Angles in Double: pos · base^(-2i/d).
+    public struct Table: Sendable {
+        public let start: Int, count: Int, half: Int
+        let cos: [Float], sin: [Float]
+
+        public init(positions: Range<Int>, headDim: Int, theta: Float) {
+            start = positions.lowerBound
+            count = positions.count
+            half = headDim / 2
+            let freqs = (0..<half).map { pow(Double(theta), -2 * Double($0) / Double(headDim)) }
+            var c = [Float](), s = [Float]()
+            c.reserveCapacity(count * half)
+            s.reserveCapacity(count * half)
+            for p in positions {
+                for f in freqs {
+                    let angle = Double(p) * f
+                    c.append(Float(Foundation.cos(angle)))
+                    s.append(Float(Foundation.sin(angle)))
+                }
+            }
+            cos = c
+            sin = s
+        }
+    }
+
     public static func forward(_ x: UnsafeMutablePointer<Float>, rows: Int, heads: Int, headDim: Int,
                                theta: Float, start: Int = 0) {
+        forward(x, rows: rows, heads: heads, headDim: headDim, table: Table(positions: start..<(start + rows), headDim: headDim, theta: theta))
+    }
+
+    /// Rows 0..<rows of x are at the table's positions start..<start+rows.
+    public static func forward(_ x: UnsafeMutablePointer<Float>, rows: Int, heads: Int, headDim: Int, table: Table) {
         let half = headDim / 2
-        // Frequencies in Double: θ_i = base^(-2i/d).
-        let freqs = (0..<half).map { pow(Double(theta), -2 * Double($0) / Double(headDim)) }
+        precondition(table.half == half && rows <= table.count, "rope: table does not cover the rows")
         for t in 0..<rows {
-            let pos = Double(start + t)
             let row = x + t * heads * headDim
             for i in 0..<half {
-                let angle = pos * freqs[i]
-                let c = Float(cos(angle)), s = Float(sin(angle))
+                let c = table.cos[t * half + i], s = table.sin[t * half + i]
                 for h in 0..<heads {
                     let p = row + h * headDim + 2 * i
                     let x0 = p[0], x1 = p[1]
