@@ -14,7 +14,7 @@ struct CKPT: ParsableCommand {
         commandName: "ckpt",
         abstract: "Inspect, convert, distill, quantize and export language-model checkpoints.",
         version: "0.1.0",
-        subcommands: [Inspect.self, Quantize.self, Generate.self, PerplexityCommand.self, Compare.self, Tokenize.self])
+        subcommands: [Inspect.self, ConvertCommand.self, Quantize.self, Generate.self, PerplexityCommand.self, Compare.self, Tokenize.self])
 
     static func main() {
         do {

@@ -98,7 +98,7 @@ public final class SentencePieceBPE: @unchecked Sendable {
         return bytes
     }
 
-    static func byteValue(_ token: String) -> UInt8? {
+    public static func byteValue(_ token: String) -> UInt8? {
         let u = Array(token.utf8)
         guard u.count == 6, u.starts(with: Array("<0x".utf8)), u[5] == UInt8(ascii: ">") else { return nil }
         return UInt8(String(decoding: u[3..<5], as: UTF8.self), radix: 16)

@@ -31,7 +31,7 @@ extension SentencePieceBPE {
 
     /// A tokenizer.json converted from SentencePiece: a BPE model with byte fallback and a Metaspace
     /// pre-tokenizer (or the older Prepend("▁") + Replace(" ", "▁") normalizer).
-    static func isSentencePiece(_ json: JSONValue) -> Bool {
+    public static func isSentencePiece(_ json: JSONValue) -> Bool {
         guard json["model"]?["type"]?.stringValue == "BPE" else { return false }
         let pre = json["pre_tokenizer"]?["type"]?.stringValue
         let normalizers = (json["normalizer"]?["normalizers"]?.arrayValue ?? []).compactMap { $0["type"]?.stringValue }

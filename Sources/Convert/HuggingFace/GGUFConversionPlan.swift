@@ -1,0 +1,121 @@
+import Formats
+import Model
+
+/// `--outtype` of ckpt convert, as convert_hf_to_gguf.py names them.
+public enum ConvertOutType: String, CaseIterable, Sendable {
+    case f32, f16, bf16, q8_0, auto
+
+    /// The type 2-D weights get (auto: f16 when the checkpoint's first tensor is f16, else bf16).
+    func weightType(firstSource: DType?) -> DType {
+        switch self {
+        case .f32: .f32
+        case .f16: .f16
+        case .bf16: .bf16
+        case .q8_0: .q8_0
+        case .auto: firstSource == .f16 ? .f16 : .bf16
+        }
+    }
+}
+
+/// What HF → GGUF writes, tensor by tensor, decided before any data is read: each HF tensor's slot, its
+/// GGUF name and shape, the layout fixup (llama q/k row permutation with n_head for q and n_head_kv for k,
+/// biases too; GPT-2 Conv1D transpose) and the output type by convert_hf_to_gguf's rules (formats.md §5.3):
+/// 1-D tensors, norms, biases and position embeddings stay F32; other weights take the outtype, Q8_0
+/// falling back to F16 when a row is not whole blocks. Dropped: known buffers (attn.bias, masked_bias,
+/// rotary_emb.inv_freq) and lm_head of a tied model. Anything else unknown, or a missing slot, is an error.
+public struct GGUFConversionPlan {
+    public struct Entry {
+        public let source: RawTensor
+        public let slot: TensorNames.Slot
+        public let layer: Int?
+        public let name: String
+        /// numpy order, GGUF layout.
+        public let shape: [Int]
+        public let target: DType
+        public let fixup: TensorNames.Fixup
+    }
+
+    public let config: TransformerConfig
+    public let entries: [Entry]
+    public let fileType: UInt32
+
+    public init(_ hf: HuggingFaceDirectory, outtype: ConvertOutType) throws(ConvertError) {
+        let c = hf.config
+        config = c
+        let weightType = outtype.weightType(firstSource: hf.tensors.first?.dtype)
+        fileType = switch weightType { case .f16: 1; case .bf16: 32; case .q8_0: 7; default: 0 }
+        var entries: [Entry] = []
+        var unknown: [String] = []
+        var seen = Set<String>()
+        for tensor in hf.tensors {
+            if TensorNames.isIgnorableHuggingFace(tensor.name) { continue }
+            guard let (slot, layer) = TensorNames.parseHuggingFace(tensor.name, family: c.family) else {
+                unknown.append(tensor.name)
+                continue
+            }
+            if slot == .output && c.tiedEmbeddings { continue }
+            let fixup = TensorNames.fixup(slot, family: c.family)
+            var shape = tensor.shape
+            if fixup == .transpose { shape.reverse() }
+            let expected = ParameterSet.shape(slot, c)
+            guard shape == expected else {
+                throw .unsupportedInput(path: hf.path, reason: "tensor '\(tensor.name)' has shape \(tensor.shape), the config needs \(expected)")
+            }
+            guard DType.floatSources.contains(tensor.dtype) else {
+                throw .unsupportedInput(path: hf.path, reason: "tensor '\(tensor.name)' is \(tensor.dtype.name); ckpt converts F32, F16 and BF16 weights")
+            }
+            let name = TensorNames.gguf(slot, layer: layer)
+            seen.insert(name)
+            entries.append(Entry(source: tensor, slot: slot, layer: layer, name: name, shape: shape,
+                                 target: Self.outputType(slot: slot, name: name, shape: shape, weightType: weightType), fixup: fixup))
+        }
+        if !unknown.isEmpty {
+            throw .unsupportedInput(path: hf.path, reason: "tensor(s) '\(unknown.prefix(8).joined(separator: "', '"))' have no place in a \(c.family.rawValue) model")
+        }
+        let missing = TensorNames.expected(c).map { TensorNames.gguf($0.slot, layer: $0.layer) }.filter { !seen.contains($0) }
+        if !missing.isEmpty {
+            throw .unsupportedInput(path: hf.path, reason: "\(missing.count) tensor(s) missing, first '\(missing[0])'")
+        }
+        self.entries = entries
+    }
+
+    /// convert_hf_to_gguf's prepare_tensors choice for one tensor.
+    static func outputType(slot: TensorNames.Slot, name: String, shape: [Int], weightType: DType) -> DType {
+        if shape.count <= 1 || name.hasSuffix("_norm.weight") || !name.hasSuffix(".weight") || slot == .positionEmbedding {
+            return .f32
+        }
+        if weightType.isQuantized, (shape.last ?? 0) % weightType.blockSize != 0 { return .f16 }
+        return weightType
+    }
+
+    /// The stored bytes of `entry` in GGUF layout and its target type.
+    public func data(_ entry: Entry, path: String) throws(ConvertError) -> ByteView {
+        var values: [Float]
+        do { values = try Quantization.dequantize(entry.source, path: path) } catch { throw .format(error) }
+        switch entry.fixup {
+        case .none:
+            break
+        case .transpose:
+            let rows = entry.source.shape[0], cols = entry.source.shape[1]
+            if let t = values.withUnsafeBytes({ RowLayout.transpose($0, rows: rows, cols: cols, elementSize: 4) }) {
+                values = t.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+            }
+        case .permuteHeads(let kv):
+            let heads = kv ? config.kvHeadCount : config.headCount
+            guard let p = values.withUnsafeBytes({ RowLayout.permuteHeads($0, rows: entry.shape[0], heads: heads, inverse: false) }) else {
+                throw .unsupportedInput(path: path, reason: "tensor '\(entry.source.name)': \(entry.shape[0]) rows do not split into \(heads) heads of pairs")
+            }
+            values = p.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+        }
+        if entry.target == .f32 { return ByteView(owned: values.withUnsafeBytes { Array($0) }) }
+        guard let encoded = values.withUnsafeBufferPointer({ Quantization.quantize($0, as: entry.target, threads: 2) }) else {
+            throw .unsupportedInput(path: path, reason: "tensor '\(entry.source.name)' cannot be written as \(entry.target.name)")
+        }
+        return ByteView(owned: encoded)
+    }
+}
+
+extension DType {
+    /// Source types the converter widens exactly to f32.
+    static let floatSources: Set<DType> = [.f32, .f16, .bf16]
+}

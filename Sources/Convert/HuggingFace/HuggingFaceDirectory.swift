@@ -1,0 +1,63 @@
+import Formats
+import Model
+
+/// A Hugging Face model folder as the converter reads it: config.json decoded into a TransformerConfig
+/// (unsupported architectures refused before any weight is touched), the tensors as mapped views
+/// (model.safetensors or the shards of model.safetensors.index.json), and the tokenizer files.
+public struct HuggingFaceDirectory {
+    public let path: String
+    public let configJSON: JSONValue
+    public let config: TransformerConfig
+    public let tensors: [RawTensor]
+    /// tokenizer.json, tokenizer_config.json, generation_config.json when present.
+    public let tokenizerJSON: JSONValue?
+    public let tokenizerConfig: JSONValue?
+    public let generationConfig: JSONValue?
+    /// tokenizer_config.json's chat_template, or chat_template.jinja (transformers 5 saves it there).
+    public let chatTemplate: String?
+
+    public init(path: String) throws(ConvertError) {
+        self.path = path
+        let configPath = path + "/config.json"
+        do {
+            guard CheckpointFormat.exists(configPath) else {
+                throw ConvertError.unsupportedInput(path: path, reason: "no config.json: not a Hugging Face model folder")
+            }
+            configJSON = try JSONFile.read(configPath)
+            do { config = try TransformerConfig(huggingFace: configJSON, path: configPath) } catch {
+                throw ConvertError.unsupportedInput(path: configPath, reason: "\(error)")
+            }
+            let index = path + "/" + ShardedSafetensors.indexFileName
+            // convert_hf_to_gguf's order: shard files by name, each file's tensors by name.
+            if CheckpointFormat.exists(index) {
+                tensors = try ShardedSafetensors(indexPath: index).shards.sorted { $0.path < $1.path }
+                    .flatMap { $0.tensors.sorted { $0.name < $1.name } }
+            } else if CheckpointFormat.exists(path + "/model.safetensors") {
+                tensors = try SafetensorsFile(path: path + "/model.safetensors").tensors.sorted { $0.name < $1.name }
+            } else if CheckpointFormat.exists(path + "/pytorch_model.bin") || CheckpointFormat.exists(path + "/pytorch_model.bin.index.json") {
+                throw ConvertError.unsupportedInput(path: path, reason: "PyTorch .bin checkpoints are not read yet; only safetensors")
+            } else {
+                throw ConvertError.unsupportedInput(path: path, reason: "no model.safetensors or model.safetensors.index.json")
+            }
+            func optional(_ name: String) throws -> JSONValue? {
+                CheckpointFormat.exists(path + "/" + name) ? try JSONFile.read(path + "/" + name) : nil
+            }
+            tokenizerJSON = try optional("tokenizer.json")
+            tokenizerConfig = try optional("tokenizer_config.json")
+            generationConfig = try optional("generation_config.json")
+            if let inline = tokenizerConfig?["chat_template"]?.stringValue {
+                chatTemplate = inline
+            } else if let file = try? MappedFile(path: path + "/chat_template.jinja") {
+                chatTemplate = withExtendedLifetime(file) { String(decoding: file.bytes, as: UTF8.self) }
+            } else {
+                chatTemplate = nil
+            }
+        } catch let error as ConvertError {
+            throw error
+        } catch let error as FormatError {
+            throw .format(error)
+        } catch {
+            throw .unsupportedInput(path: path, reason: "\(error)")
+        }
+    }
+}

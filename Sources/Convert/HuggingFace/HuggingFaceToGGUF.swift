@@ -1,0 +1,41 @@
+import Formats
+import Model
+
+/// HF folder → GGUF, streaming: the plan and metadata are fixed first, then each tensor is read from its
+/// mapping, transformed and written one at a time (peak memory: a few tensors), atomically.
+public enum HuggingFaceToGGUF {
+    public struct Summary: Sendable {
+        public var tensors = 0, bytes = 0
+    }
+
+    /// `progress(done, total, bytesWritten, bytesTotal)` after each tensor.
+    public static func convert(input: String, output: String, outtype: ConvertOutType, overwrite: Bool,
+                               progress: (Int, Int, Int, Int) -> Void = { _, _, _, _ in }) throws(ConvertError) -> Summary {
+        let hf = try HuggingFaceDirectory(path: input)
+        let plan = try GGUFConversionPlan(hf, outtype: outtype)
+        let metadata = try GGUFMetadata.build(hf, plan: plan)
+        let descriptors = plan.entries.map { e in
+            GGUFWriter.TensorDescriptor(name: e.name, dtype: e.target, shape: e.shape,
+                                        byteCount: e.shape.reduce(1, *) / e.target.blockSize * e.target.bytesPerBlock)
+        }
+        let total = descriptors.reduce(0) { $0 + $1.byteCount }
+        var written = 0
+        var failure: ConvertError?
+        do throws(FormatError) {
+            try GGUFWriter(metadata: metadata).write(to: output, overwrite: overwrite, descriptors: descriptors) { (i) throws(FormatError) -> ByteView in
+                do throws(ConvertError) {
+                    let bytes = try plan.data(plan.entries[i], path: input)
+                    written += bytes.count
+                    progress(i + 1, descriptors.count, written, total)
+                    return bytes
+                } catch {
+                    failure = error
+                    throw FormatError.unencodable(path: output, what: "tensor '\(plan.entries[i].name)'", reason: "\(error)")
+                }
+            }
+        } catch {
+            throw failure ?? .format(error)
+        }
+        return Summary(tensors: descriptors.count, bytes: total)
+    }
+}

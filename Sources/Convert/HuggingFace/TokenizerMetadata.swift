@@ -1,0 +1,126 @@
+import Formats
+import Model
+
+/// GGUF tokenizer keys from tokenizer.json (+ tokenizer_config.json), as convert_hf_to_gguf writes them:
+/// byte-level BPE → `gpt2` with tokens, token types (added special tokens CONTROL, other added tokens
+/// USER_DEFINED, ids without a token `[PADn]` UNUSED), merges "a b"; SentencePiece-style tokenizer.json
+/// (Metaspace, byte fallback) → `llama` with scores (−merge rank) and types (byte tokens BYTE). Special ids
+/// from tokenizer_config.json's bos/eos/unk/pad tokens; add_bos/add_eos from tokenizer_config.json or the
+/// post-processor; the chat template.
+enum TokenizerMetadata {
+    static func build(_ hf: HuggingFaceDirectory, vocabSize: Int) throws(ConvertError) -> [GGUFMetadata.KV] {
+        guard let json = hf.tokenizerJSON else {
+            throw .unsupportedInput(path: hf.path, reason: "no tokenizer.json (a tokenizer.model alone is not converted yet)")
+        }
+        guard let vocab = json["model"]?["vocab"]?.objectValue, json["model"]?["type"]?.stringValue == "BPE" else {
+            throw .unsupportedInput(path: hf.path + "/tokenizer.json", reason: "only BPE tokenizers (byte-level or SentencePiece-converted) are converted")
+        }
+        var byID: [Int: String] = [:]
+        for (token, id) in vocab { if let i = id.int64Value { byID[Int(i)] = token } }
+        var types: [Int: Int32] = [:]
+        for added in json["added_tokens"]?.arrayValue ?? [] {
+            guard let id = added["id"]?.int64Value, let content = added["content"]?.stringValue else { continue }
+            byID[Int(id)] = content
+            types[Int(id)] = added["special"]?.boolValue == true ? 3 : 4
+        }
+        let count = max(vocabSize, (byID.keys.max() ?? -1) + 1)
+        var tokens: [GGUFValue] = [], tokenTypes: [GGUFValue] = []
+        tokens.reserveCapacity(count)
+        let sentencePiece = SentencePieceBPE.isSentencePiece(json)
+        for i in 0..<count {
+            if let t = byID[i] {
+                tokens.append(.string(t))
+                let byte = sentencePiece && SentencePieceBPE.byteValue(t) != nil
+                tokenTypes.append(.int32(types[i] ?? (byte ? 6 : 1)))
+            } else {
+                tokens.append(.string("[PAD\(i)]"))
+                tokenTypes.append(.int32(5))
+            }
+        }
+        let merges: [String] = (json["model"]?["merges"]?.arrayValue ?? []).compactMap { m in
+            if let s = m.stringValue { return s }
+            guard let pair = m.arrayValue?.compactMap(\.stringValue), pair.count == 2 else { return nil }
+            return pair.joined(separator: " ")
+        }
+        let index = Dictionary(byID.map { ($1, $0) }, uniquingKeysWith: min)
+        func tokenText(_ key: String) -> String? {
+            let v = hf.tokenizerConfig?[key]
+            return v?.stringValue ?? v?["content"]?.stringValue
+        }
+        var kv: [GGUFMetadata.KV] = []
+        if sentencePiece {
+            // SentencePiece BPE scores each normal piece −(its index among normal pieces) (the trainer's
+            // order, which is also the merge order); tokenizer.json drops them, the order keeps them.
+            let unk = tokenText("unk_token").flatMap { index[$0] }
+            if let unk, unk < tokenTypes.count { tokenTypes[unk] = .int32(2) }
+            let firstNormal = tokenTypes.firstIndex { $0 == .int32(1) } ?? 0
+            let scores = (0..<count).map { i in tokenTypes[i] == .int32(1) ? GGUFValue.float32(-Float(i - firstNormal)) : .float32(0) }
+            kv += [("tokenizer.ggml.model", .string("llama")), ("tokenizer.ggml.pre", .string("default")),
+                   ("tokenizer.ggml.tokens", .array(GGUFArray(.string, tokens))),
+                   ("tokenizer.ggml.scores", .array(GGUFArray(.float32, scores))),
+                   ("tokenizer.ggml.token_type", .array(GGUFArray(.int32, tokenTypes)))]
+        } else {
+            let kinds = (json["pre_tokenizer"]?["pretokenizers"]?.arrayValue ?? [json["pre_tokenizer"] ?? .null])
+                .compactMap { $0["type"]?.stringValue }
+            kv += [("tokenizer.ggml.model", .string("gpt2")),
+                   ("tokenizer.ggml.pre", .string(kinds.first == "Digits" ? "smollm" : "gpt-2")),
+                   ("tokenizer.ggml.tokens", .array(GGUFArray(.string, tokens))),
+                   ("tokenizer.ggml.token_type", .array(GGUFArray(.int32, tokenTypes))),
+                   ("tokenizer.ggml.merges", .array(GGUFArray(.string, merges.map { .string($0) })))]
+        }
+        for (key, name) in [("bos_token", "bos"), ("eos_token", "eos"), ("unk_token", "unknown"), ("pad_token", "padding")] {
+            if let text = tokenText(key), let id = index[text] { kv.append(("tokenizer.ggml.\(name)_token_id", .uint32(UInt32(id)))) }
+        }
+        var adds = addSpecialTokens(json, tokenText)
+        for name in ["bos", "eos", "sep"] {
+            guard let value = hf.tokenizerConfig?["add_\(name)_token"]?.boolValue else { continue }
+            if let i = adds.firstIndex(where: { $0.0 == name }) { adds[i].1 = value } else { adds.append((name, value)) }
+        }
+        for (name, value) in adds { kv.append(("tokenizer.ggml.add_\(name)_token", .bool(value))) }
+        if let template = hf.chatTemplate { kv.append(("tokenizer.chat_template", .string(template))) }
+        return kv
+    }
+
+    /// Which special tokens the tokenizer adds, as gguf-py's SpecialVocab reads them: a TemplateProcessing
+    /// post-processor's single template (leading BOS, trailing EOS) and pair template (a separator between
+    /// A and B), then tokenizer_config.json's add_*_token booleans. Byte-level BPE without a template
+    /// adds neither BOS nor EOS.
+    static func addSpecialTokens(_ json: JSONValue, _ tokenText: (String) -> String?) -> [(String, Bool)] {
+        var adds: [(String, Bool)] = []
+        func set(_ name: String, _ value: Bool) {
+            if let i = adds.firstIndex(where: { $0.0 == name }) { adds[i].1 = value } else { adds.append((name, value)) }
+        }
+        let processors = json["post_processor"]?["processors"]?.arrayValue ?? (json["post_processor"].map { [$0] } ?? [])
+        let bos = tokenText("bos_token"), eos = tokenText("eos_token"), sep = tokenText("sep_token"), cls = tokenText("cls_token")
+        var template = false
+        for p in processors where p["type"]?.stringValue == "TemplateProcessing" {
+            template = true
+            let single = p["single"]?.arrayValue ?? [], pair = p["pair"]?.arrayValue ?? []
+            func special(_ v: JSONValue?) -> String? { v?["SpecialToken"]?["id"]?.stringValue }
+            var first: String?, last: String?
+            if single.count > 1 {
+                first = special(single.first)
+                if let first { set("bos", first == bos || first == cls) }
+                last = special(single.last)
+                if let last { set("eos", last == eos) }
+            }
+            guard !pair.isEmpty else { continue }
+            let start = first != nil && special(pair.first) == first ? 1 : 0
+            let stop = last != nil && special(pair.last) == last ? pair.count - 1 : pair.count
+            guard start < stop else { continue }
+            let inner = Array(pair[start..<stop])
+            guard inner.first?["Sequence"]?["id"]?.stringValue == "A", inner.last?["Sequence"]?["id"]?.stringValue == "B",
+                  inner.count > 2 else { continue }
+            let middle = Array(inner[1..<(inner.count - 1)])
+            var addSep = false
+            if let entry = special(middle.first), entry == sep || entry == eos, last == nil { addSep = true }
+            if middle.count == 2, let entry = special(middle[1]), entry == sep || entry == eos { addSep = true }
+            set("sep", addSep)
+        }
+        if !template && !SentencePieceBPE.isSentencePiece(json) {
+            set("bos", false)
+            set("eos", false)
+        }
+        return adds
+    }
+}
