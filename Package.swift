@@ -41,7 +41,7 @@ let package = Package(
         // Tests find fixtures/ through #filePath: goldens stay where fixtures/README.md documents them.
         .testTarget(name: "FormatsTests", dependencies: ["Formats"]),
         .testTarget(name: "ModelTests", dependencies: ["Model"]),
-        .testTarget(name: "ConvertTests", dependencies: ["Convert", "Formats"]),
+        .testTarget(name: "ConvertTests", dependencies: ["Convert", "Formats", "Model"]),
         // Runs the built `ckpt` binary: exit codes and error lines as users see them.
         .testTarget(name: "ToolsTests", dependencies: ["ckpt", "Formats", "Model"]),
     ]

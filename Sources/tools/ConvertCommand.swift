@@ -1,11 +1,12 @@
 import ArgumentParser
 import Convert
+import Formats
 import Foundation
 
 struct ConvertCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "convert",
-        abstract: "Convert a Hugging Face model folder to GGUF, as llama.cpp's convert_hf_to_gguf.py does.",
+        abstract: "Convert a Hugging Face model folder to GGUF (as llama.cpp's convert_hf_to_gguf.py) or a GGUF back to a Hugging Face folder.",
         discussion: """
             Llama (LlamaForCausalLM: GQA, tied or untied) and GPT-2 (GPT2LMHeadModel) folders with safetensors \
             (single or sharded) and tokenizer.json. Norms, biases and position embeddings stay F32; other weights take \
@@ -17,19 +18,28 @@ struct ConvertCommand: ParsableCommand {
     var input: String
     @Argument(help: "The GGUF file to write.")
     var output: String
-    @Option(help: "Type of the 2-D weights: f32, f16, bf16, q8_0 or auto.")
-    var outtype: String = "f16"
-    @Option(help: "Output format (gguf).")
-    var to: String = "gguf"
+    @Option(help: "Type of the 2-D weights: f32, f16, bf16, q8_0 or auto (to HF: f32, f16 or bf16; default f32).")
+    var outtype: String?
+    @Option(help: "Output format: gguf or hf (default: hf for a GGUF input, else gguf).")
+    var to: String?
+    @Option(help: "Largest safetensors shard when writing a Hugging Face folder, in bytes.")
+    var maxShardSize = SafetensorsSharding.defaultMaxShardSize
     @Flag(help: "Overwrite the output if it exists.")
     var force = false
 
     func run() throws {
-        guard let type = ConvertOutType(rawValue: outtype.lowercased()) else {
-            throw ValidationError("--outtype must be one of \(ConvertOutType.allCases.map(\.rawValue).joined(separator: ", "))")
+        let inputIsGGUF = (try? CheckpointFormat.detect(input)) == .gguf
+        let target = to ?? (inputIsGGUF ? "hf" : "gguf")
+        if target == "hf" {
+            guard inputIsGGUF else { throw ToolError(message: "convert: --to hf needs a GGUF input ('\(input)')", hint: nil) }
+            let dtype: DType = switch outtype?.lowercased() { case "f16": .f16; case "bf16": .bf16; default: .f32 }
+            try GGUFToHuggingFace.convert(input: input, output: output, dtype: dtype, overwrite: force, maxShardSize: maxShardSize)
+            Stderr.write("convert: wrote the Hugging Face folder \(output)\n")
+            return
         }
-        guard to == "gguf" else {
-            throw ToolError(message: "convert: --to \(to) is not available yet; ckpt converts Hugging Face folders to GGUF", hint: nil)
+        guard target == "gguf" else { throw ValidationError("--to must be gguf or hf") }
+        guard let type = ConvertOutType(rawValue: (outtype ?? "f16").lowercased()) else {
+            throw ValidationError("--outtype must be one of \(ConvertOutType.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         let start = Date()
         let summary = try HuggingFaceToGGUF.convert(input: input, output: output, outtype: type, overwrite: force) { done, total, bytes, all in

@@ -1,0 +1,104 @@
+import Formats
+import Model
+
+/// The text files of an exported Hugging Face folder, from the GGUF's metadata: config.json (llama, or
+/// gpt2 with both n_positions and n_ctx), generation_config.json, and for byte-level BPE vocabularies
+/// tokenizer.json (vocab, merges, added tokens, ByteLevel pre-tokenizer — after individual Digits for
+/// SmolLM2's `smollm` — and decoder) with tokenizer_config.json (special tokens, chat template).
+enum HFFiles {
+    static func build(_ gguf: GGUFFile, config c: TransformerConfig, dtype: DType) throws(ConvertError) -> [(String, String)] {
+        func id(_ name: String) -> JSONValue {
+            gguf["tokenizer.ggml.\(name)_token_id"]?.integerValue.map { JSONValue.int($0) } ?? .null
+        }
+        // GGUF keeps float32 values: write the shortest decimal that reads back to that float (1e-05, not 9.99…e-06).
+        func float(_ x: Float) -> JSONValue { .double(Double(String(x)) ?? Double(x)) }
+        let torchDType: JSONValue = .string(dtype == .f16 ? "float16" : dtype == .bf16 ? "bfloat16" : "float32")
+        var config: [(String, JSONValue)]
+        switch (c.family, c.norm, c.position) {
+        case (.llama, .rmsNorm(let eps), .rope(let theta)):
+            config = [
+                ("architectures", .array([.string("LlamaForCausalLM")])), ("attention_bias", .bool(c.attentionBias)),
+                ("bos_token_id", id("bos")), ("eos_token_id", id("eos")), ("head_dim", .int(c.headDim)),
+                ("hidden_act", .string("silu")), ("hidden_size", .int(c.embeddingSize)),
+                ("intermediate_size", .int(c.feedForwardSize)), ("max_position_embeddings", .int(c.contextLength)),
+                ("mlp_bias", .bool(c.mlpBias)), ("model_type", .string("llama")),
+                ("num_attention_heads", .int(c.headCount)), ("num_hidden_layers", .int(c.layerCount)),
+                ("num_key_value_heads", .int(c.kvHeadCount)), ("pad_token_id", id("padding")), ("rms_norm_eps", float(eps)),
+                ("rope_theta", float(theta)), ("tie_word_embeddings", .bool(c.tiedEmbeddings)),
+                ("torch_dtype", torchDType), ("vocab_size", .int(c.vocabSize)),
+            ]
+        case (.gpt2, .layerNorm(let eps), _):
+            config = [
+                ("activation_function", .string("gelu_new")), ("architectures", .array([.string("GPT2LMHeadModel")])),
+                ("bos_token_id", id("bos")), ("eos_token_id", id("eos")), ("layer_norm_epsilon", float(eps)),
+                ("model_type", .string("gpt2")), ("n_ctx", .int(c.contextLength)), ("n_embd", .int(c.embeddingSize)),
+                ("n_head", .int(c.headCount)), ("n_inner", .int(c.feedForwardSize)), ("n_layer", .int(c.layerCount)),
+                ("n_positions", .int(c.contextLength)), ("pad_token_id", id("padding")), ("tie_word_embeddings", .bool(true)),
+                ("torch_dtype", torchDType), ("vocab_size", .int(c.vocabSize)),
+            ]
+        default:
+            throw .unsupportedInput(path: gguf.path, reason: "the model's norm and position do not match its family")
+        }
+        let generation: [(String, JSONValue)] = [("bos_token_id", id("bos")), ("eos_token_id", id("eos")),
+                                                 ("pad_token_id", id("padding"))].filter { $0.1 != .null }
+        var files = [("config.json", text(.object(config.filter { $0.1 != .null }))), ("generation_config.json", text(.object(generation)))]
+        files += try tokenizerFiles(gguf, contextLength: c.contextLength)
+        return files
+    }
+
+    static func text(_ value: JSONValue) -> String { JSONWriter.pretty(value, indent: 2) + "\n" }
+
+    static func tokenizerFiles(_ gguf: GGUFFile, contextLength: Int) throws(ConvertError) -> [(String, String)] {
+        guard gguf["tokenizer.ggml.model"]?.stringValue == "gpt2" else {
+            throw .unsupportedInput(path: gguf.path, reason: "only byte-level BPE (gpt2) vocabularies are exported to tokenizer.json yet")
+        }
+        let tokens: [String], types: [Int64], merges: [String]
+        do {
+            tokens = try gguf["tokenizer.ggml.tokens"]?.arrayValue?.stringValues() ?? []
+            types = try gguf["tokenizer.ggml.token_type"]?.arrayValue?.values().compactMap(\.integerValue) ?? []
+            merges = try gguf["tokenizer.ggml.merges"]?.arrayValue?.stringValues() ?? []
+        } catch { throw .format(error) }
+        var vocab: [(String, JSONValue)] = [], added: [JSONValue] = []
+        for (i, t) in tokens.enumerated() {
+            vocab.append((t, .int(i)))
+            let type = i < types.count ? types[i] : 1
+            if type == 3 || type == 4 {
+                added.append(.object([("id", .int(i)), ("content", .string(t)), ("single_word", .bool(false)),
+                                      ("lstrip", .bool(false)), ("rstrip", .bool(false)), ("normalized", .bool(false)),
+                                      ("special", .bool(type == 3))]))
+            }
+        }
+        let byteLevel: JSONValue = .object([("type", .string("ByteLevel")), ("add_prefix_space", .bool(false)),
+                                            ("trim_offsets", .bool(true)), ("use_regex", .bool(true))])
+        let pre: JSONValue = gguf["tokenizer.ggml.pre"]?.stringValue == "smollm"
+            ? .object([("type", .string("Sequence")), ("pretokenizers", .array([
+                .object([("type", .string("Digits")), ("individual_digits", .bool(true))]), byteLevel]))])
+            : byteLevel
+        let model: JSONValue = .object([
+            ("type", .string("BPE")), ("dropout", .null), ("unk_token", .null), ("continuing_subword_prefix", .null),
+            ("end_of_word_suffix", .null), ("fuse_unk", .bool(false)), ("byte_fallback", .bool(false)),
+            ("ignore_merges", .bool(false)), ("vocab", .object(vocab)),
+            ("merges", .array(merges.map { m in
+                let parts = m.split(separator: " ", maxSplits: 1).map { JSONValue.string(String($0)) }
+                return .array(parts)
+            })),
+        ])
+        let tokenizer: JSONValue = .object([
+            ("version", .string("1.0")), ("truncation", .null), ("padding", .null), ("added_tokens", .array(added)),
+            ("normalizer", .null), ("pre_tokenizer", pre), ("post_processor", byteLevel), ("decoder", byteLevel), ("model", model),
+        ])
+        func text(_ key: String) -> JSONValue {
+            guard let i = gguf["tokenizer.ggml.\(key)_token_id"]?.integerValue, tokens.indices.contains(Int(i)) else { return .null }
+            return .string(tokens[Int(i)])
+        }
+        var config: [(String, JSONValue)] = [
+            ("add_bos_token", .bool(gguf["tokenizer.ggml.add_bos_token"]?.boolValue ?? false)),
+            ("add_eos_token", .bool(gguf["tokenizer.ggml.add_eos_token"]?.boolValue ?? false)),
+            ("bos_token", text("bos")), ("clean_up_tokenization_spaces", .bool(false)), ("eos_token", text("eos")),
+            ("model_max_length", .int(contextLength)), ("pad_token", text("padding")),
+            ("tokenizer_class", .string("PreTrainedTokenizerFast")), ("unk_token", text("unknown")),
+        ]
+        if let template = gguf["tokenizer.chat_template"]?.stringValue { config.insert(("chat_template", .string(template)), at: 3) }
+        return [("tokenizer.json", HFFiles.text(tokenizer)), ("tokenizer_config.json", HFFiles.text(.object(config.filter { $0.1 != .null })))]
+    }
+}

@@ -1,0 +1,133 @@
+import Convert
+import Foundation
+import Formats
+import Model
+import Testing
+
+/// `ckpt convert` HF → GGUF against llama.cpp's own convert_hf_to_gguf.py (fixtures/make_convert.py): for
+/// the three tiny models and four outtypes, the same metadata (keys in order, types, values) and the same
+/// tensors (order, names, types, shapes, bytes); and GGUF → HF back again, bit for bit.
+@Suite struct HuggingFaceConversionTests {
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("fixtures").path
+    static let expected = try? JSONFile.read(fixtures + "/convert/expected.json")
+
+    static func temporary(_ name: String) -> String {
+        FileManager.default.temporaryDirectory.appendingPathComponent("ckpt-convert-\(UUID().uuidString)-\(name)").path
+    }
+
+    /// Python's json.dumps (ensure_ascii=False) of a GGUF array, to compare with the golden's sha256.
+    static func pythonJSON(_ values: [GGUFValue]) -> String {
+        func string(_ s: String) -> String {
+            var out = "\""
+            for u in s.unicodeScalars {
+                switch u {
+                case "\"": out += "\\\""
+                case "\\": out += "\\\\"
+                case "\n": out += "\\n"
+                case "\r": out += "\\r"
+                case "\t": out += "\\t"
+                case "\u{08}": out += "\\b"
+                case "\u{0C}": out += "\\f"
+                default:
+                    if u.value < 0x20 {
+                        let hex = String(u.value, radix: 16)
+                        out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                    } else { out.unicodeScalars.append(u) }
+                }
+            }
+            return out + "\""
+        }
+        let items = values.map { v -> String in
+            switch v {
+            case .string(let s): string(s)
+            case .float32(let f): Double(f).description
+            case .float64(let d): d.description
+            case .bool(let b): b ? "true" : "false"
+            default: v.integerValue.map(String.init) ?? "?"
+            }
+        }
+        return "[" + items.joined(separator: ", ") + "]"
+    }
+
+    @Test(arguments: ["gpt2", "llama-gqa", "llama-tied"], ["f32", "f16", "bf16", "q8_0"])
+    func matchesConvertHFToGGUF(_ model: String, outtype: String) throws {
+        let golden = try #require(Self.expected?["models"]?["\(model)/\(outtype)"])
+        let out = Self.temporary("\(model).gguf")
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        _ = try HuggingFaceToGGUF.convert(input: Self.fixtures + "/hf/\(model)/safetensors", output: out,
+                                          outtype: try #require(ConvertOutType(rawValue: outtype)), overwrite: false)
+        let gguf = try GGUFFile(path: out)
+        let want = try #require(golden["metadata"]?.arrayValue)
+        #expect(gguf.metadata.map(\.key) == want.compactMap { $0["key"]?.stringValue }, "\(model) \(outtype): key order")
+        for (entry, kv) in zip(want, gguf.metadata) {
+            let key = kv.key
+            #expect(kv.value.type.name == entry["type"]?.stringValue, "\(key) type")
+            switch kv.value {
+            case .array(let a):
+                let json = Self.pythonJSON(try a.values())
+                #expect(Int(entry["count"]?.uint64Value ?? 0) == a.count && SHA256Digest.hex(Array(json.utf8)) == entry["sha256"]?.stringValue,
+                        "\(model) \(outtype): \(key)")
+            case .string(let s): #expect(s == entry["value"]?.stringValue, "\(key)")
+            case .bool(let b): #expect(b == entry["value"]?.boolValue, "\(key)")
+            case .float32(let f): #expect(Double(f) == entry["value"]?.doubleValue, "\(key)")
+            default: #expect(kv.value.integerValue == entry["value"]?.int64Value, "\(key)")
+            }
+        }
+        let tensors = try #require(golden["tensors"]?.arrayValue)
+        #expect(gguf.tensorInfos.map(\.name) == tensors.compactMap { $0["name"]?.stringValue }, "\(model) \(outtype): tensor order")
+        for (info, t) in zip(gguf.tensorInfos, tensors) {
+            #expect(info.dtype.name == t["type"]?.stringValue && info.shape == (t["shape"]?.arrayValue ?? []).compactMap { $0.uint64Value }.map { Int($0) },
+                    "\(info.name)")
+            #expect(SHA256Digest.hex(gguf.tensor(info).data.array) == t["sha256"]?.stringValue, "\(model) \(outtype): \(info.name) bytes")
+        }
+    }
+
+    @Test(arguments: ["gpt2", "llama-gqa"], ["safetensors", "sharded"])
+    func roundTripIsBitIdentical(_ model: String, layout: String) throws {
+        let source = Self.fixtures + "/hf/\(model)/\(layout)"
+        let gguf = Self.temporary("\(model).gguf"), back = Self.temporary("\(model)-hf")
+        defer { for p in [gguf, back] { try? FileManager.default.removeItem(atPath: p) } }
+        _ = try HuggingFaceToGGUF.convert(input: source, output: gguf, outtype: .f32, overwrite: false)
+        try GGUFToHuggingFace.convert(input: gguf, output: back, overwrite: false, maxShardSize: 40_000)
+        let original = try HuggingFaceDirectory(path: source), copy = try HuggingFaceDirectory(path: back)
+        let a = Dictionary(uniqueKeysWithValues: original.tensors.map { ($0.name, $0) })
+        let b = Dictionary(uniqueKeysWithValues: copy.tensors.map { ($0.name, $0) })
+        #expect(Set(a.keys) == Set(b.keys))
+        for (name, t) in a {
+            #expect(b[name]?.shape == t.shape && b[name]?.dtype == t.dtype && b[name]?.data.array == t.data.array, "\(name)")
+        }
+        #expect(copy.config == original.config)
+        #expect(FileManager.default.fileExists(atPath: back + "/" + ShardedSafetensors.indexFileName), "40 kB shards")
+        for key in ["bos_token", "eos_token", "chat_template"] {
+            #expect(copy.tokenizerConfig?[key] == original.tokenizerConfig?[key] || key == "chat_template" && original.chatTemplate == copy.chatTemplate, "\(key)")
+        }
+    }
+
+    @Test func unsupportedArchitectureIsRefusedBeforeWriting() throws {
+        let folder = Self.temporary("mistral")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        var config = try String(contentsOfFile: Self.fixtures + "/hf/llama-gqa/safetensors/config.json", encoding: .utf8)
+        config = config.replacingOccurrences(of: "LlamaForCausalLM", with: "MistralForCausalLM")
+            .replacingOccurrences(of: "\"llama\"", with: "\"mistral\"")
+        try config.write(toFile: folder + "/config.json", atomically: true, encoding: .utf8)
+        let out = folder + "/out.gguf"
+        #expect {
+            _ = try HuggingFaceToGGUF.convert(input: folder, output: out, outtype: .f32, overwrite: false)
+        } throws: { error in
+            "\(error)".contains("architecture 'MistralForCausalLM' is not supported (supported: LlamaForCausalLM, GPT2LMHeadModel)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: out))
+    }
+
+    @Test func existingOutputNeedsForce() throws {
+        let out = Self.temporary("exists.gguf")
+        try Data([1, 2, 3]).write(to: URL(fileURLWithPath: out))
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        #expect(throws: ConvertError.self) {
+            _ = try HuggingFaceToGGUF.convert(input: Self.fixtures + "/hf/gpt2/safetensors", output: out, outtype: .f32, overwrite: false)
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: out)) == Data([1, 2, 3]))
+    }
+}
