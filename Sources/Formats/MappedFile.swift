@@ -97,6 +97,19 @@ public struct ByteView: @unchecked Sendable {
         }
     }
 
+    /// Drops the pages of `range` (bytes relative to this view; default all) from the process's memory
+    /// once a streaming reader is done with them: the mapping is a read-only file mapping, so a later read
+    /// simply faults them in again. Keeps a converter's resident memory at a few tensors, not the whole file.
+    public func releasePages(_ range: Range<Int>? = nil) {
+        guard case .mapped(let file) = storage, let base = file.bytes.baseAddress else { return }
+        let r = range ?? 0..<count
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let start = (self.range.lowerBound + r.lowerBound) / page * page
+        let end = min(file.count, (self.range.lowerBound + r.upperBound + page - 1) / page * page)
+        guard end > start else { return }
+        madvise(UnsafeMutableRawPointer(mutating: base + start), end - start, MADV_DONTNEED)
+    }
+
     /// A copy of the bytes (for small things: tests, headers).
     public var array: [UInt8] { withUnsafeBytes { Array($0) } }
 }

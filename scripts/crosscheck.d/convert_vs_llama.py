@@ -16,6 +16,7 @@ fixtures/hf/{gpt2,llama-gqa,llama-tied}/safetensors:
    gpt2: llama.cpp's CPU GELU goes through an f16 table (GGML_GELU_FP16), 1.7e-3 from transformers on this
    fixture, so gpt2 is held to 1e-3 against transformers rerun with that GELU (measured 6e-6) and to 5e-3
    (plus top-1) against the stored logits.
+--outtypes also takes bf16 and auto (the reference's auto is f16 unless a 2-D tensor is stored f16 or bf16).
 Usage: convert_vs_llama.py CKPT_BINARY [--outtypes f32,f16,q8_0]   -> 'N passed, M failed', exit 1 on failure"""
 import argparse
 import json

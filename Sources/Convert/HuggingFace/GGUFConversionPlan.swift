@@ -5,14 +5,15 @@ import Model
 public enum ConvertOutType: String, CaseIterable, Sendable {
     case f32, f16, bf16, q8_0, auto
 
-    /// The type 2-D weights get (auto: f16 when the checkpoint's first tensor is f16, else bf16).
+    /// The type 2-D weights get (auto: bf16 when the checkpoint's first tensor is bf16, else f16, as
+    /// convert_hf_to_gguf.py decides).
     func weightType(firstSource: DType?) -> DType {
         switch self {
         case .f32: .f32
         case .f16: .f16
         case .bf16: .bf16
         case .q8_0: .q8_0
-        case .auto: firstSource == .f16 ? .f16 : .bf16
+        case .auto: firstSource == .bf16 ? .bf16 : .f16
         }
     }
 }
@@ -88,8 +89,13 @@ public struct GGUFConversionPlan {
         return weightType
     }
 
-    /// The stored bytes of `entry` in GGUF layout and its target type.
+    /// The stored bytes of `entry` in GGUF layout and its target type. F32 sources without a layout fixup
+    /// (the bulk of a checkpoint) are narrowed straight from the mapping, a slice of rows at a time, each
+    /// slice's pages released once read; the rest are widened, rearranged and encoded whole.
     public func data(_ entry: Entry, path: String) throws(ConvertError) -> ByteView {
+        defer { entry.source.data.releasePages() }
+        if entry.fixup == .none, entry.source.dtype == .f32, let direct = try narrowInPlace(entry, path: path) { return direct }
+        if entry.fixup == .transpose, entry.source.dtype == .f32, let direct = transposeInPlace(entry) { return direct }
         var values: [Float]
         do { values = try Quantization.dequantize(entry.source, path: path) } catch { throw .format(error) }
         switch entry.fixup {
@@ -112,6 +118,79 @@ public struct GGUFConversionPlan {
             throw .unsupportedInput(path: path, reason: "tensor '\(entry.source.name)' cannot be written as \(entry.target.name)")
         }
         return ByteView(owned: encoded)
+    }
+}
+
+extension GGUFConversionPlan {
+    /// Slices of this many source bytes are encoded and released in turn.
+    static let sliceBytes = 8 << 20
+
+    func narrowInPlace(_ entry: Entry, path: String) throws(ConvertError) -> ByteView? {
+        let count = entry.shape.reduce(1, *)
+        let rowLength = entry.shape.last ?? 1
+        let target = entry.target
+        guard count % target.blockSize == 0, rowLength % target.blockSize == 0 else { return nil }
+        let outCount = count / target.blockSize * target.bytesPerBlock
+        let rowsPerSlice = max(1, Self.sliceBytes / (rowLength * 4))
+        let source = entry.source.data
+        var failed = false
+        let bytes = [UInt8](unsafeUninitializedCapacity: outCount) { out, filled in
+            source.withUnsafeBytes { raw in
+                guard Int(bitPattern: raw.baseAddress) % 4 == 0 else { failed = true; return }
+                let floats = raw.bindMemory(to: Float.self)
+                let rows = count / rowLength
+                var row = 0
+                while row < rows {
+                    let end = min(rows, row + rowsPerSlice)
+                    let slice = UnsafeBufferPointer(rebasing: floats[(row * rowLength)..<(end * rowLength)])
+                    let outStart = row * rowLength / target.blockSize * target.bytesPerBlock
+                    if target == .f32 {
+                        UnsafeMutableRawPointer(out.baseAddress! + outStart).copyMemory(from: slice.baseAddress!, byteCount: slice.count * 4)
+                    } else if let encoded = Quantization.quantize(slice, as: target, threads: 2) {
+                        encoded.withUnsafeBytes { UnsafeMutableRawPointer(out.baseAddress! + outStart).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+                    } else {
+                        failed = true
+                        return
+                    }
+                    source.releasePages((row * rowLength * 4)..<(end * rowLength * 4))
+                    row = end
+                }
+            }
+            filled = failed ? 0 : outCount
+        }
+        return failed ? nil : ByteView(owned: bytes)
+    }
+}
+
+extension GGUFConversionPlan {
+    /// GPT-2 Conv1D weights stored as f32: one tiled transpose from the mapping into f32, then the encoding.
+    func transposeInPlace(_ entry: Entry) -> ByteView? {
+        let rows = entry.source.shape[0], cols = entry.source.shape[1]
+        var transposed = [Float](repeating: 0, count: rows * cols)
+        let ok = entry.source.data.withUnsafeBytes { raw -> Bool in
+            guard Int(bitPattern: raw.baseAddress) % 4 == 0, raw.count >= rows * cols * 4 else { return false }
+            let src = raw.bindMemory(to: Float.self).baseAddress!
+            transposed.withUnsafeMutableBufferPointer { Self.transpose(src, rows: rows, cols: cols, into: $0.baseAddress!) }
+            return true
+        }
+        guard ok else { return nil }
+        if entry.target == .f32 { return ByteView(owned: transposed.withUnsafeBytes { Array($0) }) }
+        return transposed.withUnsafeBufferPointer { Quantization.quantize($0, as: entry.target, threads: 2) }.map { ByteView(owned: $0) }
+    }
+
+    /// dst [cols, rows] = srcᵀ for src [rows, cols], in 32 × 32 tiles so both sides stay in cache.
+    static func transpose(_ src: UnsafePointer<Float>, rows: Int, cols: Int, into dst: UnsafeMutablePointer<Float>) {
+        let tile = 32
+        for r0 in stride(from: 0, to: rows, by: tile) {
+            let r1 = min(rows, r0 + tile)
+            for c0 in stride(from: 0, to: cols, by: tile) {
+                let c1 = min(cols, c0 + tile)
+                for c in c0..<c1 {
+                    let out = dst + c * rows
+                    for r in r0..<r1 { out[r] = src[r * cols + c] }
+                }
+            }
+        }
     }
 }
 

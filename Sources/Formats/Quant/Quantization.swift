@@ -7,6 +7,16 @@ public enum Quantization {
     /// Encodes `values` (rows of `rowLength`, which must be a multiple of the block size) as `dtype`.
     /// Returns nil for a type without a codec. `threads` > 1 splits the blocks across threads.
     public static func quantize(_ values: UnsafeBufferPointer<Float>, as dtype: DType, threads: Int = 1) -> [UInt8]? {
+        if dtype == .f16 || dtype == .bf16, let base = values.baseAddress {
+            return [UInt8](unsafeUninitializedCapacity: values.count * 2) { out, filled in
+                let src = UnsafeSendable(base), dst = UnsafeSendable(out.baseAddress!)
+                forEachChunk(blocks: values.count, threads: threads, minBlocks: 1 << 16) { range in
+                    _ = FloatRows.narrow(src.value + range.lowerBound, count: range.count, to: dtype,
+                                         into: UnsafeMutableRawPointer(dst.value + 2 * range.lowerBound))
+                }
+                filled = values.count * 2
+            }
+        }
         guard let codec = BlockCodecs.codec(for: dtype) else { return nil }
         let blocks = values.count / dtype.blockSize
         precondition(blocks * dtype.blockSize == values.count, "quantize: \(values.count) values are not whole \(dtype.name) blocks")
