@@ -39,6 +39,12 @@ public enum FormatError: Error, Equatable, CustomStringConvertible, Sendable {
     case unsupportedType(path: String, tensor: String, dtype: String, reason: String)
     /// A value cannot be represented in the requested output (writer side).
     case unencodable(path: String, what: String, reason: String)
+    /// A zip archive (PyTorch checkpoint) whose directory or entry is broken.
+    case invalidArchive(path: String, entry: String, offset: Int, reason: String)
+    /// A pickle that names a global outside the allowlist: refused, nothing is called.
+    case unsafePickle(path: String, global: String, offset: Int)
+    /// A pickle ckpt cannot read (unknown opcode, wrong stack shape, not a state dict).
+    case invalidPickle(path: String, offset: Int, reason: String)
 
     /// The case name, stable for tests and for fixtures/formats/malformed/manifest.json.
     public var kind: String {
@@ -72,6 +78,9 @@ public enum FormatError: Error, Equatable, CustomStringConvertible, Sendable {
         case .unrecognizedFormat: "unrecognizedFormat"
         case .unsupportedType: "unsupportedType"
         case .unencodable: "unencodable"
+        case .invalidArchive: "invalidArchive"
+        case .unsafePickle: "unsafePickle"
+        case .invalidPickle: "invalidPickle"
         }
     }
 
@@ -133,6 +142,12 @@ public enum FormatError: Error, Equatable, CustomStringConvertible, Sendable {
             "\(path): not a recognized checkpoint: \(reason)"
         case let .unsupportedType(path, tensor, dtype, reason):
             "tensor '\(tensor)' has type \(dtype), which is not supported here: \(reason) (\(path))"
+        case let .invalidArchive(path, entry, offset, reason):
+            "zip: entry '\(entry)' at offset \(offset): \(reason) (\(path))"
+        case let .unsafePickle(path, global, offset):
+            "pickle: global '\(global)' at offset \(offset) is not allowed; nothing was executed (\(path))"
+        case let .invalidPickle(path, offset, reason):
+            "pickle: \(reason) at offset \(offset) (\(path))"
         case let .unencodable(path, what, reason):
             "\(what): \(reason) (\(path))"
         }

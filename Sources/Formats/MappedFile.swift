@@ -110,6 +110,15 @@ public struct ByteView: @unchecked Sendable {
         madvise(UnsafeMutableRawPointer(mutating: base + start), end - start, MADV_DONTNEED)
     }
 
+    /// The sub-range `r` (relative to this view) as a view of the same storage; `r` must lie inside.
+    public func slice(_ r: Range<Int>) -> ByteView {
+        precondition(r.lowerBound >= 0 && r.upperBound <= count, "ByteView.slice out of bounds")
+        switch storage {
+        case .mapped(let file): return ByteView(file: file, range: (range.lowerBound + r.lowerBound)..<(range.lowerBound + r.upperBound))
+        case .owned(let array): return ByteView(owned: Array(array[(range.lowerBound + r.lowerBound)..<(range.lowerBound + r.upperBound)]))
+        }
+    }
+
     /// A copy of the bytes (for small things: tests, headers).
     public var array: [UInt8] { withUnsafeBytes { Array($0) } }
 }

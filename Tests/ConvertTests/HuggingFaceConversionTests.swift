@@ -52,10 +52,20 @@ import Testing
 
     @Test(arguments: ["gpt2", "llama-gqa", "llama-tied"], ["f32", "f16", "bf16", "q8_0"])
     func matchesConvertHFToGGUF(_ model: String, outtype: String) throws {
-        let golden = try #require(Self.expected?["models"]?["\(model)/\(outtype)"])
+        try compare(model: model, layout: "safetensors", key: "\(model)/\(outtype)", outtype: outtype)
+    }
+
+    /// PyTorch .bin checkpoints read by ckpt's own unpickler give llama.cpp's files too (state-dict order).
+    @Test(arguments: [("gpt2", "bin"), ("llama-gqa", "bin"), ("llama-tied", "bin"), ("llama-tied", "bin-sharded")])
+    func torchCheckpointsMatchConvertHFToGGUF(_ model: String, layout: String) throws {
+        try compare(model: model, layout: layout, key: "\(model)@\(layout)/f32", outtype: "f32")
+    }
+
+    func compare(model: String, layout: String, key: String, outtype: String) throws {
+        let golden = try #require(Self.expected?["models"]?[key])
         let out = Self.temporary("\(model).gguf")
         defer { try? FileManager.default.removeItem(atPath: out) }
-        _ = try HuggingFaceToGGUF.convert(input: Self.fixtures + "/hf/\(model)/safetensors", output: out,
+        _ = try HuggingFaceToGGUF.convert(input: Self.fixtures + "/hf/\(model)/\(layout)", output: out,
                                           outtype: try #require(ConvertOutType(rawValue: outtype)), overwrite: false)
         let gguf = try GGUFFile(path: out)
         let want = try #require(golden["metadata"]?.arrayValue)

@@ -23,7 +23,7 @@ public enum ConvertOutType: String, CaseIterable, Sendable {
 /// biases too; GPT-2 Conv1D transpose) and the output type by convert_hf_to_gguf's rules (formats.md §5.3):
 /// 1-D tensors, norms, biases and position embeddings stay F32; other weights take the outtype, Q8_0
 /// falling back to F16 when a row is not whole blocks. Dropped: known buffers (attn.bias, masked_bias,
-/// rotary_emb.inv_freq) and lm_head of a tied model. Anything else unknown, or a missing slot, is an error.
+/// rotary_emb.inv_freq). Anything else unknown, or a missing slot, is an error.
 public struct GGUFConversionPlan {
     public struct Entry {
         public let source: RawTensor
@@ -54,7 +54,8 @@ public struct GGUFConversionPlan {
                 unknown.append(tensor.name)
                 continue
             }
-            if slot == .output && c.tiedEmbeddings { continue }
+            // A tied model whose checkpoint still stores lm_head (PyTorch .bin files do) gets output.weight,
+            // as convert_hf_to_gguf.py writes it; llama.cpp then uses it instead of the embedding.
             let fixup = TensorNames.fixup(slot, family: c.family)
             var shape = tensor.shape
             if fixup == .transpose { shape.reverse() }

@@ -34,10 +34,12 @@ public struct HuggingFaceDirectory {
                     .flatMap { $0.tensors.sorted { $0.name < $1.name } }
             } else if CheckpointFormat.exists(path + "/model.safetensors") {
                 tensors = try SafetensorsFile(path: path + "/model.safetensors").tensors.sorted { $0.name < $1.name }
-            } else if CheckpointFormat.exists(path + "/pytorch_model.bin") || CheckpointFormat.exists(path + "/pytorch_model.bin.index.json") {
-                throw ConvertError.unsupportedInput(path: path, reason: "PyTorch .bin checkpoints are not read yet; only safetensors")
+            } else if CheckpointFormat.exists(path + "/pytorch_model.bin.index.json") {
+                tensors = try Self.torchShards(index: path + "/pytorch_model.bin.index.json", folder: path)
+            } else if CheckpointFormat.exists(path + "/pytorch_model.bin") {
+                tensors = try TorchCheckpoint(path: path + "/pytorch_model.bin").tensors
             } else {
-                throw ConvertError.unsupportedInput(path: path, reason: "no model.safetensors or model.safetensors.index.json")
+                throw ConvertError.unsupportedInput(path: path, reason: "no model.safetensors, pytorch_model.bin or their shard index")
             }
             func optional(_ name: String) throws -> JSONValue? {
                 CheckpointFormat.exists(path + "/" + name) ? try JSONFile.read(path + "/" + name) : nil
@@ -59,5 +61,28 @@ public struct HuggingFaceDirectory {
         } catch {
             throw .unsupportedInput(path: path, reason: "\(error)")
         }
+    }
+
+    /// The shards named by pytorch_model.bin.index.json's weight_map, each read once, in file-name order;
+    /// every name the index lists must be in its shard.
+    static func torchShards(index: String, folder: String) throws -> [RawTensor] {
+        guard let map = try JSONFile.read(index)["weight_map"]?.objectValue else {
+            throw ConvertError.unsupportedInput(path: index, reason: "no weight_map")
+        }
+        var byFile: [String: [String]] = [:]
+        for (name, file) in map {
+            guard let f = file.stringValue, !f.contains("/") else { throw ConvertError.unsupportedInput(path: index, reason: "weight_map entry '\(name)'") }
+            byFile[f, default: []].append(name)
+        }
+        var tensors: [RawTensor] = []
+        for file in byFile.keys.sorted() {
+            let shard = try TorchCheckpoint(path: folder + "/" + file).tensors
+            let names = Set(shard.map(\.name))
+            if let missing = byFile[file]!.first(where: { !names.contains($0) }) {
+                throw FormatError.tensorMissingFromShard(path: index, tensor: missing, shard: file)
+            }
+            tensors += shard
+        }
+        return tensors
     }
 }
