@@ -25,8 +25,11 @@ let package = Package(
         .systemLibrary(name: "CBLAS", path: "Sources/Model/CBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
 
-        .target(name: "Formats", dependencies: ["CZlib", "CProtobufC"],
-                exclude: ["CZlib", "CProtobufC"]),
+        // protoc-c output for SentencePiece's tokenizer.model (scripts/regenerate-protobuf), committed.
+        .target(name: "CSentencePiece", dependencies: ["CProtobufC"], path: "Sources/Formats/CSentencePiece",
+                exclude: ["sentencepiece_model.proto"]),
+        .target(name: "Formats", dependencies: ["CZlib", "CProtobufC", "CSentencePiece"],
+                exclude: ["CZlib", "CProtobufC", "CSentencePiece"]),
         // Quantized-weight dot products for decoding (AVX2 chosen at run time, portable fallback).
         .target(name: "CKernels", path: "Sources/Model/CKernels"),
         .target(name: "Model", dependencies: ["Formats", "CBLAS", "CKernels"],

@@ -38,4 +38,28 @@ import Testing
             #expect(tokenizer.decode(Self.ids(sp?["ids"])) == sp?["decoded"]?.stringValue, "decode: \(text.debugDescription)")
         }
     }
+
+    /// tokenizer.model decoded by protobuf-c equals the sentencepiece library's view of it (the vocab-only
+    /// GGUF make_spm.py wrote with it: pieces, scores, types), and tokenizes as llama.cpp does.
+    @Test func tokenizerModelMatchesTheSentencepieceLibrary() throws {
+        let model = try SentencePieceModel(path: Self.fixtures + "/hf/llama-tied/safetensors/tokenizer.model")
+        let gguf = try GGUFFile(path: Self.fixtures + "/spm/vocab.gguf")
+        #expect(model.pieces.map(\.text) == (try gguf["tokenizer.ggml.tokens"]?.arrayValue?.stringValues()))
+        let scores = try (gguf["tokenizer.ggml.scores"]?.arrayValue?.values() ?? []).map { v -> UInt32 in
+            if case .float32(let f) = v { return f.bitPattern } else { return 0 }
+        }
+        #expect(model.pieces.map(\.score.bitPattern) == scores)
+        let types = try (gguf["tokenizer.ggml.token_type"]?.arrayValue?.values() ?? []).compactMap(\.integerValue).map { Int($0) }
+        #expect(model.pieces.map(\.type) == types)
+        #expect(model.modelType == .bpe && model.byteFallback && model.addDummyPrefix && model.bosID == 1 && model.eosID == 2)
+        let tokenizer = SentencePieceBPE.load(model: model)
+        for c in try #require(try JSONFile.read(Self.fixtures + "/spm/expected.json")["cases"]?.arrayValue) {
+            let text = c["text"]?.stringValue ?? ""
+            #expect(tokenizer.encode(text, special: true) == Self.ids(c["ids_special"]), "\(text.debugDescription)")
+        }
+    }
+
+    @Test func notAModelIsAnError() {
+        #expect(throws: FormatError.self) { _ = try SentencePieceModel(path: Self.fixtures + "/hf/llama-tied/safetensors/config.json") }
+    }
 }

@@ -15,6 +15,8 @@ public struct HuggingFaceDirectory {
     public let generationConfig: JSONValue?
     /// tokenizer_config.json's chat_template, or chat_template.jinja (transformers 5 saves it there).
     public let chatTemplate: String?
+    /// tokenizer.model (SentencePiece) when the folder has one.
+    public let sentencePiece: SentencePieceModel?
 
     public init(path: String) throws(ConvertError) {
         self.path = path
@@ -45,6 +47,7 @@ public struct HuggingFaceDirectory {
                 CheckpointFormat.exists(path + "/" + name) ? try JSONFile.read(path + "/" + name) : nil
             }
             tokenizerJSON = try optional("tokenizer.json")
+            sentencePiece = CheckpointFormat.exists(path + "/tokenizer.model") ? try SentencePieceModel(path: path + "/tokenizer.model") : nil
             tokenizerConfig = try optional("tokenizer_config.json")
             generationConfig = try optional("generation_config.json")
             if let inline = tokenizerConfig?["chat_template"]?.stringValue {

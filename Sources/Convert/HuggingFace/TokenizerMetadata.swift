@@ -9,6 +9,10 @@ import Model
 /// post-processor; the chat template.
 enum TokenizerMetadata {
     static func build(_ hf: HuggingFaceDirectory, vocabSize: Int) throws(ConvertError) -> [GGUFMetadata.KV] {
+        if hf.config.family == .llama, let model = hf.sentencePiece {
+            let (keys, index) = sentencePieceKeys(model, hf: hf, vocabSize: vocabSize)
+            return keys + specialKeys(hf, json: hf.tokenizerJSON ?? .object([]), index: index)
+        }
         guard let json = hf.tokenizerJSON else {
             throw .unsupportedInput(path: hf.path, reason: "no tokenizer.json (a tokenizer.model alone is not converted yet)")
         }
@@ -68,6 +72,17 @@ enum TokenizerMetadata {
                    ("tokenizer.ggml.token_type", .array(GGUFArray(.int32, tokenTypes))),
                    ("tokenizer.ggml.merges", .array(GGUFArray(.string, merges.map { .string($0) })))]
         }
+        kv += specialKeys(hf, json: json, index: index)
+        return kv
+    }
+
+    /// Special ids (from tokenizer_config.json's token texts), which special tokens are added, the template.
+    static func specialKeys(_ hf: HuggingFaceDirectory, json: JSONValue, index: [String: Int]) -> [GGUFMetadata.KV] {
+        func tokenText(_ key: String) -> String? {
+            let v = hf.tokenizerConfig?[key]
+            return v?.stringValue ?? v?["content"]?.stringValue
+        }
+        var kv: [GGUFMetadata.KV] = []
         for (key, name) in [("bos_token", "bos"), ("eos_token", "eos"), ("unk_token", "unknown"), ("pad_token", "padding")] {
             if let text = tokenText(key), let id = index[text] { kv.append(("tokenizer.ggml.\(name)_token_id", .uint32(UInt32(id)))) }
         }
@@ -79,6 +94,33 @@ enum TokenizerMetadata {
         for (name, value) in adds { kv.append(("tokenizer.ggml.add_\(name)_token", .bool(value))) }
         if let template = hf.chatTemplate { kv.append(("tokenizer.chat_template", .string(template))) }
         return kv
+    }
+
+    /// convert_hf_to_gguf's _create_vocab_sentencepiece: every piece with its score; types unknown, control,
+    /// unused and byte as the model says, everything else (user-defined included) normal; ids past the
+    /// model up to vocab_size `[PADn]` (score −10000, unused); tokenizer_config.json's added_tokens_decoder
+    /// entries become control (special) or user-defined tokens.
+    static func sentencePieceKeys(_ model: SentencePieceModel, hf: HuggingFaceDirectory, vocabSize: Int) -> ([GGUFMetadata.KV], [String: Int]) {
+        var tokens = (0..<vocabSize).map { "[PAD\($0)]" }
+        var scores = [Float](repeating: -10000, count: vocabSize), types = [Int32](repeating: 5, count: vocabSize)
+        for (i, p) in model.pieces.enumerated() where i < vocabSize {
+            tokens[i] = p.text
+            scores[i] = p.score
+            types[i] = [2, 3, 5, 6].contains(p.type) ? Int32(p.type) : 1
+        }
+        for (key, data) in hf.tokenizerConfig?["added_tokens_decoder"]?.objectValue ?? [] {
+            guard let id = Int(key), id < vocabSize, let content = data["content"]?.stringValue else { continue }
+            let special = data["special"]?.boolValue == true
+            tokens[id] = special ? content : content.replacing("\u{2581}", with: " ")
+            types[id] = special ? 3 : 4
+        }
+        let kv: [GGUFMetadata.KV] = [
+            ("tokenizer.ggml.model", .string("llama")), ("tokenizer.ggml.pre", .string("default")),
+            ("tokenizer.ggml.tokens", .array(GGUFArray(.string, tokens.map { .string($0) }))),
+            ("tokenizer.ggml.scores", .array(GGUFArray(.float32, scores.map { .float32($0) }))),
+            ("tokenizer.ggml.token_type", .array(GGUFArray(.int32, types.map { .int32($0) }))),
+        ]
+        return (kv, Dictionary(tokens.enumerated().map { ($1, $0) }, uniquingKeysWith: min))
     }
 
     /// Which special tokens the tokenizer adds, as gguf-py's SpecialVocab reads them: a TemplateProcessing

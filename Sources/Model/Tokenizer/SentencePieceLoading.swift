@@ -72,3 +72,12 @@ extension SentencePieceBPE {
                                 spacePrefix: scheme == "never" ? .never : scheme == "first" ? .firstUnlessLeadingSpace : .always)
     }
 }
+
+extension SentencePieceBPE {
+    /// From a SentencePiece tokenizer.model (BPE models; llama.cpp runs unigram vocabularies the same way).
+    public static func load(model: SentencePieceModel) -> SentencePieceBPE {
+        SentencePieceBPE(tokens: model.pieces.map(\.text), scores: model.pieces.map(\.score),
+                         types: model.pieces.map { TokenType(rawValue: $0.type) ?? .normal },
+                         spacePrefix: model.addDummyPrefix ? .always : .never)
+    }
+}
