@@ -14,7 +14,7 @@ struct ConvertCommand: ParsableCommand {
             to a temporary file and renamed, never left half-written.
             """)
 
-    @Argument(help: "A Hugging Face model folder (config.json, model.safetensors or shards, tokenizer.json).")
+    @Argument(help: "A Hugging Face model folder, a bare safetensors / pytorch_model.bin file (with --config), or a GGUF file.")
     var input: String
     @Argument(help: "The GGUF file to write.")
     var output: String
@@ -24,6 +24,8 @@ struct ConvertCommand: ParsableCommand {
     var to: String?
     @Option(help: "Largest safetensors shard when writing a Hugging Face folder, in bytes.")
     var maxShardSize = SafetensorsSharding.defaultMaxShardSize
+    @Option(help: "config.json for a bare safetensors or pytorch_model.bin file (tokenizer files are read beside it).")
+    var config: String?
     @Flag(help: "Overwrite the output if it exists.")
     var force = false
 
@@ -42,7 +44,7 @@ struct ConvertCommand: ParsableCommand {
             throw ValidationError("--outtype must be one of \(ConvertOutType.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         let start = Date()
-        let summary = try HuggingFaceToGGUF.convert(input: input, output: output, outtype: type, overwrite: force) { done, total, bytes, all in
+        let summary = try HuggingFaceToGGUF.convert(input: input, config: config, output: output, outtype: type, overwrite: force) { done, total, bytes, all in
             let elapsed = Date().timeIntervalSince(start)
             let rate = Double(bytes) / max(elapsed, 1e-9)
             let eta = Double(all - bytes) / max(rate, 1)

@@ -131,6 +131,19 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: out))
     }
 
+    @Test func bareWeightsFileWithConfigEqualsTheFolder() throws {
+        let folder = Self.fixtures + "/hf/llama-gqa/safetensors"
+        let a = Self.temporary("folder.gguf"), b = Self.temporary("bare.gguf")
+        defer { for p in [a, b] { try? FileManager.default.removeItem(atPath: p) } }
+        _ = try HuggingFaceToGGUF.convert(input: folder, output: a, outtype: .f16, overwrite: false)
+        _ = try HuggingFaceToGGUF.convert(input: folder + "/model.safetensors", config: folder + "/config.json", output: b,
+                                          outtype: .f16, overwrite: false)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: a)) == Data(contentsOf: URL(fileURLWithPath: b)))
+        #expect(throws: ConvertError.self) {
+            _ = try HuggingFaceToGGUF.convert(input: folder + "/model.safetensors", output: b, outtype: .f16, overwrite: true)
+        }
+    }
+
     @Test func existingOutputNeedsForce() throws {
         let out = Self.temporary("exists.gguf")
         try Data([1, 2, 3]).write(to: URL(fileURLWithPath: out))

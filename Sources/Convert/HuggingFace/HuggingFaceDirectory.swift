@@ -1,4 +1,5 @@
 import Formats
+import Foundation
 import Model
 
 /// A Hugging Face model folder as the converter reads it: config.json decoded into a TransformerConfig
@@ -18,9 +19,18 @@ public struct HuggingFaceDirectory {
     /// tokenizer.model (SentencePiece) when the folder has one.
     public let sentencePiece: SentencePieceModel?
 
-    public init(path: String) throws(ConvertError) {
+    /// `path` is a model folder, or a bare weights file (safetensors or PyTorch .bin) with `config` naming
+    /// its config.json; the tokenizer files are then looked for beside that config.
+    public init(path input: String, config configArgument: String? = nil) throws(ConvertError) {
+        var isFolder: ObjCBool = false
+        let bareFile = FileManager.default.fileExists(atPath: input, isDirectory: &isFolder) && !isFolder.boolValue
+        if bareFile && configArgument == nil {
+            throw .unsupportedInput(path: input, reason: "a bare weights file needs --config CONFIG.json (its architecture and sizes)")
+        }
+        let folder = bareFile ? (configArgument! as NSString).deletingLastPathComponent : input
+        let path = folder.isEmpty ? "." : folder
         self.path = path
-        let configPath = path + "/config.json"
+        let configPath = configArgument ?? path + "/config.json"
         do {
             guard CheckpointFormat.exists(configPath) else {
                 throw ConvertError.unsupportedInput(path: path, reason: "no config.json: not a Hugging Face model folder")
@@ -31,7 +41,13 @@ public struct HuggingFaceDirectory {
             }
             let index = path + "/" + ShardedSafetensors.indexFileName
             // convert_hf_to_gguf's order: shard files by name, each file's tensors by name.
-            if CheckpointFormat.exists(index) {
+            if bareFile {
+                // Content decides: a zip is a PyTorch checkpoint, anything else must be safetensors.
+                let file = try MappedFile(path: input)
+                let head = withExtendedLifetime(file) { Array(file.bytes.prefix(2)) }
+                tensors = head == [0x50, 0x4B] ? try TorchCheckpoint(path: input).tensors
+                    : try SafetensorsFile(path: input).tensors.sorted { $0.name < $1.name }
+            } else if CheckpointFormat.exists(index) {
                 tensors = try ShardedSafetensors(indexPath: index).shards.sorted { $0.path < $1.path }
                     .flatMap { $0.tensors.sorted { $0.name < $1.name } }
             } else if CheckpointFormat.exists(path + "/model.safetensors") {

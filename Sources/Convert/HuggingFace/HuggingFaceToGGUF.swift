@@ -9,9 +9,9 @@ public enum HuggingFaceToGGUF {
     }
 
     /// `progress(done, total, bytesWritten, bytesTotal)` after each tensor.
-    public static func convert(input: String, output: String, outtype: ConvertOutType, overwrite: Bool,
+    public static func convert(input: String, config: String? = nil, output: String, outtype: ConvertOutType, overwrite: Bool,
                                progress: (Int, Int, Int, Int) -> Void = { _, _, _, _ in }) throws(ConvertError) -> Summary {
-        let hf = try HuggingFaceDirectory(path: input)
+        let hf = try HuggingFaceDirectory(path: input, config: config)
         let plan = try GGUFConversionPlan(hf, outtype: outtype)
         let metadata = try GGUFMetadata.build(hf, plan: plan)
         let descriptors = plan.entries.map { e in
