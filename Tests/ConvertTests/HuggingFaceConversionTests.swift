@@ -93,7 +93,7 @@ import Testing
         }
     }
 
-    @Test(arguments: ["gpt2", "llama-gqa"], ["safetensors", "sharded"])
+    @Test(arguments: ["gpt2", "llama-gqa", "llama-tied"], ["safetensors", "sharded"])
     func roundTripIsBitIdentical(_ model: String, layout: String) throws {
         let source = Self.fixtures + "/hf/\(model)/\(layout)"
         let gguf = Self.temporary("\(model).gguf"), back = Self.temporary("\(model)-hf")
@@ -108,6 +108,10 @@ import Testing
             #expect(b[name]?.shape == t.shape && b[name]?.dtype == t.dtype && b[name]?.data.array == t.data.array, "\(name)")
         }
         #expect(copy.config == original.config)
+        if let spm = original.sentencePiece {  // SentencePiece vocabularies come back as tokenizer.model
+            let back = try #require(copy.sentencePiece)
+            #expect(back.pieces == spm.pieces && back.addDummyPrefix == spm.addDummyPrefix && back.byteFallback == spm.byteFallback)
+        }
         #expect(FileManager.default.fileExists(atPath: back + "/" + ShardedSafetensors.indexFileName), "40 kB shards")
         for key in ["bos_token", "eos_token", "chat_template"] {
             #expect(copy.tokenizerConfig?[key] == original.tokenizerConfig?[key] || key == "chat_template" && original.chatTemplate == copy.chatTemplate, "\(key)")

@@ -3,7 +3,8 @@ import Foundation
 import Model
 
 /// GGUF → Hugging Face folder: config.json, model.safetensors (sharded above `maxShardSize`, with the
-/// index), tokenizer.json + tokenizer_config.json (byte-level BPE vocabularies), generation_config.json.
+/// index), tokenizer.json + tokenizer_config.json (byte-level BPE vocabularies) or tokenizer.model +
+/// tokenizer_config.json (SentencePiece vocabularies), generation_config.json.
 /// Tensors get their HF names and layouts back (inverse q/k permutation, Conv1D transpose), f32 (quantized
 /// types dequantized bit-exactly with ggml) or the `dtype` asked for; tied embeddings are written once.
 /// The folder is built under a temporary name and renamed when complete.
@@ -40,10 +41,10 @@ public enum GGUFToHuggingFace {
                 try SafetensorsSharding.write(tensors, folder: staging, maxShardSize: maxShardSize)
             } catch { throw .format(error) }
             let files = try HFFiles.build(gguf, config: config, dtype: dtype)
-            for (name, text) in files {
+            for (name, bytes) in files {
                 do {
                     let out = try AtomicOutput(path: staging + "/" + name, overwrite: true)
-                    try out.write(Array(text.utf8))
+                    try out.write(bytes)
                     try out.commit()
                 } catch { throw .format(error) }
             }

@@ -6,7 +6,7 @@ import Model
 /// tokenizer.json (vocab, merges, added tokens, ByteLevel pre-tokenizer — after individual Digits for
 /// SmolLM2's `smollm` — and decoder) with tokenizer_config.json (special tokens, chat template).
 enum HFFiles {
-    static func build(_ gguf: GGUFFile, config c: TransformerConfig, dtype: DType) throws(ConvertError) -> [(String, String)] {
+    static func build(_ gguf: GGUFFile, config c: TransformerConfig, dtype: DType) throws(ConvertError) -> [(String, [UInt8])] {
         func id(_ name: String) -> JSONValue {
             gguf["tokenizer.ggml.\(name)_token_id"]?.integerValue.map { JSONValue.int($0) } ?? .null
         }
@@ -42,15 +42,16 @@ enum HFFiles {
         let generation: [(String, JSONValue)] = [("bos_token_id", id("bos")), ("eos_token_id", id("eos")),
                                                  ("pad_token_id", id("padding"))].filter { $0.1 != .null }
         var files = [("config.json", text(.object(config.filter { $0.1 != .null }))), ("generation_config.json", text(.object(generation)))]
-        files += try tokenizerFiles(gguf, contextLength: c.contextLength)
-        return files
+        files += try gguf["tokenizer.ggml.model"]?.stringValue == "llama"
+            ? sentencePieceFiles(gguf, contextLength: c.contextLength) : tokenizerFiles(gguf, contextLength: c.contextLength)
+        return files.map { ($0.0, Array($0.1.utf8)) } + (try sentencePieceModel(gguf).map { [("tokenizer.model", $0)] } ?? [])
     }
 
     static func text(_ value: JSONValue) -> String { JSONWriter.pretty(value, indent: 2) + "\n" }
 
     static func tokenizerFiles(_ gguf: GGUFFile, contextLength: Int) throws(ConvertError) -> [(String, String)] {
         guard gguf["tokenizer.ggml.model"]?.stringValue == "gpt2" else {
-            throw .unsupportedInput(path: gguf.path, reason: "only byte-level BPE (gpt2) vocabularies are exported to tokenizer.json yet")
+            throw .unsupportedInput(path: gguf.path, reason: "only byte-level BPE (gpt2) and SentencePiece (llama) vocabularies are exported")
         }
         let tokens: [String], types: [Int64], merges: [String]
         do {
@@ -100,5 +101,46 @@ enum HFFiles {
         ]
         if let template = gguf["tokenizer.chat_template"]?.stringValue { config.insert(("chat_template", .string(template)), at: 3) }
         return [("tokenizer.json", HFFiles.text(tokenizer)), ("tokenizer_config.json", HFFiles.text(.object(config.filter { $0.1 != .null })))]
+    }
+
+    /// A llama (SentencePiece) vocabulary as tokenizer.model, nil for other vocabularies.
+    static func sentencePieceModel(_ gguf: GGUFFile) throws(ConvertError) -> [UInt8]? {
+        guard gguf["tokenizer.ggml.model"]?.stringValue == "llama" else { return nil }
+        let tokens: [String], scores: [Float], types: [Int]
+        do {
+            tokens = try gguf["tokenizer.ggml.tokens"]?.arrayValue?.stringValues() ?? []
+            scores = try (gguf["tokenizer.ggml.scores"]?.arrayValue?.values() ?? []).map { v in
+                if case .float32(let f) = v { f } else { 0 }
+            }
+            types = try (gguf["tokenizer.ggml.token_type"]?.arrayValue?.values() ?? []).compactMap(\.integerValue).map { Int($0) }
+        } catch { throw .format(error) }
+        guard scores.count == tokens.count, types.count == tokens.count else {
+            throw .unsupportedInput(path: gguf.path, reason: "tokenizer.ggml.scores and token_type do not match the tokens")
+        }
+        func id(_ key: String, _ fallback: Int) -> Int { gguf["tokenizer.ggml.\(key)_token_id"]?.integerValue.map { Int($0) } ?? fallback }
+        let pieces = tokens.indices.map { SentencePieceModel.Piece(text: tokens[$0], score: scores[$0], type: types[$0]) }
+        return SentencePieceModel.encode(pieces: pieces, byteFallback: types.contains(6),
+                                         addDummyPrefix: gguf["tokenizer.ggml.add_space_prefix"]?.boolValue ?? true,
+                                         unknownID: id("unknown", 0), bosID: id("bos", 1), eosID: id("eos", 2), padID: id("padding", -1))
+    }
+
+    /// tokenizer_config.json for a SentencePiece vocabulary (transformers builds the fast tokenizer from
+    /// tokenizer.model).
+    static func sentencePieceFiles(_ gguf: GGUFFile, contextLength: Int) throws(ConvertError) -> [(String, String)] {
+        let tokens: [String]
+        do { tokens = try gguf["tokenizer.ggml.tokens"]?.arrayValue?.stringValues() ?? [] } catch { throw .format(error) }
+        func text(_ key: String) -> JSONValue {
+            guard let i = gguf["tokenizer.ggml.\(key)_token_id"]?.integerValue, tokens.indices.contains(Int(i)) else { return .null }
+            return .string(tokens[Int(i)])
+        }
+        var config: [(String, JSONValue)] = [
+            ("add_bos_token", .bool(gguf["tokenizer.ggml.add_bos_token"]?.boolValue ?? true)),
+            ("add_eos_token", .bool(gguf["tokenizer.ggml.add_eos_token"]?.boolValue ?? false)),
+            ("bos_token", text("bos")), ("clean_up_tokenization_spaces", .bool(false)), ("eos_token", text("eos")),
+            ("legacy", .bool(false)), ("model_max_length", .int(contextLength)), ("pad_token", text("padding")),
+            ("tokenizer_class", .string("LlamaTokenizer")), ("unk_token", text("unknown")),
+        ]
+        if let template = gguf["tokenizer.chat_template"]?.stringValue { config.insert(("chat_template", .string(template)), at: 3) }
+        return [("tokenizer_config.json", HFFiles.text(.object(config.filter { $0.1 != .null })))]
     }
 }

@@ -10,6 +10,11 @@ public struct SentencePieceModel: Sendable {
         public var score: Float
         /// ModelProto.SentencePiece.Type: 1 normal, 2 unknown, 3 control, 4 user-defined, 5 unused, 6 byte.
         public var type: Int
+        public init(text: String, score: Float, type: Int) {
+            self.text = text
+            self.score = score
+            self.type = type
+        }
     }
 
     public enum ModelType: Int, Sendable { case unigram = 1, bpe = 2, word = 3, char = 4 }
