@@ -81,6 +81,13 @@ public struct ByteView: @unchecked Sendable {
 
     public var count: Int { range.count }
 
+    /// A size without bytes, for planning layouts before the data exists (SafetensorsStreaming). Reading
+    /// its bytes gives nothing; only `count` is meaningful.
+    init(size: Int) {
+        storage = .owned([])
+        range = 0..<size
+    }
+
     public func withUnsafeBytes<R, E: Error>(_ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
         switch storage {
         case .mapped(let file):

@@ -7,7 +7,8 @@ import Model
 /// tokenizer_config.json (SentencePiece vocabularies), generation_config.json.
 /// Tensors get their HF names and layouts back (inverse q/k permutation, Conv1D transpose), f32 (quantized
 /// types dequantized bit-exactly with ggml) or the `dtype` asked for; tied embeddings are written once.
-/// The folder is built under a temporary name and renamed when complete.
+/// Tensors are produced and written one at a time (peak memory: about one tensor in f32). The folder is
+/// built under a temporary name and renamed when complete.
 public enum GGUFToHuggingFace {
     public static func convert(input: String, output: String, dtype: DType = .f32, overwrite: Bool,
                                maxShardSize: Int = SafetensorsSharding.defaultMaxShardSize) throws(ConvertError) {
@@ -36,10 +37,21 @@ public enum GGUFToHuggingFace {
             throw .format(.io(path: staging, reason: "cannot create: \(error)"))
         }
         do throws(ConvertError) {
-            let tensors = try hfTensors(gguf, config: config, dtype: dtype)
+            let plan = try tensorPlan(gguf, config: config)
+            let descriptors = plan.map { p in
+                SafetensorsStreaming.Descriptor(name: p.name, dtype: dtype, shape: p.shape, byteCount: p.shape.reduce(1, *) * dtype.bytesPerBlock)
+            }
+            var failure: ConvertError?
             do {
-                try SafetensorsSharding.write(tensors, folder: staging, maxShardSize: maxShardSize)
-            } catch { throw .format(error) }
+                try SafetensorsStreaming.write(descriptors, folder: staging, maxShardSize: maxShardSize, overwrite: true) { (i) throws(FormatError) -> ByteView in
+                    do throws(ConvertError) {
+                        return try tensorData(plan[i], gguf: gguf, config: config, dtype: dtype)
+                    } catch {
+                        failure = error
+                        throw FormatError.unencodable(path: output, what: "tensor '\(plan[i].name)'", reason: "\(error)")
+                    }
+                }
+            } catch { throw failure ?? .format(error) }
             let files = try HFFiles.build(gguf, config: config, dtype: dtype)
             for (name, bytes) in files {
                 do {
@@ -58,44 +70,57 @@ public enum GGUFToHuggingFace {
         }
     }
 
-    /// Every GGUF tensor under its HF name, in HF layout and `dtype`. Unknown names are an error.
-    static func hfTensors(_ gguf: GGUFFile, config: TransformerConfig, dtype: DType) throws(ConvertError) -> [RawTensor] {
-        var out: [RawTensor] = []
+    struct PlannedTensor {
+        let info: GGUFFile.TensorInfo
+        let name: String
+        /// HF layout, numpy order.
+        let shape: [Int]
+        let fixup: TensorNames.Fixup
+        let slot: TensorNames.Slot
+    }
+
+    /// Every GGUF tensor's HF name and shape, decided before any data is read. Unknown names are an error.
+    static func tensorPlan(_ gguf: GGUFFile, config: TransformerConfig) throws(ConvertError) -> [PlannedTensor] {
+        var plan: [PlannedTensor] = []
         for info in gguf.tensorInfos {
             guard let (slot, layer) = TensorNames.parseGGUF(info.name),
                   let bare = TensorNames.huggingFace(slot, layer: layer, family: config.family) else {
                 throw .unsupportedInput(path: gguf.path, reason: "tensor '\(info.name)' has no Hugging Face name")
             }
-            let name = config.family == .gpt2 ? "transformer." + bare : bare
-            var values: [Float]
-            do { values = try Quantization.dequantize(gguf.tensor(info), path: gguf.path, threads: 2) } catch { throw .format(error) }
+            let fixup = TensorNames.fixup(slot, family: config.family)
             var shape = info.shape
-            switch TensorNames.fixup(slot, family: config.family) {
-            case .none:
-                break
-            case .transpose:
-                if let t = values.withUnsafeBytes({ RowLayout.transpose($0, rows: shape[0], cols: shape[1], elementSize: 4) }) {
-                    values = t.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
-                }
-                shape.reverse()
-            case .permuteHeads(let kv):
-                let heads = kv ? config.kvHeadCount : config.headCount
-                guard let p = values.withUnsafeBytes({ RowLayout.permuteHeads($0, rows: shape[0], heads: heads, inverse: true) }) else {
-                    throw .unsupportedInput(path: gguf.path, reason: "tensor '\(info.name)' does not split into \(heads) heads")
-                }
-                values = p.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
-            }
-            let bytes: [UInt8]
-            if dtype == .f32 {
-                bytes = values.withUnsafeBytes { Array($0) }
-            } else {
-                guard let encoded = values.withUnsafeBufferPointer({ Quantization.quantize($0, as: dtype) }) else {
-                    throw .unsupportedInput(path: gguf.path, reason: "tensor '\(info.name)' cannot be written as \(dtype.name)")
-                }
-                bytes = encoded
-            }
-            out.append(RawTensor(name: name, dtype: dtype, shape: shape, data: ByteView(owned: bytes)))
+            if fixup == .transpose { shape.reverse() }
+            plan.append(PlannedTensor(info: info, name: config.family == .gpt2 ? "transformer." + bare : bare,
+                                      shape: shape, fixup: fixup, slot: slot))
         }
-        return out
+        return plan
+    }
+
+    /// One tensor in HF layout and `dtype`; the GGUF pages it came from are released afterwards.
+    static func tensorData(_ p: PlannedTensor, gguf: GGUFFile, config: TransformerConfig, dtype: DType) throws(ConvertError) -> ByteView {
+        let raw = gguf.tensor(p.info)
+        defer { raw.data.releasePages() }
+        var values: [Float]
+        do { values = try Quantization.dequantize(raw, path: gguf.path, threads: 2) } catch { throw .format(error) }
+        let shape = p.info.shape
+        switch p.fixup {
+        case .none:
+            break
+        case .transpose:
+            if let t = values.withUnsafeBytes({ RowLayout.transpose($0, rows: shape[0], cols: shape[1], elementSize: 4) }) {
+                values = t.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+            }
+        case .permuteHeads(let kv):
+            let heads = kv ? config.kvHeadCount : config.headCount
+            guard let q = values.withUnsafeBytes({ RowLayout.permuteHeads($0, rows: shape[0], heads: heads, inverse: true) }) else {
+                throw .unsupportedInput(path: gguf.path, reason: "tensor '\(p.info.name)' does not split into \(heads) heads")
+            }
+            values = q.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+        }
+        if dtype == .f32 { return ByteView(owned: values.withUnsafeBytes { Array($0) }) }
+        guard let encoded = values.withUnsafeBufferPointer({ Quantization.quantize($0, as: dtype, threads: 2) }) else {
+            throw .unsupportedInput(path: gguf.path, reason: "tensor '\(p.info.name)' cannot be written as \(dtype.name)")
+        }
+        return ByteView(owned: encoded)
     }
 }
