@@ -100,6 +100,7 @@ public enum GGUFToHuggingFace {
     static func tensorData(_ p: PlannedTensor, gguf: GGUFFile, config: TransformerConfig, dtype: DType) throws(ConvertError) -> ByteView {
         let raw = gguf.tensor(p.info)
         defer { raw.data.releasePages() }
+        if p.fixup == .none, dtype == .f32, let direct = widenInPlace(raw, shape: p.info.shape) { return direct }
         var values: [Float]
         do { values = try Quantization.dequantize(raw, path: gguf.path, threads: 2) } catch { throw .format(error) }
         let shape = p.info.shape
@@ -122,5 +123,20 @@ public enum GGUFToHuggingFace {
             throw .unsupportedInput(path: gguf.path, reason: "tensor '\(p.info.name)' cannot be written as \(dtype.name)")
         }
         return ByteView(owned: encoded)
+    }
+
+    /// A tensor without a layout fixup widened straight into the output bytes (one copy of the tensor in
+    /// memory, not two), with the kernels' ggml-exact widening; nil for types they do not cover.
+    static func widenInPlace(_ raw: RawTensor, shape: [Int]) -> ByteView? {
+        let cols = shape.last ?? 1, rows = max(1, shape.dropLast().reduce(1, *))
+        let bytes: [UInt8]? = raw.data.withUnsafeBytes { src in
+            guard let base = src.baseAddress, let w = WeightMatrix(dtype: raw.dtype, base: base, rows: rows, cols: cols),
+                  src.count >= rows * w.rowBytes else { return nil }
+            return [UInt8](unsafeUninitializedCapacity: rows * cols * 4) { out, filled in
+                w.widenRows(0..<rows, into: UnsafeMutableRawPointer(out.baseAddress!).assumingMemoryBound(to: Float.self))
+                filled = rows * cols * 4
+            }
+        }
+        return bytes.map { ByteView(owned: $0) }
     }
 }
