@@ -24,18 +24,57 @@ public enum RowLayout {
         return out
     }
 
-    /// A [rows, cols] matrix of `elementSize`-byte elements transposed to [cols, rows] (GPT-2 Conv1D).
+    /// A [rows, cols] matrix of `elementSize`-byte elements transposed to [cols, rows] (GPT-2 Conv1D), in
+    /// 32 × 32 tiles so reads and writes both stay in cache (a GPT-2-small checkpoint moves 340 MB this way).
     public static func transpose(_ bytes: UnsafeRawBufferPointer, rows: Int, cols: Int, elementSize: Int) -> [UInt8]? {
         guard rows * cols * elementSize == bytes.count, elementSize > 0 else { return nil }
-        var out = [UInt8](repeating: 0, count: bytes.count)
-        out.withUnsafeMutableBytes { dst in
-            for r in 0..<rows {
-                for c in 0..<cols {
-                    dst.baseAddress!.advanced(by: (c * rows + r) * elementSize)
-                        .copyMemory(from: bytes.baseAddress!.advanced(by: (r * cols + c) * elementSize), byteCount: elementSize)
+        let tile = 32
+        return [UInt8](unsafeUninitializedCapacity: bytes.count) { out, filled in
+            let src = bytes.baseAddress!, dst = UnsafeMutableRawPointer(out.baseAddress!)
+            for r0 in stride(from: 0, to: rows, by: tile) {
+                let r1 = min(rows, r0 + tile)
+                for c0 in stride(from: 0, to: cols, by: tile) {
+                    let c1 = min(cols, c0 + tile)
+                    if elementSize == 4 {  // f32: typed loads and stores, the common case
+                        let s = src.assumingMemoryBound(to: UInt32.self), d = dst.assumingMemoryBound(to: UInt32.self)
+                        for c in c0..<c1 {
+                            for r in r0..<r1 { d[c * rows + r] = s[r * cols + c] }
+                        }
+                    } else {
+                        for c in c0..<c1 {
+                            for r in r0..<r1 {
+                                (dst + (c * rows + r) * elementSize).copyMemory(from: src + (r * cols + c) * elementSize, byteCount: elementSize)
+                            }
+                        }
+                    }
                 }
             }
+            filled = bytes.count
         }
-        return out
+    }
+
+    /// A TensorNames fixup applied to a tensor's stored bytes: HF → GGUF (`toGGUF`), or back. `shape` is the
+    /// source's numpy shape; q/k permutations use n_head for q and n_head_kv for k. nil when the bytes do not
+    /// fit the shape. `.none` returns the bytes unchanged.
+    public static func apply(_ fixup: TensorNames.Fixup, _ bytes: UnsafeRawBufferPointer, shape: [Int], elementSize: Int,
+                             config: TransformerConfig, toGGUF: Bool) -> [UInt8]? {
+        switch fixup {
+        case .none:
+            return Array(bytes)
+        case .transpose:
+            guard shape.count == 2 else { return nil }
+            return transpose(bytes, rows: shape[0], cols: shape[1], elementSize: elementSize)
+        case .permuteHeads(let kv):
+            guard let rows = shape.first else { return nil }
+            return permuteHeads(bytes, rows: rows, heads: kv ? config.kvHeadCount : config.headCount, inverse: !toGGUF)
+        }
+    }
+
+    /// The same on f32 values.
+    public static func apply(_ fixup: TensorNames.Fixup, to values: [Float], shape: [Int], config: TransformerConfig,
+                             toGGUF: Bool) -> [Float]? {
+        if fixup == .none { return values }
+        return values.withUnsafeBytes { apply(fixup, $0, shape: shape, elementSize: 4, config: config, toGGUF: toGGUF) }
+            .map { bytes in bytes.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) } }
     }
 }

@@ -77,22 +77,12 @@ extension ParameterSet {
         var shape = tensor.shape
         if fixup == .transpose { shape.reverse() }
         try checkShape(key, shape, name: tensor.name, path: path)
-        var values: [Float]
+        let values: [Float]
         do { values = try Quantization.dequantize(tensor, path: path) } catch { throw .format(error) }
-        switch fixup {
-        case .none:
-            break
-        case .transpose:
-            let t = values.withUnsafeBytes { RowLayout.transpose($0, rows: tensor.shape[0], cols: tensor.shape[1], elementSize: 4) }
-            values = t.map { bytes in bytes.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) } } ?? values
-        case .permuteHeads(let kv):
-            let heads = kv ? config.kvHeadCount : config.headCount
-            guard let p = values.withUnsafeBytes({ RowLayout.permuteHeads($0, rows: shape[0], heads: heads, inverse: false) }) else {
-                throw .wrongShape(path: path, tensor: tensor.name, expected: layout[key]!.shape, found: tensor.shape)
-            }
-            values = p.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+        guard let arranged = RowLayout.apply(fixup, to: values, shape: tensor.shape, config: config, toGGUF: true) else {
+            throw .wrongShape(path: path, tensor: tensor.name, expected: layout[key]!.shape, found: tensor.shape)
         }
-        return values
+        return arranged
     }
 
     func checkShape(_ key: Key, _ shape: [Int], name: String, path: String) throws(ModelError) {

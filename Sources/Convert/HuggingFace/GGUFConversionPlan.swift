@@ -92,30 +92,28 @@ public struct GGUFConversionPlan {
 
     /// The stored bytes of `entry` in GGUF layout and its target type. F32 sources without a layout fixup
     /// (the bulk of a checkpoint) are narrowed straight from the mapping, a slice of rows at a time, each
-    /// slice's pages released once read; the rest are widened, rearranged and encoded whole.
+    /// slice's pages released once read; other f32 sources are rearranged straight from the mapping; the rest
+    /// are widened first. Then the encoding.
     public func data(_ entry: Entry, path: String) throws(ConvertError) -> ByteView {
         defer { entry.source.data.releasePages() }
         if entry.fixup == .none, entry.source.dtype == .f32, let direct = try narrowInPlace(entry, path: path) { return direct }
-        if entry.fixup == .transpose, entry.source.dtype == .f32, let direct = transposeInPlace(entry) { return direct }
-        var values: [Float]
-        do { values = try Quantization.dequantize(entry.source, path: path) } catch { throw .format(error) }
-        switch entry.fixup {
-        case .none:
-            break
-        case .transpose:
-            let rows = entry.source.shape[0], cols = entry.source.shape[1]
-            if let t = values.withUnsafeBytes({ RowLayout.transpose($0, rows: rows, cols: cols, elementSize: 4) }) {
-                values = t.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+        let arranged: [UInt8]?
+        if entry.source.dtype == .f32 {
+            arranged = entry.source.data.withUnsafeBytes {
+                RowLayout.apply(entry.fixup, $0, shape: entry.source.shape, elementSize: 4, config: config, toGGUF: true)
             }
-        case .permuteHeads(let kv):
-            let heads = kv ? config.kvHeadCount : config.headCount
-            guard let p = values.withUnsafeBytes({ RowLayout.permuteHeads($0, rows: entry.shape[0], heads: heads, inverse: false) }) else {
-                throw .unsupportedInput(path: path, reason: "tensor '\(entry.source.name)': \(entry.shape[0]) rows do not split into \(heads) heads of pairs")
+        } else {
+            let values: [Float]
+            do { values = try Quantization.dequantize(entry.source, path: path) } catch { throw .format(error) }
+            arranged = values.withUnsafeBytes {
+                RowLayout.apply(entry.fixup, $0, shape: entry.source.shape, elementSize: 4, config: config, toGGUF: true)
             }
-            values = p.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
         }
-        if entry.target == .f32 { return ByteView(owned: values.withUnsafeBytes { Array($0) }) }
-        guard let encoded = values.withUnsafeBufferPointer({ Quantization.quantize($0, as: entry.target, threads: 2) }) else {
+        guard let arranged else {
+            throw .unsupportedInput(path: path, reason: "tensor '\(entry.source.name)' of shape \(entry.source.shape) does not fit its layout change")
+        }
+        if entry.target == .f32 { return ByteView(owned: arranged) }
+        guard let encoded = arranged.withUnsafeBytes({ Quantization.quantize($0.bindMemory(to: Float.self), as: entry.target, threads: 2) }) else {
             throw .unsupportedInput(path: path, reason: "tensor '\(entry.source.name)' cannot be written as \(entry.target.name)")
         }
         return ByteView(owned: encoded)
@@ -160,38 +158,6 @@ extension GGUFConversionPlan {
             filled = failed ? 0 : outCount
         }
         return failed ? nil : ByteView(owned: bytes)
-    }
-}
-
-extension GGUFConversionPlan {
-    /// GPT-2 Conv1D weights stored as f32: one tiled transpose from the mapping into f32, then the encoding.
-    func transposeInPlace(_ entry: Entry) -> ByteView? {
-        let rows = entry.source.shape[0], cols = entry.source.shape[1]
-        var transposed = [Float](repeating: 0, count: rows * cols)
-        let ok = entry.source.data.withUnsafeBytes { raw -> Bool in
-            guard Int(bitPattern: raw.baseAddress) % 4 == 0, raw.count >= rows * cols * 4 else { return false }
-            let src = raw.bindMemory(to: Float.self).baseAddress!
-            transposed.withUnsafeMutableBufferPointer { Self.transpose(src, rows: rows, cols: cols, into: $0.baseAddress!) }
-            return true
-        }
-        guard ok else { return nil }
-        if entry.target == .f32 { return ByteView(owned: transposed.withUnsafeBytes { Array($0) }) }
-        return transposed.withUnsafeBufferPointer { Quantization.quantize($0, as: entry.target, threads: 2) }.map { ByteView(owned: $0) }
-    }
-
-    /// dst [cols, rows] = srcᵀ for src [rows, cols], in 32 × 32 tiles so both sides stay in cache.
-    static func transpose(_ src: UnsafePointer<Float>, rows: Int, cols: Int, into dst: UnsafeMutablePointer<Float>) {
-        let tile = 32
-        for r0 in stride(from: 0, to: rows, by: tile) {
-            let r1 = min(rows, r0 + tile)
-            for c0 in stride(from: 0, to: cols, by: tile) {
-                let c1 = min(cols, c0 + tile)
-                for c in c0..<c1 {
-                    let out = dst + c * rows
-                    for r in r0..<r1 { out[r] = src[r * cols + c] }
-                }
-            }
-        }
     }
 }
 
