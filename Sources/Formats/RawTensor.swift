@@ -17,3 +17,18 @@ public struct RawTensor: Sendable {
     public var elementCount: Int { shape.reduce(1, *) }
     public var byteCount: Int { data.count }
 }
+
+/// A tensor's name, type, numpy-order shape and byte size before its data exists: what writers that stream
+/// (GGUFWriter, SafetensorsStreaming) need to lay out a file's header.
+public struct TensorDescriptor: Sendable {
+    public var name: String
+    public var dtype: DType
+    public var shape: [Int]
+    public var byteCount: Int
+    public init(name: String, dtype: DType, shape: [Int], byteCount: Int) {
+        self.name = name
+        self.dtype = dtype
+        self.shape = shape
+        self.byteCount = byteCount
+    }
+}

@@ -39,7 +39,7 @@ public enum GGUFToHuggingFace {
         do throws(ConvertError) {
             let plan = try tensorPlan(gguf, config: config)
             let descriptors = plan.map { p in
-                SafetensorsStreaming.Descriptor(name: p.name, dtype: dtype, shape: p.shape, byteCount: p.shape.reduce(1, *) * dtype.bytesPerBlock)
+                TensorDescriptor(name: p.name, dtype: dtype, shape: p.shape, byteCount: p.shape.reduce(1, *) * dtype.bytesPerBlock)
             }
             var failure: ConvertError?
             do {
@@ -101,22 +101,10 @@ public enum GGUFToHuggingFace {
         let raw = gguf.tensor(p.info)
         defer { raw.data.releasePages() }
         if p.fixup == .none, dtype == .f32, let direct = widenInPlace(raw, shape: p.info.shape) { return direct }
-        var values: [Float]
-        do { values = try Quantization.dequantize(raw, path: gguf.path, threads: 2) } catch { throw .format(error) }
-        let shape = p.info.shape
-        switch p.fixup {
-        case .none:
-            break
-        case .transpose:
-            if let t = values.withUnsafeBytes({ RowLayout.transpose($0, rows: shape[0], cols: shape[1], elementSize: 4) }) {
-                values = t.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
-            }
-        case .permuteHeads(let kv):
-            let heads = kv ? config.kvHeadCount : config.headCount
-            guard let q = values.withUnsafeBytes({ RowLayout.permuteHeads($0, rows: shape[0], heads: heads, inverse: true) }) else {
-                throw .unsupportedInput(path: gguf.path, reason: "tensor '\(p.info.name)' does not split into \(heads) heads")
-            }
-            values = q.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+        let widened: [Float]
+        do { widened = try Quantization.dequantize(raw, path: gguf.path, threads: 2) } catch { throw .format(error) }
+        guard let values = RowLayout.apply(p.fixup, to: widened, shape: p.info.shape, config: config, toGGUF: false) else {
+            throw .unsupportedInput(path: gguf.path, reason: "tensor '\(p.info.name)' of shape \(p.info.shape) does not fit its layout change")
         }
         if dtype == .f32 { return ByteView(owned: values.withUnsafeBytes { Array($0) }) }
         guard let encoded = values.withUnsafeBufferPointer({ Quantization.quantize($0, as: dtype, threads: 2) }) else {

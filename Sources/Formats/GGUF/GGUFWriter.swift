@@ -5,20 +5,9 @@ import Dispatch
 /// one too). Byte-identical to gguf-py for the same metadata (in order) and tensors (in order).
 public struct GGUFWriter {
     /// What the tensor-info phase needs to know of a tensor before its data exists (streaming writers
-    /// produce the data one tensor at a time).
-    public struct TensorDescriptor: Sendable {
-        public var name: String
-        public var dtype: DType
-        /// numpy order; reversed into `ne` here, the one place the writer reverses dimensions.
-        public var shape: [Int]
-        public var byteCount: Int
-        public init(name: String, dtype: DType, shape: [Int], byteCount: Int) {
-            self.name = name
-            self.dtype = dtype
-            self.shape = shape
-            self.byteCount = byteCount
-        }
-    }
+    /// produce the data one tensor at a time). Shapes are numpy order, reversed into `ne` here, the one place
+    /// the writer reverses dimensions.
+    public typealias TensorDescriptor = Formats.TensorDescriptor
 
     public var metadata: [(key: String, value: GGUFValue)]
     public var tensors: [RawTensor]

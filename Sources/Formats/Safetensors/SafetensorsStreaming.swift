@@ -2,22 +2,9 @@
 /// dtype, shape and size, so the data can be produced when it is written — a converter then holds one
 /// tensor, not the model. Same layout and sharding as SafetensorsWriter / SafetensorsSharding.
 public enum SafetensorsStreaming {
-    public struct Descriptor: Sendable {
-        public var name: String
-        public var dtype: DType
-        public var shape: [Int]
-        public var byteCount: Int
-        public init(name: String, dtype: DType, shape: [Int], byteCount: Int) {
-            self.name = name
-            self.dtype = dtype
-            self.shape = shape
-            self.byteCount = byteCount
-        }
-    }
-
     /// Writes `folder/model.safetensors`, or shards of at most `maxShardSize` bytes plus the index, asking
     /// `data(i)` for descriptor i's bytes in file order. Each file is written atomically.
-    public static func write(_ descriptors: [Descriptor], folder: String, maxShardSize: Int,
+    public static func write(_ descriptors: [TensorDescriptor], folder: String, maxShardSize: Int,
                              metadata: [(String, String)] = SafetensorsWriter.defaultMetadata, overwrite: Bool,
                              data: (Int) throws(FormatError) -> ByteView) throws(FormatError) {
         // Placeholders carry only the size; the layout and shard functions read nothing else of the data.
