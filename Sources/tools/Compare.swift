@@ -16,16 +16,10 @@ struct Compare: ParsableCommand {
     var base: String
     @Argument(help: "The GGUF model to judge (same vocabulary).")
     var other: String
-    @Option(name: .shortAndLong, help: "The text to score (UTF-8).")
-    var file: String
-    @Option(help: "Tokens per chunk.")
-    var ctx = 512
-    @Option(help: "Score at most this many chunks.")
-    var chunks: Int?
-    @Flag(help: "Print the report as JSON.")
-    var json = false
+    @OptionGroup var options: EvaluationOptions
 
     func run() throws {
+        let (file, ctx, chunks, json) = (options.file, options.ctx, options.chunks, options.json)
         let b = try ModelFile(path: base), o = try ModelFile(path: other)
         guard b.tokenizer.tokens == o.tokenizer.tokens, b.transformer.config.vocabSize == o.transformer.config.vocabSize else {
             throw ToolError(message: "compare: '\(other)' has another vocabulary than '\(base)' "

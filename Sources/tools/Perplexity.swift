@@ -14,16 +14,10 @@ struct PerplexityCommand: ParsableCommand {
 
     @Argument(help: "A GGUF model.")
     var model: String
-    @Option(name: .shortAndLong, help: "The text to score (UTF-8).")
-    var file: String
-    @Option(help: "Tokens per chunk.")
-    var ctx = 512
-    @Option(help: "Score at most this many chunks.")
-    var chunks: Int?
-    @Flag(help: "Print the result as JSON.")
-    var json = false
+    @OptionGroup var options: EvaluationOptions
 
     func run() throws {
+        let (file, ctx, chunks, json) = (options.file, options.ctx, options.chunks, options.json)
         let m = try ModelFile(path: model)
         let tokens = try m.tokenizeFile(file)
         let pieces = try Evaluation.chunks(tokens, context: ctx, model: m, limit: chunks, file: file)
@@ -47,6 +41,18 @@ struct PerplexityCommand: ParsableCommand {
             Stdout.write(String(format: "\nFinal estimate: PPL = %.4f (too few tokens for an error estimate)\n", totals.perplexity))
         }
     }
+}
+
+/// The text, chunking and output options perplexity and compare share.
+struct EvaluationOptions: ParsableArguments {
+    @Option(name: .shortAndLong, help: "The text to score (UTF-8).")
+    var file: String
+    @Option(help: "Tokens per chunk.")
+    var ctx = 512
+    @Option(help: "Score at most this many chunks.")
+    var chunks: Int?
+    @Flag(help: "Print the result as JSON.")
+    var json = false
 }
 
 /// What perplexity and compare share: chunking with the checks, progress lines.

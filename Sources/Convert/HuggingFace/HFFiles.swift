@@ -88,19 +88,9 @@ enum HFFiles {
             ("version", .string("1.0")), ("truncation", .null), ("padding", .null), ("added_tokens", .array(added)),
             ("normalizer", .null), ("pre_tokenizer", pre), ("post_processor", byteLevel), ("decoder", byteLevel), ("model", model),
         ])
-        func text(_ key: String) -> JSONValue {
-            guard let i = gguf["tokenizer.ggml.\(key)_token_id"]?.integerValue, tokens.indices.contains(Int(i)) else { return .null }
-            return .string(tokens[Int(i)])
-        }
-        var config: [(String, JSONValue)] = [
-            ("add_bos_token", .bool(gguf["tokenizer.ggml.add_bos_token"]?.boolValue ?? false)),
-            ("add_eos_token", .bool(gguf["tokenizer.ggml.add_eos_token"]?.boolValue ?? false)),
-            ("bos_token", text("bos")), ("clean_up_tokenization_spaces", .bool(false)), ("eos_token", text("eos")),
-            ("model_max_length", .int(contextLength)), ("pad_token", text("padding")),
-            ("tokenizer_class", .string("PreTrainedTokenizerFast")), ("unk_token", text("unknown")),
-        ]
-        if let template = gguf["tokenizer.chat_template"]?.stringValue { config.insert(("chat_template", .string(template)), at: 3) }
-        return [("tokenizer.json", HFFiles.text(tokenizer)), ("tokenizer_config.json", HFFiles.text(.object(config.filter { $0.1 != .null })))]
+        let config = tokenizerConfig(gguf, tokens: tokens, contextLength: contextLength, tokenizerClass: "PreTrainedTokenizerFast",
+                                     addBOSDefault: false, extra: [])
+        return [("tokenizer.json", HFFiles.text(tokenizer)), ("tokenizer_config.json", config)]
     }
 
     /// A llama (SentencePiece) vocabulary as tokenizer.model, nil for other vocabularies.
@@ -129,18 +119,29 @@ enum HFFiles {
     static func sentencePieceFiles(_ gguf: GGUFFile, contextLength: Int) throws(ConvertError) -> [(String, String)] {
         let tokens: [String]
         do { tokens = try gguf["tokenizer.ggml.tokens"]?.arrayValue?.stringValues() ?? [] } catch { throw .format(error) }
+        return [("tokenizer_config.json", tokenizerConfig(gguf, tokens: tokens, contextLength: contextLength,
+                                                          tokenizerClass: "LlamaTokenizer", addBOSDefault: true,
+                                                          extra: [("legacy", .bool(false))]))]
+    }
+
+    /// tokenizer_config.json: add flags, special token texts, chat template, context, class (keys sorted as
+    /// transformers writes them).
+    static func tokenizerConfig(_ gguf: GGUFFile, tokens: [String], contextLength: Int, tokenizerClass: String,
+                                addBOSDefault: Bool, extra: [(String, JSONValue)]) -> String {
         func text(_ key: String) -> JSONValue {
             guard let i = gguf["tokenizer.ggml.\(key)_token_id"]?.integerValue, tokens.indices.contains(Int(i)) else { return .null }
             return .string(tokens[Int(i)])
         }
         var config: [(String, JSONValue)] = [
-            ("add_bos_token", .bool(gguf["tokenizer.ggml.add_bos_token"]?.boolValue ?? true)),
+            ("add_bos_token", .bool(gguf["tokenizer.ggml.add_bos_token"]?.boolValue ?? addBOSDefault)),
             ("add_eos_token", .bool(gguf["tokenizer.ggml.add_eos_token"]?.boolValue ?? false)),
-            ("bos_token", text("bos")), ("clean_up_tokenization_spaces", .bool(false)), ("eos_token", text("eos")),
-            ("legacy", .bool(false)), ("model_max_length", .int(contextLength)), ("pad_token", text("padding")),
-            ("tokenizer_class", .string("LlamaTokenizer")), ("unk_token", text("unknown")),
-        ]
-        if let template = gguf["tokenizer.chat_template"]?.stringValue { config.insert(("chat_template", .string(template)), at: 3) }
-        return [("tokenizer_config.json", HFFiles.text(.object(config.filter { $0.1 != .null })))]
+            ("bos_token", text("bos")), ("chat_template", gguf["tokenizer.chat_template"]?.stringValue.map { .string($0) } ?? .null),
+            ("clean_up_tokenization_spaces", .bool(false)), ("eos_token", text("eos")),
+            ("model_max_length", .int(contextLength)), ("pad_token", text("padding")),
+            ("tokenizer_class", .string(tokenizerClass)), ("unk_token", text("unknown")),
+        ] + extra
+        config.sort { $0.0 < $1.0 }
+        return HFFiles.text(.object(config.filter { $0.1 != .null }))
+
     }
 }
