@@ -27,6 +27,7 @@ import tempfile
 
 import numpy as np
 from gguf import GGMLQuantizationType, GGUFReader, GGUFValueType
+from checks import Checks
 
 here = os.path.dirname(os.path.abspath(__file__))
 root = os.path.dirname(os.path.dirname(here))
@@ -39,16 +40,7 @@ parser.add_argument("--outtypes", default="f32,f16,q8_0")
 args = parser.parse_args()
 outtypes = args.outtypes.split(",")
 expected = json.load(open(os.path.join(root, "fixtures/hf/expected.json")))["models"]
-passed, failed = 0, []
-
-
-def check(ok, what):
-    global passed
-    if ok:
-        passed += 1
-    else:
-        failed.append(what)
-    return ok
+check = Checks()
 
 
 def tail(text, n=3):
@@ -210,7 +202,4 @@ with tempfile.TemporaryDirectory() as tmp:
             if t == "f32":
                 check_logits(name, hf_dir, our_path)
 
-for f in failed[:30]:
-    print("FAIL", f)
-print(f"{passed} passed, {len(failed)} failed")
-sys.exit(1 if failed else 0)
+check.finish(show=30)

@@ -17,18 +17,11 @@ import tempfile
 import numpy as np
 import llama_cpp
 from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+from checks import Checks
 
 ckpt, q41, f32, text_path = sys.argv[1:5]
 CTX, CHUNKS = 512, 4
-passed, failed = 0, []
-
-
-def check(ok, what):
-    global passed
-    if ok:
-        passed += 1
-    else:
-        failed.append(what)
+check = Checks()
 
 
 text = open(text_path, encoding="utf-8").read()
@@ -74,7 +67,4 @@ for message in ["What is the capital of France?", "Write a haiku about\nthe sea.
         ours = json.load(open(ids_path))
     check(ours == ref, f"--chat {message!r}: {len(ours)} ids vs {len(ref)} from the Jinja template")
 print("chat: 3 messages compared with llama-cpp-python's Jinja rendering")
-for f in failed:
-    print("FAIL", f)
-print(f"{passed} passed, {len(failed)} failed")
-sys.exit(1 if failed else 0)
+check.finish(show=len(check.failed))

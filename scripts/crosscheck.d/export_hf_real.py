@@ -14,18 +14,11 @@ import tempfile
 import llama_cpp
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
+from checks import Checks
 
 ckpt, f32 = sys.argv[1:3]
 root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-passed, failed = 0, []
-
-
-def check(ok, what):
-    global passed
-    if ok:
-        passed += 1
-    else:
-        failed.append(what)
+check = Checks()
 
 
 torch.set_num_threads(2)
@@ -59,7 +52,4 @@ with tempfile.TemporaryDirectory() as tmp:
         ref.append(t)
     check(ours == ref, f"greedy continuation differs:\n transformers {tok.decode(ours)!r}\n llama.cpp    {llm.detokenize(ref)!r}")
     print(f"greedy {len(ref)} tokens: {'identical' if ours == ref else 'DIFFERENT'}: {tok.decode(ours)[:80]!r}")
-for f in failed[:20]:
-    print("FAIL", f)
-print(f"{passed} passed, {len(failed)} failed")
-sys.exit(1 if failed else 0)
+check.finish()

@@ -10,19 +10,12 @@ import sys
 
 import numpy as np
 from gguf import GGUFReader, GGUFValueType
+from checks import Checks
 
 ckpt, model = sys.argv[1], sys.argv[2]
 ours = json.loads(subprocess.check_output([ckpt, "inspect", "--json", "--full", model]))
 ref = GGUFReader(model)
-passed, failures = 0, []
-
-
-def check(cond, what):
-    global passed
-    if cond:
-        passed += 1
-    else:
-        failures.append(what)
+check = Checks()
 
 
 def same_scalar(vtype, mine, theirs):
@@ -67,7 +60,4 @@ for mine, t in zip(ours["tensors"], ref.tensors):
     check(mine["bytes"] == t.n_bytes, f"{t.name}: bytes {mine['bytes']} vs {t.n_bytes}")
 check(ours["parameter_count"] == sum(int(t.n_elements) for t in ref.tensors), "parameter count")
 
-for f in failures[:20]:
-    print("FAIL", f)
-print(f"{passed} passed, {len(failures)} failed")
-sys.exit(1 if failures else 0)
+check.finish()

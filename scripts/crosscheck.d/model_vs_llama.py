@@ -14,18 +14,11 @@ import tempfile
 
 import numpy as np
 import llama_cpp
+from checks import Checks
 
 ckpt, q41, f32 = sys.argv[1:4]
 root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-passed, failed = 0, []
-
-
-def check(ok, what):
-    global passed
-    if ok:
-        passed += 1
-    else:
-        failed.append(what)
+check = Checks()
 
 
 strings = [c["text"] for c in json.load(open(os.path.join(root, "fixtures/tokenizer/encodings.json")))["cases"]]
@@ -71,7 +64,4 @@ with tempfile.TemporaryDirectory() as tmp:
             check(out.rstrip("\n") == ref, f"greedy continuation differs:\n ckpt  {out!r}\n llama {ref!r}")
             print(f"greedy 64 tokens: {'identical' if out.rstrip(chr(10)) == ref else 'DIFFERENT'}: {ref[:80]!r}")
 
-for f in failed[:20]:
-    print("FAIL", f)
-print(f"{passed} passed, {len(failed)} failed")
-sys.exit(1 if failed else 0)
+check.finish()

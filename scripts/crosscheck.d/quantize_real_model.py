@@ -18,17 +18,10 @@ from llama_quantize_lib import quantize  # noqa: E402
 
 import llama_cpp  # noqa: E402
 from gguf import GGUFReader  # noqa: E402
+from checks import Checks
 
 ckpt, f32 = sys.argv[1], sys.argv[2]
-passed, failed = 0, []
-
-
-def check(ok, what):
-    global passed
-    if ok:
-        passed += 1
-    else:
-        failed.append(what)
+check = Checks()
 
 
 def greedy(path, prompt="<|im_start|>user\nWhat is the capital of France?<|im_end|>\n<|im_start|>assistant\n"):
@@ -68,7 +61,4 @@ with tempfile.TemporaryDirectory(dir=os.path.dirname(f32)) as tmp:
             check(same, f"requantize Q4_1 -> {name}: whole file")
             print(f"requantize Q4_1 -> {name}: file identical: {same}")
 
-for f in failed[:20]:
-    print("FAIL", f)
-print(f"{passed} passed, {len(failed)} failed")
-sys.exit(1 if failed else 0)
+check.finish()
