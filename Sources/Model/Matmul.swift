@@ -18,6 +18,28 @@ public enum Matmul {
         addBias(out: out, bias: bias, rows: rows, outDim: outDim)
     }
 
+    /// The other half of `forward`, accumulating: dinp[rows, inDim] += dout·W;
+    /// dW[outDim, inDim] += doutᵀ·inp; dbias[outDim] += Σrows dout. A nil dW/dbias is a frozen weight (its
+    /// product is skipped); a nil dinp is an input nothing upstream needs (the first layer of a frozen path).
+    public static func backward(dinp: UnsafeMutablePointer<Float>?, dweight: UnsafeMutablePointer<Float>?,
+                                dbias: UnsafeMutablePointer<Float>?, dout: UnsafePointer<Float>,
+                                inp: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                                rows: Int, inDim: Int, outDim: Int) {
+        let m = Int32(rows), k = Int32(inDim), n = Int32(outDim)
+        if let dinp {
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, k, n, 1, dout, n, weight, k, 1, dinp, k)
+        }
+        if let dweight {
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, n, k, m, 1, dout, n, inp, k, 1, dweight, k)
+        }
+        if let dbias {
+            for r in 0..<rows {
+                let row = dout + r * outDim
+                for o in 0..<outDim { dbias[o] += row[o] }
+            }
+        }
+    }
+
     /// Array convenience for tests and small callers.
     public static func forward(inp: [Float], weight: [Float], bias: [Float]? = nil,
                                rows: Int, inDim: Int, outDim: Int) -> [Float] {

@@ -1,6 +1,6 @@
 import Foundation
 
-/// SwiGLU (llama MLP): out = silu(gate) · up. Shapes: gate, up, out [n].
+/// SwiGLU (llama MLP): out = silu(gate) · up. Shapes: gate, up, out and their gradients [n].
 public enum SwiGLU {
     public static func forward(out: UnsafeMutablePointer<Float>, gate: UnsafePointer<Float>, up: UnsafePointer<Float>, count: Int) {
         for i in 0..<count {
@@ -8,15 +8,41 @@ public enum SwiGLU {
             out[i] = g / (1 + exp(-g)) * up[i]
         }
     }
+
+    /// With σ = sigmoid(g): dup += dout·g·σ;  dgate += dout·up·σ·(1 + g·(1 − σ)).
+    public static func backward(dgate: UnsafeMutablePointer<Float>, dup: UnsafeMutablePointer<Float>,
+                                dout: UnsafePointer<Float>, gate: UnsafePointer<Float>, up: UnsafePointer<Float>, count: Int) {
+        for i in 0..<count {
+            let g = gate[i], sigma = 1 / (1 + exp(-g))
+            dup[i] += dout[i] * g * sigma
+            dgate[i] += dout[i] * up[i] * sigma * (1 + g * (1 - sigma))
+        }
+    }
 }
 
-/// GELU, tanh approximation (GPT-2's "gelu_new"): 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))). In place on [n].
+/// GELU, tanh approximation (GPT-2's "gelu_new"): 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))).
+/// Inference runs it in place; training keeps the input. Shapes [n].
 public enum GELU {
+    static let c = Float((2 / Double.pi).squareRoot())
+
     public static func forward(_ x: UnsafeMutablePointer<Float>, count: Int) {
-        let c = Float((2 / Double.pi).squareRoot())
+        forward(out: x, inp: x, count: count)
+    }
+
+    public static func forward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, count: Int) {
         for i in 0..<count {
-            let v = x[i]
-            x[i] = 0.5 * v * (1 + tanh(c * (v + 0.044715 * v * v * v)))
+            let v = inp[i]
+            out[i] = 0.5 * v * (1 + tanh(c * (v + 0.044715 * v * v * v)))
+        }
+    }
+
+    /// dinp += dout · (0.5·(1 + tanh u) + 0.5·x·(1 − tanh² u)·c·(1 + 3·0.044715·x²)), u = c·(x + 0.044715·x³).
+    public static func backward(dinp: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>, inp: UnsafePointer<Float>, count: Int) {
+        for i in 0..<count {
+            let x = inp[i]
+            let t = tanh(c * (x + 0.044715 * x * x * x))
+            let local = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * c * (1 + 3 * 0.044715 * x * x)
+            dinp[i] += dout[i] * local
         }
     }
 }

@@ -36,12 +36,23 @@ public enum Rope {
 
     /// Rows 0..<rows of x are at the table's positions start..<start+rows.
     public static func forward(_ x: UnsafeMutablePointer<Float>, rows: Int, heads: Int, headDim: Int, table: Table) {
+        rotate(x, rows: rows, heads: heads, headDim: headDim, table: table, direction: 1)
+    }
+
+    /// The rotation is orthogonal, so the gradient of its input is the output gradient rotated back
+    /// (angle −θ), in place: dx0 = dy0·cos + dy1·sin, dx1 = −dy0·sin + dy1·cos.
+    public static func backward(_ dx: UnsafeMutablePointer<Float>, rows: Int, heads: Int, headDim: Int, table: Table) {
+        rotate(dx, rows: rows, heads: heads, headDim: headDim, table: table, direction: -1)
+    }
+
+    private static func rotate(_ x: UnsafeMutablePointer<Float>, rows: Int, heads: Int, headDim: Int, table: Table,
+                               direction: Float) {
         let half = headDim / 2
         precondition(table.half == half && rows <= table.count, "rope: table does not cover the rows")
         for t in 0..<rows {
             let row = x + t * heads * headDim
             for i in 0..<half {
-                let c = table.cos[t * half + i], s = table.sin[t * half + i]
+                let c = table.cos[t * half + i], s = direction * table.sin[t * half + i]
                 for h in 0..<heads {
                     let p = row + h * headDim + 2 * i
                     let x0 = p[0], x1 = p[1]

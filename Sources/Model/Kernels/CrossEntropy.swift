@@ -1,0 +1,45 @@
+import Foundation
+
+/// Soft-max cross-entropy over the vocabulary, fused as llm.c does: the logits buffer becomes the logits
+/// gradient, so training never holds a second [N, V] buffer. Shapes: logits [rows, V]; targets [rows] with
+/// −1 for rows that are not predictions (prompt rows, the last row, padding). Sums in Double.
+public enum CrossEntropy {
+    /// −log softmax(row)[target] of one row, without changing it.
+    public static func loss(_ row: UnsafePointer<Float>, target: Int, vocab: Int) -> Double {
+        var maxLogit = -Float.infinity
+        for i in 0..<vocab { maxLogit = max(maxLogit, row[i]) }
+        var sum: Double = 0
+        for i in 0..<vocab { sum += Double(exp(row[i] - maxLogit)) }
+        return log(sum) + Double(maxLogit) - Double(row[target])
+    }
+
+    /// Returns Σ over target rows of −log p[target] and overwrites every row with its gradient times `scale`:
+    /// scale·(softmax(row) − onehot(target)), zero for rows without a target. With scale = 1 / (number of
+    /// targets) this is the gradient of the masked token mean. This starts a backward pass: it overwrites.
+    public static func lossAndGradient(_ logits: UnsafeMutablePointer<Float>, targets: [Int], vocab: Int,
+                                       scale: Float) -> Double {
+        var total: Double = 0
+        for (r, target) in targets.enumerated() {
+            let row = logits + r * vocab
+            guard target >= 0 else {
+                row.update(repeating: 0, count: vocab)
+                continue
+            }
+            let targetLogit = row[target]
+            var maxLogit = -Float.infinity
+            for i in 0..<vocab { maxLogit = max(maxLogit, row[i]) }
+            var sum: Double = 0
+            for i in 0..<vocab {
+                let e = exp(row[i] - maxLogit)
+                row[i] = e
+                sum += Double(e)
+            }
+            let targetProbability = Double(row[target]) / sum
+            total += log(sum) + Double(maxLogit) - Double(targetLogit)
+            let inv = Float(1 / sum)
+            for i in 0..<vocab { row[i] = row[i] * inv * scale }
+            row[target] = Float(targetProbability - 1) * scale
+        }
+        return total
+    }
+}

@@ -1,0 +1,61 @@
+/// Everything one training forward pass keeps for its backward pass, over N packed rows (every sequence's
+/// prompt rows, then its tokens), plus the backward scratch. Allocated once per batch shape.
+/// Per layer l: xIn [N, E] (the residual stream entering the layer; xIn[L] enters the final norm),
+/// xMid [N, E] (after the attention residual), norm1/norm2 [N, E] (norm outputs), q [N, H·d], k, v
+/// [N, KV·d] (after RoPE), probs [Σ T_s², H] (soft-max per sequence), att [N, H·d], pre [N, F] (gpt2: the
+/// GELU input; llama: gate), up [N, F] (llama only), act [N, F]. Final: normOut [N, E], logits [N, V].
+final class TrainingActivations {
+    let rows: Int
+    let xIn: [UnsafeMutablePointer<Float>]
+    let xMid, norm1, norm2, q, k, v, probs, att, pre, up, act: [UnsafeMutablePointer<Float>]
+    let normOut, logits: UnsafeMutablePointer<Float>
+    /// Backward scratch: dx, dh [N, E]; datt, dq [N, H·d]; dk, dv [N, KV·d]; dqkv [N, H·d + 2·KV·d] (gpt2);
+    /// dact, dpre, dup [N, F].
+    let dx, dh, datt, dq, dk, dv, dqkv, dact, dpre, dup: UnsafeMutablePointer<Float>
+    private var all: [UnsafeMutableBufferPointer<Float>] = []
+
+    init(config c: TransformerConfig, sequenceRows: [Int]) {
+        let n = sequenceRows.reduce(0, +), E = c.embeddingSize, F = c.feedForwardSize, L = c.layerCount
+        let probRows = sequenceRows.map { $0 * $0 }.reduce(0, +) * c.headCount
+        let swiglu = c.mlp == .swiglu
+        var all: [UnsafeMutableBufferPointer<Float>] = []
+        func buffer(_ count: Int) -> UnsafeMutablePointer<Float> {
+            let b = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(1, count))
+            b.initialize(repeating: 0)
+            all.append(b)
+            return b.baseAddress!
+        }
+        func perLayer(_ count: Int, layers: Int = L) -> [UnsafeMutablePointer<Float>] { (0..<layers).map { _ in buffer(count) } }
+        rows = n
+        xIn = perLayer(n * E, layers: L + 1)
+        xMid = perLayer(n * E)
+        norm1 = perLayer(n * E)
+        norm2 = perLayer(n * E)
+        q = perLayer(n * c.queryWidth)
+        k = perLayer(n * c.kvWidth)
+        v = perLayer(n * c.kvWidth)
+        probs = perLayer(probRows)
+        att = perLayer(n * c.queryWidth)
+        pre = perLayer(n * F)
+        up = perLayer(swiglu ? n * F : 0)
+        act = perLayer(n * F)
+        normOut = buffer(n * E)
+        logits = buffer(n * c.vocabSize)
+        dx = buffer(n * E)
+        dh = buffer(n * E)
+        datt = buffer(n * c.queryWidth)
+        dq = buffer(n * c.queryWidth)
+        dk = buffer(n * c.kvWidth)
+        dv = buffer(n * c.kvWidth)
+        dqkv = buffer(c.family == .gpt2 ? n * (c.queryWidth + 2 * c.kvWidth) : 0)
+        dact = buffer(n * F)
+        dpre = buffer(n * F)
+        dup = buffer(swiglu ? n * F : 0)
+        self.all = all
+    }
+
+    deinit { for b in all { b.deallocate() } }
+
+    /// Bytes held (activations and scratch), for the memory report of each training mode.
+    var byteCount: Int { all.reduce(0) { $0 + $1.count } * MemoryLayout<Float>.size }
+}
