@@ -45,6 +45,7 @@ let package = Package(
         .testTarget(name: "FormatsTests", dependencies: ["Formats"]),
         .testTarget(name: "ModelTests", dependencies: ["Model"]),
         .testTarget(name: "ConvertTests", dependencies: ["Convert", "Formats", "Model"]),
+        .testTarget(name: "DistillTests", dependencies: ["Distill", "Formats", "Model"]),
         // Runs the built `ckpt` binary: exit codes and error lines as users see them.
         .testTarget(name: "ToolsTests", dependencies: ["ckpt", "Formats", "Model"]),
     ]
