@@ -2,10 +2,11 @@
 /// dtype, shape and size, so the data can be produced when it is written — a converter then holds one
 /// tensor, not the model. Same layout and sharding as SafetensorsWriter / SafetensorsSharding.
 public enum SafetensorsStreaming {
-    /// Writes `folder/model.safetensors`, or shards of at most `maxShardSize` bytes plus the index, asking
-    /// `data(i)` for descriptor i's bytes in file order. Each file is written atomically.
+    /// Writes `folder/<fileName>` (model.safetensors), or shards of at most `maxShardSize` bytes plus the
+    /// index, asking `data(i)` for descriptor i's bytes in file order. Each file is written atomically.
     public static func write(_ descriptors: [TensorDescriptor], folder: String, maxShardSize: Int,
                              metadata: [(String, String)] = SafetensorsWriter.defaultMetadata, overwrite: Bool,
+                             fileName: String = "model.safetensors",
                              data: (Int) throws(FormatError) -> ByteView) throws(FormatError) {
         // Placeholders carry only the size; the layout and shard functions read nothing else of the data.
         let placeholders = descriptors.map { d in
@@ -14,7 +15,7 @@ public enum SafetensorsStreaming {
         let index = Dictionary(uniqueKeysWithValues: descriptors.enumerated().map { ($1.name, $0) })
         let shards = SafetensorsSharding.plan(placeholders, maxShardSize: maxShardSize)
         for (s, shard) in shards.enumerated() {
-            let name = shards.count == 1 ? "model.safetensors" : SafetensorsSharding.shardName(s, of: shards.count)
+            let name = shards.count == 1 ? fileName : SafetensorsSharding.shardName(s, of: shards.count)
             let path = folder + "/" + name
             for t in shard where !t.dtype.isSafetensors {
                 throw .unencodable(path: path, what: "tensor '\(t.name)'", reason: "dtype \(t.dtype.name) has no safetensors equivalent")

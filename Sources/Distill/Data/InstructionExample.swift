@@ -1,0 +1,81 @@
+import Formats
+import Foundation
+
+/// One instruction/response pair, from a JSONL line in Dolly form (`instruction`, `context`, `response`)
+/// or in the processed form (`prompt`, `output`; `output` may be a list of references, the first is
+/// trained on). Dolly lines are rendered with the Alpaca-style template of promptkd.md §6.
+public struct InstructionExample: Equatable, Sendable {
+    /// The full prompt text the model sees (template applied).
+    public var prompt: String
+    /// The reference responses (one for training data; test sets may hold several).
+    public var references: [String]
+    public var response: String { references.first ?? "" }
+
+    public init(prompt: String, references: [String]) {
+        self.prompt = prompt
+        self.references = references
+    }
+
+    /// MiniLLM's `tools/process_data_dolly.py` template (non-Qwen), with and without an input.
+    public static func template(instruction: String, context: String) -> String {
+        if context.isEmpty {
+            return "Below is an instruction that describes a task. Write a response that appropriately completes the request."
+                + "\n\n### Instruction:\n\(instruction)\n\n### Response:\n"
+        }
+        return "Below is an instruction that describes a task, paired with an input that provides further context. "
+            + "Write a response that appropriately completes the request.\n\n### Instruction:\n\(instruction)"
+            + "\n\n### Input:\n\(context)\n\n### Response:\n"
+    }
+
+    /// Reads a JSONL file; every malformed line is an error naming its number. Blank lines are skipped.
+    public static func load(path: String) throws(DistillError) -> [InstructionExample] {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw .format(.io(path: path, reason: "cannot read the file"))
+        }
+        var examples: [InstructionExample] = []
+        var lineNumber = 0
+        for line in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
+            lineNumber += 1
+            if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
+            let value: JSONValue
+            do { value = try JSONParser.parse(Array(line)) } catch {
+                throw .malformedData(path: path, line: lineNumber, reason: "not JSON: \(error.reason) at byte \(error.offset)")
+            }
+            examples.append(try example(value, path: path, line: lineNumber))
+        }
+        guard !examples.isEmpty else { throw .emptyData(path: path, reason: "the file has no lines") }
+        return examples
+    }
+
+    static func example(_ value: JSONValue, path: String, line: Int) throws(DistillError) -> InstructionExample {
+        func string(_ key: String) throws(DistillError) -> String? {
+            guard let field = value[key] else { return nil }
+            guard let text = field.stringValue else {
+                throw .malformedData(path: path, line: line, reason: "'\(key)' is not a string")
+            }
+            return text
+        }
+        guard value.objectValue != nil else { throw .malformedData(path: path, line: line, reason: "not a JSON object") }
+        if let instruction = try string("instruction") {
+            guard let response = try string("response") else {
+                throw .malformedData(path: path, line: line, reason: "Dolly form needs 'response' next to 'instruction'")
+            }
+            return InstructionExample(prompt: template(instruction: instruction, context: try string("context") ?? ""),
+                                      references: [response])
+        }
+        if let prompt = try string("prompt") {
+            if let output = value["output"], let list = output.arrayValue {
+                let references = list.compactMap(\.stringValue)
+                guard !references.isEmpty, references.count == list.count else {
+                    throw .malformedData(path: path, line: line, reason: "'output' must be a string or a non-empty list of strings")
+                }
+                return InstructionExample(prompt: prompt, references: references)
+            }
+            guard let output = try string("output") else {
+                throw .malformedData(path: path, line: line, reason: "processed form needs 'output' next to 'prompt'")
+            }
+            return InstructionExample(prompt: prompt, references: [output])
+        }
+        throw .malformedData(path: path, line: line, reason: "expected 'instruction'/'response' (Dolly) or 'prompt'/'output'")
+    }
+}

@@ -1,0 +1,125 @@
+import Foundation
+import Model
+
+/// Supervised training of a model or of a soft prompt on tokenized examples: the step (micro-batches,
+/// masked-mean cross-entropy, clipping, AdamW), the dev loss, and the state a checkpoint saves.
+/// Gradient accumulation averages the micro-batches' masked means (the HF Trainer convention).
+public final class Trainer {
+    public let options: TrainingOptions
+    public let params: ParameterSet
+    /// The trained prompt in prompt mode; nil in full fine-tuning.
+    public let prompt: SoftPrompt?
+    public let train: [TokenizedExample]
+    public let dev: [TokenizedExample]
+    public let gradients: GradientSet
+    public let optimizer: AdamW
+    public private(set) var schedule: LearningRateSchedule
+    public internal(set) var order: DataOrder
+    /// Draws of the run (none in plain SFT; kept so every trainer checkpoints the same state).
+    public internal(set) var rng: SplitMix64
+    /// Where the last checkpoint went (named when a run diverges).
+    public internal(set) var lastCheckpoint: String?
+
+    public var step: Int { optimizer.step }
+
+    public struct StepReport: Sendable {
+        public var step: Int
+        public var loss: Double
+        public var gradNorm: Float
+        public var learningRate: Double
+        public var tokens: Int
+        public var seconds: Double
+    }
+
+    public init(params: ParameterSet, prompt: SoftPrompt?, train: [TokenizedExample], dev: [TokenizedExample],
+                options: TrainingOptions, rng: SplitMix64) throws(DistillError) {
+        guard !train.isEmpty else { throw .emptyData(path: "training data", reason: "no example") }
+        guard options.batchSize > 0, options.accumulation > 0, options.steps > 0 else {
+            throw .invalidOption(name: "--batch-size/--grad-accum/--steps", reason: "must be positive")
+        }
+        if case .prompt = options.mode, prompt == nil {
+            throw .invalidOption(name: "--prompt-len", reason: "prompt mode needs a prompt")
+        }
+        self.options = options
+        self.params = params
+        self.prompt = prompt
+        self.train = train
+        self.dev = dev
+        self.rng = rng
+        var regions: [ParameterRegion]
+        switch options.mode {
+        case .full:
+            gradients = GradientSet(params, trainable: .all)
+            regions = ParameterRegion.regions(params, gradients)
+        case .prompt(_, _, let decay):
+            gradients = GradientSet(params, trainable: .none)
+            regions = [prompt!.region(decay: decay)]
+        }
+        optimizer = AdamW(regions: regions, options: options.adam)
+        schedule = LearningRateSchedule(shape: options.schedule, base: options.learningRate,
+                                        warmupSteps: options.warmupSteps, totalSteps: options.steps)
+        order = DataOrder(count: train.count, seed: options.seed)
+    }
+
+    /// A resumed run may train for longer than the checkpointed one planned.
+    public func extend(toSteps steps: Int) {
+        schedule.totalSteps = steps
+    }
+
+    /// One optimizer step. A NaN or infinite loss or gradient norm stops before the update.
+    public func trainStep() throws(DistillError) -> StepReport {
+        let start = Date()
+        gradients.zero()
+        prompt?.gradient.update(repeating: 0)
+        let lr = schedule.rate(step: step + 1)
+        var lossSum: Double = 0, tokens = 0
+        for _ in 0..<options.accumulation {
+            let batch = order.next(options.batchSize).map { train[$0] }
+            let (pass, targets, count) = try prepare(batch)
+            let logits = pass.forward(prompt: prompt.map { UnsafePointer($0.values.baseAddress!) })
+            let total = CrossEntropy.lossAndGradient(logits, targets: targets, vocab: params.config.vocabSize,
+                                                     scale: 1 / Float(count * options.accumulation))
+            pass.backward(gradients: gradients, promptGradient: prompt?.gradient.baseAddress)
+            lossSum += total / Double(count)
+            tokens += batch.reduce(0) { $0 + $1.tokens.count }
+        }
+        let loss = lossSum / Double(options.accumulation)
+        guard loss.isFinite else {
+            throw .diverged(step: step + 1, quantity: "the training loss", value: Float(loss), lastCheckpoint: lastCheckpoint)
+        }
+        let (norm, _) = GradientClipping.clip(optimizer.regions, maxNorm: options.maxGradNorm)
+        guard norm.isFinite else {
+            throw .diverged(step: step + 1, quantity: "the gradient norm", value: norm, lastCheckpoint: lastCheckpoint)
+        }
+        optimizer.update(lr: lr)
+        return StepReport(step: step, loss: loss, gradNorm: norm, learningRate: lr, tokens: tokens,
+                          seconds: Date().timeIntervalSince(start))
+    }
+
+    /// Mean cross-entropy over every target token of the dev set (forward only), or nil without dev data.
+    public func devLoss() throws(DistillError) -> Double? {
+        guard !dev.isEmpty else { return nil }
+        var total: Double = 0, count = 0
+        for first in stride(from: 0, to: dev.count, by: options.batchSize) {
+            let batch = Array(dev[first..<min(dev.count, first + options.batchSize)])
+            let (pass, targets, n) = try prepare(batch)
+            let logits = pass.forward(prompt: prompt.map { UnsafePointer($0.values.baseAddress!) })
+            let V = params.config.vocabSize
+            for (row, target) in targets.enumerated() where target >= 0 {
+                total += CrossEntropy.loss(logits + row * V, target: target, vocab: V)
+            }
+            count += n
+        }
+        return total / Double(count)
+    }
+
+    private func prepare(_ batch: [TokenizedExample]) throws(DistillError) -> (TrainingPass, [Int], Int) {
+        let pass: TrainingPass
+        do {
+            pass = try TrainingPass(params: params, sequences: batch.map { .init(tokens: $0.tokens, prompted: prompt != nil) },
+                                    promptRows: prompt?.rows ?? 0)
+        } catch { throw .model(error) }
+        let targets = pass.targets(isTarget: batch.map(\.isTarget))
+        return (pass, targets, targets.filter { $0 >= 0 }.count)
+    }
+}
