@@ -1,0 +1,91 @@
+import Distill
+import Formats
+import Foundation
+import Model
+import Testing
+
+/// JSONL instruction data: the bundled dataset, the MiniLLM template (promptkd.md §6), tokenization with
+/// the loss on response + EOS only, and line-numbered errors for malformed input.
+@Suite struct InstructionDataTests {
+    static let data = TorchTrainingStepTests.fixtures + "/data"
+
+    static func temporary(_ text: String) throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("ckpt-data-\(UUID().uuidString).jsonl").path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    static func message(_ body: () throws -> Void) -> String {
+        do { try body() } catch let error as DistillError { return error.description } catch { return "\(error)" }
+        return "no error"
+    }
+
+    @Test func bundledDatasetSplits() throws {
+        let counts = try ["train", "dev", "test"].map { try InstructionExample.load(path: Self.data + "/\($0).jsonl").count }
+        #expect(counts == [320, 40, 40])
+        // Every line is Dolly form with the category field, and at least six categories are in train.
+        let text = try String(contentsOfFile: Self.data + "/train.jsonl", encoding: .utf8)
+        let categories = Set(text.split(separator: "\n").compactMap { line in
+            (try? JSONParser.parse(Array(line.utf8)))?["category"]?.stringValue
+        })
+        #expect(categories.count >= 6, "\(categories)")
+    }
+
+    @Test func templateIsMiniLLMs() {
+        #expect(InstructionExample.template(instruction: "Name a color.", context: "") ==
+            "Below is an instruction that describes a task. Write a response that appropriately completes the request.\n\n### Instruction:\nName a color.\n\n### Response:\n")
+        #expect(InstructionExample.template(instruction: "Summarize.", context: "Text.") ==
+            "Below is an instruction that describes a task, paired with an input that provides further context. Write a response that appropriately completes the request.\n\n### Instruction:\nSummarize.\n\n### Input:\nText.\n\n### Response:\n")
+    }
+
+    @Test func bothFormsAndReferenceLists() throws {
+        let path = try Self.temporary("""
+            {"instruction": "Say hi.", "context": "", "response": "Hi."}
+
+            {"prompt": "P: ", "output": "one"}
+            {"prompt": "Q: ", "output": ["a", "b"]}
+            """)
+        let examples = try InstructionExample.load(path: path)
+        #expect(examples.map(\.references) == [["Hi."], ["one"], ["a", "b"]])
+        #expect(examples[1].prompt == "P: ")
+        #expect(examples[0].prompt.hasSuffix("### Instruction:\nSay hi.\n\n### Response:\n"))
+    }
+
+    @Test func malformedLinesAreNamed() throws {
+        let cases: [(String, String)] = [
+            ("{\"instruction\": \"a\", \"response\": \"b\"}\n{\"instruction\": \"a\"", "data: line 2: not JSON"),
+            ("{\"instruction\": \"a\"}", "data: line 1: Dolly form needs 'response' next to 'instruction'"),
+            ("{\"prompt\": 3, \"output\": \"x\"}", "data: line 1: 'prompt' is not a string"),
+            ("[1, 2]", "data: line 1: not a JSON object"),
+            ("{\"text\": \"x\"}", "data: line 1: expected 'instruction'/'response' (Dolly) or 'prompt'/'output'"),
+            ("{\"prompt\": \"p\", \"output\": []}", "data: line 1: 'output' must be a string or a non-empty list of strings"),
+            ("\n\n", "data: no usable example: the file has no lines"),
+        ]
+        for (text, want) in cases {
+            let path = try Self.temporary(text)
+            let got = Self.message { _ = try InstructionExample.load(path: path) }
+            #expect(got.hasPrefix(want) && got.hasSuffix("(\(path))"), "\(got)")
+        }
+    }
+
+    @Test func tokenizedLikeMiniLLM() throws {
+        let folder = TorchTrainingStepTests.fixtures + "/hf/gpt2/safetensors"
+        let tokenizer = try Tokenizers.load(tokenizerJSON: JSONFile.read(folder + "/tokenizer.json"), path: folder)
+        let examples = [InstructionExample(prompt: "the pieces ", references: ["map to ids"]),
+                        InstructionExample(prompt: String(repeating: "a tokenizer splits ", count: 20), references: ["x"]),
+                        InstructionExample(prompt: "ids ", references: [String(repeating: "in the vocabulary ", count: 10)])]
+        let set = try TokenizedDataset(examples, path: "mem", tokenizer: tokenizer, eos: 0, maxPromptLength: 40, maxLength: 30)
+        #expect(set.skippedLongPrompts == 1)
+        #expect(set.truncated == 1)
+        let first = set.examples[0]
+        let prompt = tokenizer.encode("the pieces ", special: false), full = tokenizer.encode("the pieces map to ids", special: false)
+        #expect(first.tokens == prompt + full.dropFirst(prompt.count) + [0])
+        #expect(first.promptLength == prompt.count)
+        #expect(first.isTarget == first.tokens.indices.map { $0 >= prompt.count })
+        #expect(set.examples[1].tokens.count == 30)
+        let allLong = Self.message {
+            _ = try TokenizedDataset([examples[1]], path: "mem", tokenizer: tokenizer, eos: 0, maxPromptLength: 40, maxLength: 30)
+        }
+        #expect(allLong == "data: no usable example: all 1 prompt(s) are longer than --max-prompt-length 40 (mem)")
+    }
+}
