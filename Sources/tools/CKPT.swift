@@ -1,5 +1,6 @@
 import ArgumentParser
 import Convert
+import Distill
 import Formats
 import Model
 #if canImport(Glibc)
@@ -14,7 +15,8 @@ struct CKPT: ParsableCommand {
         commandName: "ckpt",
         abstract: "Inspect, convert, distill, quantize and export language-model checkpoints.",
         version: "0.1.0",
-        subcommands: [Inspect.self, ConvertCommand.self, Quantize.self, Generate.self, PerplexityCommand.self, Compare.self, Tokenize.self])
+        subcommands: [Inspect.self, ConvertCommand.self, Quantize.self, Generate.self, PerplexityCommand.self, Compare.self,
+                      Tokenize.self, Finetune.self, PromptTune.self])
 
     static func main() {
         do {
@@ -25,6 +27,8 @@ struct CKPT: ParsableCommand {
         } catch let error as ConvertError {
             fail("error: \(error)" + (error.hint.map { "\nhint: \($0)" } ?? ""), code: 1)
         } catch let error as ModelError {
+            fail("error: \(error)", code: 1)
+        } catch let error as DistillError {
             fail("error: \(error)", code: 1)
         } catch let error as ToolError {
             fail("error: \(error.message)" + (error.hint.map { "\nhint: \($0)" } ?? ""), code: 1)

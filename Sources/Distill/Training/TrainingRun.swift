@@ -1,0 +1,109 @@
+import Formats
+import Foundation
+
+/// The loop around a Trainer: steps until `options.steps`, a metrics log (RUN/metrics.jsonl, one JSON
+/// object per step and per dev evaluation), dev loss and checkpoints on their schedules and at the end,
+/// and the loss plot (RUN/loss.svg). A resumed run first drops log lines past its checkpoint, so the log
+/// reads as one uninterrupted run. Events go to the caller (the tool prints them).
+public enum TrainingRun {
+    public enum Event {
+        case step(Trainer.StepReport, totalSteps: Int, etaSeconds: Double)
+        case dev(step: Int, loss: Double)
+        case checkpoint(step: Int, folder: String)
+    }
+
+    public struct Summary: Sendable {
+        public var steps: Int
+        public var firstLoss: Double?
+        public var lastLoss: Double?
+        public var devLoss: Double?
+        public var seconds: Double
+        public var checkpoint: String?
+        public var plot: String
+        public var metrics: String
+    }
+
+    public static func run(_ trainer: Trainer, folder: String, observer: (Event) -> Void) throws(DistillError) -> Summary {
+        let metricsPath = folder + "/metrics.jsonl"
+        try keepLog(metricsPath, upToStep: trainer.step)
+        guard let log = FileHandle(forWritingAtPath: metricsPath) else {
+            throw .format(.io(path: metricsPath, reason: "cannot open for appending"))
+        }
+        defer { try? log.close() }
+        _ = try? log.seekToEnd()
+        func write(_ fields: [(String, JSONValue)]) {
+            log.write(Data((JSONWriter.compact(.object(fields)) + "\n").utf8))
+        }
+        let start = Date(), startStep = trainer.step, total = trainer.options.steps
+        var summary = Summary(steps: total, seconds: 0, plot: folder + "/loss.svg", metrics: metricsPath)
+        var lastDevStep = -1, lastSaveStep = -1
+        while trainer.step < total {
+            let report = try trainer.trainStep()
+            write([("step", .int(report.step)), ("loss", .double(report.loss)), ("lr", .double(report.learningRate)),
+                   ("grad_norm", .double(Double(report.gradNorm))), ("tokens", .int(report.tokens)),
+                   ("tok_per_s", .double((Double(report.tokens) / report.seconds).rounded())), ("seconds", .double(report.seconds))])
+            summary.firstLoss = summary.firstLoss ?? report.loss
+            summary.lastLoss = report.loss
+            let done = Double(trainer.step - startStep), elapsed = Date().timeIntervalSince(start)
+            observer(.step(report, totalSteps: total, etaSeconds: elapsed / done * Double(total - trainer.step)))
+            let o = trainer.options
+            if o.evalEvery > 0, trainer.step % o.evalEvery == 0 || trainer.step == total, let loss = try trainer.devLoss() {
+                write([("step", .int(trainer.step)), ("dev_loss", .double(loss))])
+                observer(.dev(step: trainer.step, loss: loss))
+                summary.devLoss = loss
+                lastDevStep = trainer.step
+            }
+            if (o.saveEvery > 0 && trainer.step % o.saveEvery == 0) || trainer.step == total {
+                let path = try trainer.saveCheckpoint(run: folder)
+                observer(.checkpoint(step: trainer.step, folder: path))
+                lastSaveStep = trainer.step
+            }
+        }
+        if lastDevStep != trainer.step, let loss = try trainer.devLoss() {
+            write([("step", .int(trainer.step)), ("dev_loss", .double(loss))])
+            observer(.dev(step: trainer.step, loss: loss))
+            summary.devLoss = loss
+        }
+        if lastSaveStep != trainer.step, trainer.step > startStep || trainer.lastCheckpoint == nil {
+            summary.checkpoint = try trainer.saveCheckpoint(run: folder)
+        } else {
+            summary.checkpoint = trainer.lastCheckpoint
+        }
+        summary.seconds = Date().timeIntervalSince(start)
+        try writePlot(metricsPath, to: summary.plot, title: "loss (\(trainer.options.modeName))")
+        return summary
+    }
+
+    /// Creates the log if missing; otherwise keeps only lines whose step is ≤ `step`.
+    static func keepLog(_ path: String, upToStep step: Int) throws(DistillError) {
+        let kept = readLog(path).filter { ($0["step"]?.uint64Value).map { Int($0) <= step } ?? false }
+        let text = kept.map { JSONWriter.compact($0) + "\n" }.joined()
+        do {
+            let out = try AtomicOutput(path: path, overwrite: true)
+            try out.write(Array(text.utf8))
+            try out.commit()
+        } catch { throw .format(error) }
+    }
+
+    static func readLog(_ path: String) -> [JSONValue] {
+        guard let data = FileManager.default.contents(atPath: path) else { return [] }
+        return data.split(separator: UInt8(ascii: "\n")).compactMap { try? JSONParser.parse(Array($0)) }
+    }
+
+    static func writePlot(_ metrics: String, to path: String, title: String) throws(DistillError) {
+        let lines = readLog(metrics)
+        func series(_ key: String) -> [(x: Double, y: Double)] {
+            lines.compactMap { line in
+                guard let s = line["step"]?.doubleValue, let v = line[key]?.doubleValue else { return nil }
+                return (s, v)
+            }
+        }
+        let svg = LossPlot.svg([.init(name: "train loss", points: series("loss"), color: "#1f77b4"),
+                                .init(name: "dev loss", points: series("dev_loss"), color: "#d62728")], title: title)
+        do {
+            let out = try AtomicOutput(path: path, overwrite: true)
+            try out.write(Array(svg.utf8))
+            try out.commit()
+        } catch { throw .format(error) }
+    }
+}
