@@ -1,4 +1,5 @@
 import Foundation
+import Model
 
 /// AdamW with decoupled weight decay and bias correction, step for step the arithmetic of
 /// torch.optim.AdamW (foreach=False): scalars in Double, tensor math in Float:
@@ -51,18 +52,26 @@ public final class AdamW: @unchecked Sendable {
         let oneMinusBeta1 = Float(1 - o.beta1), beta2 = Float(o.beta2), oneMinusBeta2 = Float(1 - o.beta2)
         let eps = Float(o.epsilon)
         for (r, region) in regions.enumerated() {
-            let p = region.values, g = region.gradient
-            let m = firstMoment.baseAddress! + offsets[r], v = secondMoment.baseAddress! + offsets[r]
-            if region.decay, o.weightDecay != 0 {
-                let keep = Float(1 - lr * o.weightDecay)
-                for i in 0..<region.count { p[i] *= keep }
-            }
-            for i in 0..<region.count {
-                m[i] = m[i] + oneMinusBeta1 * (g[i] - m[i])
-                v[i] = v[i] * beta2 + oneMinusBeta2 * g[i] * g[i]
-                let denominator = v[i].squareRoot() / c2Root + eps
-                p[i] = p[i] + stepSize * m[i] / denominator
+            let shared = RegionPointers(region: region, m: firstMoment.baseAddress! + offsets[r],
+                                         v: secondMoment.baseAddress! + offsets[r])
+            let keep: Float? = region.decay && o.weightDecay != 0 ? Float(1 - lr * o.weightDecay) : nil
+            // Element-wise, so any split across threads gives the same bits.
+            Parallel.forChunks(region.count, minChunk: 1 << 16) { range in
+                let p = shared.region.values, g = shared.region.gradient, m = shared.m, v = shared.v
+                if let keep { for i in range { p[i] *= keep } }
+                for i in range {
+                    m[i] = m[i] + oneMinusBeta1 * (g[i] - m[i])
+                    v[i] = v[i] * beta2 + oneMinusBeta2 * g[i] * g[i]
+                    let denominator = v[i].squareRoot() / c2Root + eps
+                    p[i] = p[i] + stepSize * m[i] / denominator
+                }
             }
         }
     }
+}
+
+/// One region's pointers for the worker threads (each thread touches its own range of elements).
+private struct RegionPointers: @unchecked Sendable {
+    let region: ParameterRegion
+    let m, v: UnsafeMutablePointer<Float>
 }

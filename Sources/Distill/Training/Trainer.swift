@@ -21,6 +21,8 @@ public final class Trainer {
     public internal(set) var lastCheckpoint: String?
 
     public var step: Int { optimizer.step }
+    /// Activation memory shared by every pass of the run (one pass at a time).
+    public let workspace = TrainingWorkspace()
 
     public struct StepReport: Sendable {
         public var step: Int
@@ -117,7 +119,7 @@ public final class Trainer {
         let pass: TrainingPass
         do {
             pass = try TrainingPass(params: params, sequences: batch.map { .init(tokens: $0.tokens, prompted: prompt != nil) },
-                                    promptRows: prompt?.rows ?? 0)
+                                    promptRows: prompt?.rows ?? 0, workspace: workspace)
         } catch { throw .model(error) }
         let targets = pass.targets(isTarget: batch.map(\.isTarget))
         return (pass, targets, targets.filter { $0 >= 0 }.count)

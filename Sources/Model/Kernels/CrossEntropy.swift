@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 
 /// Soft-max cross-entropy over the vocabulary, fused as llm.c does: the logits buffer becomes the logits
@@ -18,28 +19,40 @@ public enum CrossEntropy {
     /// targets) this is the gradient of the masked token mean. This starts a backward pass: it overwrites.
     public static func lossAndGradient(_ logits: UnsafeMutablePointer<Float>, targets: [Int], vocab: Int,
                                        scale: Float) -> Double {
-        var total: Double = 0
-        for (r, target) in targets.enumerated() {
-            let row = logits + r * vocab
-            guard target >= 0 else {
-                row.update(repeating: 0, count: vocab)
-                continue
-            }
-            let targetLogit = row[target]
-            var maxLogit = -Float.infinity
-            for i in 0..<vocab { maxLogit = max(maxLogit, row[i]) }
-            var sum: Double = 0
-            for i in 0..<vocab {
-                let e = exp(row[i] - maxLogit)
-                row[i] = e
-                sum += Double(e)
-            }
-            let targetProbability = Double(row[target]) / sum
-            total += log(sum) + Double(maxLogit) - Double(targetLogit)
-            let inv = Float(1 / sum)
-            for i in 0..<vocab { row[i] = row[i] * inv * scale }
-            row[target] = Float(targetProbability - 1) * scale
+        // Rows split across threads; each chunk's sum is kept apart and the sums added in chunk order, so
+        // the total is the same on every run with the same thread count.
+        let chunks = max(1, min(Parallel.threads, targets.count))
+        let sums = UnsafeMutableBufferPointer<Double>.allocate(capacity: chunks)
+        defer { sums.deallocate() }
+        sums.initialize(repeating: 0)
+        let p = SendablePointer((logits, sums))
+        DispatchQueue.concurrentPerform(iterations: chunks) { c in
+            let (logits, sums) = p.pointer
+            let range = (targets.count * c / chunks)..<(targets.count * (c + 1) / chunks)
+            for r in range { sums[c] += rowGradient(logits + r * vocab, target: targets[r], vocab: vocab, scale: scale) }
         }
-        return total
+        return sums.reduce(0, +)
+    }
+
+    /// One row: its loss (0 without a target), the row overwritten by its scaled gradient.
+    static func rowGradient(_ row: UnsafeMutablePointer<Float>, target: Int, vocab: Int, scale: Float) -> Double {
+        guard target >= 0 else {
+            row.update(repeating: 0, count: vocab)
+            return 0
+        }
+        let targetLogit = row[target]
+        var maxLogit = -Float.infinity
+        for i in 0..<vocab { maxLogit = max(maxLogit, row[i]) }
+        var sum: Double = 0
+        for i in 0..<vocab {
+            let e = exp(row[i] - maxLogit)
+            row[i] = e
+            sum += Double(e)
+        }
+        let targetProbability = Double(row[target]) / sum
+        let inv = Float(1 / sum)
+        for i in 0..<vocab { row[i] = row[i] * inv * scale }
+        row[target] = Float(targetProbability - 1) * scale
+        return log(sum) + Double(maxLogit) - Double(targetLogit)
     }
 }

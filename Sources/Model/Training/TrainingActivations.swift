@@ -1,5 +1,7 @@
 /// Everything one training forward pass keeps for its backward pass, over N packed rows (every sequence's
-/// prompt rows, then its tokens), plus the backward scratch. Allocated once per batch shape.
+/// prompt rows, then its tokens), plus the backward scratch. Buffers hold `rows` rows (and `probRows`
+/// soft-max rows); a pass over fewer uses their beginning, so one allocation serves every batch of a run
+/// (TrainingWorkspace) instead of faulting in a gigabyte of fresh pages each step.
 /// Per layer l: xIn [N, E] (the residual stream entering the layer; xIn[L] enters the final norm),
 /// xMid [N, E] (after the attention residual), norm1/norm2 [N, E] (norm outputs), q [N, H·d], k, v
 /// [N, KV·d] (after RoPE), probs [Σ T_s², H] (soft-max per sequence), att [N, H·d], pre [N, F] (gpt2: the
@@ -14,9 +16,18 @@ final class TrainingActivations {
     let dx, dh, datt, dq, dk, dv, dqkv, dact, dpre, dup: UnsafeMutablePointer<Float>
     private var all: [UnsafeMutableBufferPointer<Float>] = []
 
-    init(config c: TransformerConfig, sequenceRows: [Int]) {
-        let n = sequenceRows.reduce(0, +), E = c.embeddingSize, F = c.feedForwardSize, L = c.layerCount
-        let probRows = sequenceRows.map { $0 * $0 }.reduce(0, +) * c.headCount
+    let probRows: Int
+    let config: TransformerConfig
+
+    /// Rows and soft-max entries a batch of sequences with these lengths needs.
+    static func need(_ c: TransformerConfig, _ sequenceRows: [Int]) -> (rows: Int, probRows: Int) {
+        (sequenceRows.reduce(0, +), sequenceRows.map { $0 * $0 }.reduce(0, +) * c.headCount)
+    }
+
+    init(config c: TransformerConfig, rows n: Int, probRows: Int) {
+        config = c
+        self.probRows = probRows
+        let E = c.embeddingSize, F = c.feedForwardSize, L = c.layerCount
         let swiglu = c.mlp == .swiglu
         var all: [UnsafeMutableBufferPointer<Float>] = []
         func buffer(_ count: Int) -> UnsafeMutablePointer<Float> {
@@ -56,6 +67,29 @@ final class TrainingActivations {
 
     deinit { for b in all { b.deallocate() } }
 
+    func fits(_ c: TransformerConfig, rows n: Int, probRows p: Int) -> Bool { c == config && n <= rows && p <= probRows }
+
     /// Bytes held (activations and scratch), for the memory report of each training mode.
     var byteCount: Int { all.reduce(0) { $0 + $1.count } * MemoryLayout<Float>.size }
+}
+
+/// Reusable activation memory for a run's training passes: the largest batch seen so far stays allocated.
+/// A workspace serves one pass at a time (the next pass overwrites what the previous one kept).
+public final class TrainingWorkspace: @unchecked Sendable {
+    var activations: TrainingActivations?
+    public init() {}
+
+    func activations(config c: TransformerConfig, sequenceRows: [Int]) -> TrainingActivations {
+        let (rows, probRows) = TrainingActivations.need(c, sequenceRows)
+        if let a = activations, a.fits(c, rows: rows, probRows: probRows) { return a }
+        let grown = activations.map { $0.config == c ? (max(rows, $0.rows), max(probRows, $0.probRows)) : (rows, probRows) }
+            ?? (rows, probRows)
+        activations = nil  // free the old buffers before the larger ones are made
+        let a = TrainingActivations(config: c, rows: grown.0, probRows: grown.1)
+        activations = a
+        return a
+    }
+
+    /// Bytes held by the activations (0 before the first pass).
+    public var byteCount: Int { activations?.byteCount ?? 0 }
 }

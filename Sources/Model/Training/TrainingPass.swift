@@ -24,7 +24,9 @@ public final class TrainingPass {
     let ropeTables: [Rope.Table?]
     var config: TransformerConfig { params.config }
 
-    public init(params: ParameterSet, sequences: [Sequence], promptRows: Int = 0) throws(ModelError) {
+    /// `workspace`: activation memory reused across passes (a fresh one when nil).
+    public init(params: ParameterSet, sequences: [Sequence], promptRows: Int = 0,
+                workspace: TrainingWorkspace? = nil) throws(ModelError) {
         let c = params.config
         for (s, sequence) in sequences.enumerated() {
             let length = sequence.tokens.count + (sequence.prompted ? promptRows : 0)
@@ -40,8 +42,9 @@ public final class TrainingPass {
         self.promptRows = promptRows
         let rows = sequences.map { $0.tokens.count + ($0.prompted ? promptRows : 0) }
         self.rows = rows
+        rowCount = rows.reduce(0, +)
         firstRow = rows.indices.map { i in rows[..<i].reduce(0, +) }
-        acts = TrainingActivations(config: c, sequenceRows: rows)
+        acts = (workspace ?? TrainingWorkspace()).activations(config: c, sequenceRows: rows)
         ropeTables = rows.map { T in
             guard case .rope(let theta) = c.position else { return nil }
             return Rope.Table(positions: 0..<T, headDim: c.headDim, theta: theta)
@@ -49,7 +52,7 @@ public final class TrainingPass {
     }
 
     /// Packed rows of all sequences.
-    public var rowCount: Int { acts.rows }
+    public let rowCount: Int
     /// Logits [rowCount, V] after `forward`; the caller overwrites them with their gradient before `backward`.
     public var logits: UnsafeMutablePointer<Float> { acts.logits }
     /// Bytes of activations and backward scratch this batch holds.
