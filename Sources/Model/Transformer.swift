@@ -13,13 +13,16 @@ public struct Transformer: Sendable {
     public init(weights: ModelWeights) { self.weights = weights }
 
     /// One sequence's part of a batch: its new tokens, and the cache holding what it has seen so far
-    /// (positions continue from cache.count).
+    /// (positions continue from cache.count). `prefix` [P, E] are input embeddings that come before the
+    /// tokens (a soft prompt, as PEFT prepends it): they take the first P positions and get logits rows too.
     public struct Segment {
         public var tokens: [Int]
         public var cache: KVCache
-        public init(tokens: [Int], cache: KVCache) {
+        public var prefix: [Float]
+        public init(tokens: [Int], cache: KVCache, prefix: [Float] = []) {
             self.tokens = tokens
             self.cache = cache
+            self.prefix = prefix
         }
     }
 
@@ -39,11 +42,11 @@ public struct Transformer: Sendable {
         try forward(batch: [Segment(tokens: tokens, cache: cache)])[0]
     }
 
-    /// Logits [segment.tokens.count, vocab] for every segment; each cache then holds its segment's tokens.
+    /// Logits [prefix rows + tokens, vocab] for every segment; each cache then holds its segment's rows.
     public func forward(batch: [Segment]) throws(ModelError) -> [[Float]] {
         try validate(batch)
         let c = config, E = c.embeddingSize
-        let rows = batch.map(\.tokens.count), N = rows.reduce(0, +)
+        let rows = batch.map { $0.prefix.count / E + $0.tokens.count }, N = rows.reduce(0, +)
         guard N > 0 else { return batch.map { _ in [] } }
         let firstRow = rows.indices.map { rows[..<$0].reduce(0, +) }
         let b = ForwardBuffers(config: c, rows: N)
@@ -52,9 +55,13 @@ public struct Transformer: Sendable {
         // Embeddings (+ learned positions), row by row from the stored (possibly quantized) tables.
         let wte = p.matrix(.tokenEmbedding)
         for (s, segment) in batch.enumerated() {
-            for (t, id) in segment.tokens.enumerated() {
+            let P = segment.prefix.count / E
+            if P > 0 {
+                segment.prefix.withUnsafeBufferPointer { (b.x + firstRow[s] * E).update(from: $0.baseAddress!, count: P * E) }
+            }
+            for t in 0..<rows[s] {
                 let row = b.x + (firstRow[s] + t) * E
-                wte.widenRows(id..<(id + 1), into: row)
+                if t >= P { wte.widenRows(segment.tokens[t - P]..<(segment.tokens[t - P] + 1), into: row) }
                 if c.position == .learned {
                     let pos = segment.cache.count + t
                     p.matrix(.positionEmbedding).widenRows(pos..<(pos + 1), into: b.h)
@@ -84,7 +91,8 @@ public struct Transformer: Sendable {
         let ropeTables: [Rope.Table?] = batch.map { segment in
             guard case .rope(let theta) = c.position else { return nil }
             let start = segment.cache.count
-            return Rope.Table(positions: start..<(start + segment.tokens.count), headDim: c.headDim, theta: theta)
+            return Rope.Table(positions: start..<(start + segment.prefix.count / c.embeddingSize + segment.tokens.count),
+                              headDim: c.headDim, theta: theta)
         }
         for l in 0..<c.layerCount {
             norm(b.h, b.x, .attnNorm, .attnNormBias, l)
@@ -120,7 +128,7 @@ public struct Transformer: Sendable {
             linear(b.act, l, [(b.h, .ffnDown, .ffnDownBias)])
             b.addResidual()
         }
-        for segment in batch { segment.cache.advance(segment.tokens.count) }
+        for (s, segment) in batch.enumerated() { segment.cache.advance(rows[s]) }
         norm(b.h, b.x, .outputNorm, .outputNormBias, nil)
         let head = p.matrix(c.tiedEmbeddings ? .tokenEmbedding : .output)
         Matmul.forward(group: [(b.logits, head, nil)], inp: b.h, rows: N)
@@ -132,7 +140,10 @@ public struct Transformer: Sendable {
     private func validate(_ batch: [Segment]) throws(ModelError) {
         let c = config
         for (s, segment) in batch.enumerated() {
-            let T = segment.tokens.count, start = segment.cache.count
+            guard segment.prefix.count % c.embeddingSize == 0 else {
+                throw .invalidValue(path: "input", key: "prefix", reason: "\(segment.prefix.count) values are not whole rows of \(c.embeddingSize)")
+            }
+            let T = segment.prefix.count / c.embeddingSize + segment.tokens.count, start = segment.cache.count
             guard start + T <= segment.cache.capacity else {
                 throw .invalidValue(path: "input", key: "length", reason: "\(start + T) positions exceed the cache of \(segment.cache.capacity)")
             }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Distill
 import Formats
 import Foundation
 import Model
@@ -40,6 +41,8 @@ struct Generate: ParsableCommand {
     var logitsOut: String?
     @Option(help: "Write the prompt's token ids as JSON.")
     var idsOut: String?
+    @Option(help: "A PEFT prompt-tuning adapter folder: its soft prompt goes in front of the prompt.")
+    var adapter: String?
 
     func validate() throws {
         guard (prompt == nil) != (chat == nil) else { throw ValidationError("give exactly one of --prompt and --chat") }
@@ -66,15 +69,18 @@ struct Generate: ParsableCommand {
         let config = transformer.config
         let ids = (m.bos.map { [$0] } ?? []) + tokenizer.encode(try promptText(gguf), special: true)
         guard !ids.isEmpty else { throw ToolError(message: "generate: the prompt is empty", hint: nil) }
-        guard ids.count < config.contextLength else {
+        let prefix = try adapter.map { try PEFTPromptAdapter.read(folder: $0, dim: config.embeddingSize) }
+        let prefixRows = prefix?.rows ?? 0
+        guard ids.count + prefixRows < config.contextLength else {
             throw ToolError(message: "generate: the prompt has \(ids.count) tokens, the context is \(config.contextLength)", hint: nil)
         }
         if let idsOut {
             try AtomicFile.write(Array(JSONWriter.compact(.array(ids.map { JSONValue.int($0) })).utf8), to: idsOut)
         }
         let loaded = Date()
-        let cache = KVCache(config: config, capacity: min(config.contextLength, ids.count + n))
-        let logits = try transformer.forward(ids, cache: cache)
+        let cache = KVCache(config: config, capacity: min(config.contextLength, prefixRows + ids.count + n))
+        var logits = try transformer.forward(batch: [.init(tokens: ids, cache: cache, prefix: prefix.map { Array($0.values) } ?? [])])[0]
+        logits.removeFirst(prefixRows * config.vocabSize)  // the soft prompt's own rows predict nothing
         let prefilled = Date()
         if let logitsOut {
             try AtomicFile.write(NumPy.float32(logits, shape: [ids.count, config.vocabSize]), to: logitsOut)

@@ -50,6 +50,26 @@ import Testing
         }
     }
 
+    /// A soft prompt through the inference path (Segment.prefix, KV cache) equals the training forward.
+    @Test(arguments: models)
+    func promptedForwardEqualsInference(_ name: String) throws {
+        let params = try Self.load(name)
+        let E = params.config.embeddingSize, V = params.config.vocabSize, P = 3
+        var picker = GradientCheck(seed: 13)
+        let prompt = picker.values(P * E, scale: 0.05)
+        let pass = try TrainingPass(params: params, sequences: Self.batch.map { .init(tokens: $0, prompted: true) }, promptRows: P)
+        let logits = prompt.withPointer { pass.forward(prompt: $0) }
+        let transformer = Transformer(params)
+        let want = try transformer.forward(batch: Self.batch.map {
+            .init(tokens: $0, cache: KVCache(config: params.config, capacity: P + $0.count), prefix: prompt)
+        })
+        for (s, sequence) in Self.batch.enumerated() {
+            let got = Array(UnsafeBufferPointer(start: logits + pass.firstRow[s] * V, count: (P + sequence.count) * V))
+            let worst = zip(got, want[s]).map { abs($0 - $1) }.max() ?? .infinity
+            #expect(want[s].count == got.count && worst <= 1e-5, "\(name) sequence \(s): max |Δ| \(worst)")
+        }
+    }
+
     @Test(arguments: models)
     func fullGradientsMatchFiniteDifferences(_ name: String) throws {
         let params = try Self.load(name)

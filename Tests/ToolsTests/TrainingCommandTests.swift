@@ -60,6 +60,11 @@ import Testing
         let weights = try SafetensorsFile(path: out + "/adapter/adapter_model.safetensors")
         #expect(weights.tensors.map(\.name) == ["prompt_embeddings"] && weights.tensors[0].shape == [4, 32])
         #expect(try losses(out).count == 3)
+        // The adapter drives generation from the converted base model.
+        let g = try cli.run(["generate", out + "/base.gguf", "--prompt", "the pieces ", "-n", "3", "--adapter", out + "/adapter"])
+        #expect(g.code == 0, "\(g.stderr)")
+        let wrong = try cli.run(["generate", out + "/base.gguf", "--prompt", "x", "--adapter", out])
+        #expect(wrong.code == 1 && wrong.stderr.hasPrefix("error: "), "\(wrong.stderr)")
     }
 
     @Test func badInputIsOneLine() throws {
