@@ -120,6 +120,10 @@ struct TrainingArguments: ParsableArguments {
                 Stderr.write("step \(step)  checkpoint \(folder)\n")
             }
         }
+        let mb = { (bytes: Int) in String(format: "%.0f MB", Double(bytes) / 1e6) }
+        let moments = 2 * 4 * trainer.optimizer.regions.reduce(0) { $0 + $1.count }
+        Stderr.write("memory: weights \(mb(4 * trainer.params.count)), weight gradients \(mb(4 * trainer.gradients.count)), "
+            + "AdamW moments \(mb(moments)), activations \(mb(trainer.workspace.byteCount)) (largest batch)\n")
         return summary
     }
 }
