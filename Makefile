@@ -39,6 +39,7 @@ bench: release
 	scripts/bench/inspect
 	scripts/bench/quantize
 	scripts/bench/generate
+	scripts/bench/train
 
 crosscheck: release
 	scripts/crosscheck

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Convert
 import Distill
 import Formats
 import Foundation
@@ -12,10 +13,12 @@ struct Finetune: ParsableCommand {
             over the batch's target tokens. AdamW (decoupled decay, none on biases and norms), global-norm \
             clipping, warmup then a cosine/linear/constant schedule. No dropout. Writes RUN/metrics.jsonl, \
             RUN/loss.svg, RUN/checkpoints/ (resume with --resume RUN) and RUN/model.gguf (F32; `ckpt quantize` \
-            or `ckpt convert --to hf` take it further).
+            takes it further) and with --hf RUN/hf/.
             """)
 
     @OptionGroup var training: TrainingArguments
+    @Flag(help: "Also export the trained model as a Hugging Face folder (RUN/hf: config, safetensors, tokenizer).")
+    var hf = false
 
     func run() throws {
         try training.prepareFolder()
@@ -30,7 +33,12 @@ struct Finetune: ParsableCommand {
         let summary = try training.run(trainer)
         let output = training.out + "/model.gguf"
         try GGUFExport.write(model.params, source: model.gguf, to: output, overwrite: true)
-        let report = summary.report(extra: [("model", .string(output))])
+        var extra: [(String, JSONValue)] = [("model", .string(output))]
+        if hf {
+            try GGUFToHuggingFace.convert(input: output, output: training.out + "/hf", overwrite: true)
+            extra.append(("hf", .string(training.out + "/hf")))
+        }
+        let report = summary.report(extra: extra)
         try AtomicFile.write(Array((JSONWriter.pretty(report) + "\n").utf8), to: training.out + "/report.json")
         Stdout.write(JSONWriter.pretty(report) + "\n")
     }

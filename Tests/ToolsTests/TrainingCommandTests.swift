@@ -30,7 +30,7 @@ import Testing
         let common = ["finetune", model, "--data", data, "--dev-data", data, "--batch-size", "2", "--lr", "1e-3",
                       "--schedule", "constant", "--seed", "3"]
         let straight = TinyModel.temporaryPath("straight"), stopped = TinyModel.temporaryPath("stopped")
-        let a = try cli.run(common + ["--out", straight, "--steps", "6"])
+        let a = try cli.run(common + ["--out", straight, "--steps", "6", "--hf"])
         #expect(a.code == 0, "\(a.stderr)")
         let b = try cli.run(common + ["--out", stopped, "--steps", "3"])
         #expect(b.code == 0, "\(b.stderr)")
@@ -41,6 +41,8 @@ import Testing
         #expect(try losses(straight).count == 6)
         let x = FileManager.default.contents(atPath: straight + "/model.gguf"), y = FileManager.default.contents(atPath: stopped + "/model.gguf")
         #expect(x != nil && x == y)
+        #expect(FileManager.default.fileExists(atPath: straight + "/hf/model.safetensors"))
+        #expect(FileManager.default.fileExists(atPath: straight + "/hf/config.json"))
         let report = try JSONFile.read(straight + "/report.json")
         #expect(report["steps"]?.uint64Value == 6 && report["dev_loss"]?.doubleValue != nil)
         #expect(try String(contentsOfFile: straight + "/loss.svg", encoding: .utf8).hasPrefix("<svg"))
