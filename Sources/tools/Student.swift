@@ -1,0 +1,57 @@
+import ArgumentParser
+import Distill
+import Formats
+import Foundation
+import Model
+
+struct Student: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Make a student model from a teacher.", subcommands: [StudentInit.self])
+}
+
+struct StudentInit: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "init",
+        abstract: "A layer-dropped student: the teacher's embeddings, chosen blocks and head, its tokenizer.",
+        discussion: """
+            --layers 0,3,6,… keeps those blocks (renumbered in order); --keep-every K keeps 0, K, 2K, …. Tensors \
+            are copied as stored; the output is a normal GGUF (train it with finetune or distill).
+            """)
+
+    @Option(name: .customLong("from"), help: "The teacher GGUF.")
+    var teacher: String
+    @Option(help: "Blocks to keep, comma-separated, increasing.")
+    var layers: String?
+    @Option(help: "Keep every K-th block starting at 0.")
+    var keepEvery: Int?
+    @Option(help: "Output GGUF.")
+    var out: String
+    @Flag(help: "Overwrite the output.")
+    var force = false
+
+    func validate() throws {
+        guard (layers == nil) != (keepEvery == nil) else { throw ValidationError("give exactly one of --layers and --keep-every") }
+        if let keepEvery, keepEvery < 1 { throw ValidationError("--keep-every must be at least 1") }
+    }
+
+    func run() throws {
+        let gguf = try GGUFFile(file: MappedFile(path: teacher))
+        let teacherConfig = try TransformerConfig(gguf: gguf)
+        let kept: [Int]
+        if let layers {
+            kept = try layers.split(separator: ",").map { part in
+                guard let n = Int(part.trimmingCharacters(in: .whitespaces)) else {
+                    throw ValidationError("--layers: '\(part)' is not a layer number")
+                }
+                return n
+            }
+        } else {
+            kept = LayerDroppedStudent.everyKth(keepEvery ?? 1, of: teacherConfig.layerCount)
+        }
+        let student = try LayerDroppedStudent.write(teacher: gguf, layers: kept, to: out, overwrite: force)
+        let teacherParams = TensorNames.expected(teacherConfig).reduce(0) { $0 + ParameterSet.shape($1.slot, teacherConfig).reduce(1, *) }
+        let studentParams = TensorNames.expected(student).reduce(0) { $0 + ParameterSet.shape($1.slot, student).reduce(1, *) }
+        Stdout.write("student: \(kept.count) of \(teacherConfig.layerCount) layers (\(kept.map(String.init).joined(separator: ","))), "
+            + "\(studentParams) parameters (teacher \(teacherParams)) -> \(out)\n")
+    }
+}
