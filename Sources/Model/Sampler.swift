@@ -54,6 +54,21 @@ public struct Sampler {
             for i in l.indices where l[i] > l[best] { best = i }
             return best
         }
+        if options.topK <= 0 && options.topP >= 1 {
+            // Plain sampling (PromptKD's T = 1, top-k 0, top-p 1): one pass in vocabulary order, no sort.
+            let t = options.temperature
+            let maxLogit = l.max() ?? 0
+            var total: Double = 0
+            for i in l.indices { total += Double(exp((l[i] - maxLogit) / t)) }
+            var r = uniform() * total
+            var last = 0
+            for i in l.indices where l[i] > -.infinity {
+                r -= Double(exp((l[i] - maxLogit) / t))
+                last = i
+                if r < 0 { return i }
+            }
+            return last
+        }
         var candidates = l.indices.map { ($0, l[$0] / options.temperature) }.filter { $0.1 > -.infinity }
         candidates.sort { $0.1 > $1.1 }
         if options.topK > 0 { candidates = Array(candidates.prefix(options.topK)) }

@@ -1,0 +1,52 @@
+import Model
+
+/// Sampling several responses at once with the KV cache: each sequence is one segment with its own cache,
+/// prefilled together, then decoded one token per step for the sequences still running; a sequence stops at
+/// a stop token (kept as its last token) or after `maxNewTokens`. Used by on-policy training (the student
+/// samples) and by `ckpt eval`.
+public enum Generation {
+    public struct Request {
+        public var prompt: [Int]
+        public var sampler: Sampler
+        /// Soft-prompt rows [P, E] in front of the prompt (empty: none).
+        public var prefix: [Float]
+        public init(prompt: [Int], sampler: Sampler, prefix: [Float] = []) {
+            self.prompt = prompt
+            self.sampler = sampler
+            self.prefix = prefix
+        }
+    }
+
+    /// The generated tokens of each request (ending with the stop token when one was drawn).
+    public static func sample(_ transformer: Transformer, _ requests: [Request], maxNewTokens: Int,
+                              stop: Set<Int>) throws(ModelError) -> [[Int]] {
+        let c = transformer.config, V = c.vocabSize
+        var samplers = requests.map(\.sampler)
+        let caches = requests.map { r in
+            KVCache(config: c, capacity: min(c.contextLength, r.prefix.count / c.embeddingSize + r.prompt.count + maxNewTokens))
+        }
+        var outputs = [[Int]](repeating: [], count: requests.count)
+        var histories = requests.map(\.prompt)
+        let prefill = try transformer.forward(batch: requests.indices.map {
+            .init(tokens: requests[$0].prompt, cache: caches[$0], prefix: requests[$0].prefix)
+        })
+        var last = prefill.map { Array($0.suffix(V)) }
+        var running = Array(requests.indices)
+        while !running.isEmpty {
+            var next: [Int] = []
+            for i in running {
+                let token = samplers[i].next(last[i][...], history: histories[i])
+                outputs[i].append(token)
+                histories[i].append(token)
+                next.append(token)
+            }
+            running = running.enumerated().filter { j, i in
+                !stop.contains(next[j]) && outputs[i].count < maxNewTokens && caches[i].count < caches[i].capacity
+            }.map(\.1)
+            guard !running.isEmpty else { break }
+            let logits = try transformer.forward(batch: running.map { .init(tokens: [outputs[$0].last!], cache: caches[$0]) })
+            for (j, i) in running.enumerated() { last[i] = logits[j] }
+        }
+        return outputs
+    }
+}
