@@ -24,7 +24,9 @@ struct PromptTune: ParsableCommand {
     @Flag(help: "No weight decay on the prompt.")
     var noPromptDecay = false
 
-    func initialization() throws -> SoftPrompt.Initialization {
+    func initialization() throws -> SoftPrompt.Initialization { try Self.parseInit(promptInit) }
+
+    static func parseInit(_ promptInit: String) throws -> SoftPrompt.Initialization {
         if promptInit.hasPrefix("text:") { return .text(String(promptInit.dropFirst(5))) }
         switch promptInit {
         case "vocab": return .vocabulary

@@ -74,17 +74,7 @@ struct TrainingArguments: ParsableArguments {
         return o
     }
 
-    /// Creates the run folder; an existing run is refused unless resuming or --force.
-    func prepareFolder() throws {
-        let fm = FileManager.default
-        if fm.fileExists(atPath: out + "/metrics.jsonl") && resume == nil && !force {
-            throw ToolError(message: "'\(out)' already holds a run", hint: "pass --resume \(out) to continue it, or --force to start over")
-        }
-        if force && resume == nil {
-            for name in ["metrics.jsonl", "checkpoints", "loss.svg", "report.json"] { try? fm.removeItem(atPath: out + "/" + name) }
-        }
-        try fm.createDirectory(atPath: out, withIntermediateDirectories: true)
-    }
+    func prepareFolder() throws { try RunFolder.prepare(out, resume: resume, force: force) }
 
     /// Train and dev sets tokenized for this model; sequences fit its context after `promptRows`.
     func datasets(_ model: TrainingModel, promptRows: Int) throws -> (train: TokenizedDataset, dev: TokenizedDataset?) {
@@ -109,17 +99,7 @@ struct TrainingArguments: ParsableArguments {
             try trainer.restore(from: resume)
             Stderr.write("resumed from \(trainer.lastCheckpoint ?? resume) at step \(trainer.step)\n")
         }
-        let summary = try TrainingRun.run(trainer, folder: out) { event in
-            switch event {
-            case let .step(r, total, eta):
-                Stderr.write(String(format: "step %d/%d  loss %.4f  lr %.3g  grad-norm %.3g  %.0f tok/s  ETA %.0f s\n",
-                                    r.step, total, r.loss, r.learningRate, r.gradNorm, Double(r.tokens) / r.seconds, eta))
-            case let .dev(step, loss):
-                Stderr.write(String(format: "step %d  dev loss %.4f\n", step, loss))
-            case let .checkpoint(step, folder):
-                Stderr.write("step \(step)  checkpoint \(folder)\n")
-            }
-        }
+        let summary = try TrainingRun.run(trainer, folder: out) { RunFolder.print($0) }
         let mb = { (bytes: Int) in String(format: "%.0f MB", Double(bytes) / 1e6) }
         let moments = 2 * 4 * trainer.optimizer.regions.reduce(0) { $0 + $1.count }
         Stderr.write("memory: weights \(mb(4 * trainer.params.count)), weight gradients \(mb(4 * trainer.gradients.count)), "
@@ -139,5 +119,32 @@ extension TrainingRun.Summary {
         if let checkpoint { fields.append(("checkpoint", .string(checkpoint))) }
         fields += [("metrics", .string(metrics)), ("plot", .string(plot))] + extra
         return .object(fields)
+    }
+}
+
+/// The run folder every training command writes, and its progress lines.
+enum RunFolder {
+    /// Creates the folder; an existing run is refused unless resuming or --force.
+    static func prepare(_ out: String, resume: String?, force: Bool) throws {
+        let fm = FileManager.default
+        if fm.fileExists(atPath: out + "/metrics.jsonl") && resume == nil && !force {
+            throw ToolError(message: "'\(out)' already holds a run", hint: "pass --resume \(out) to continue it, or --force to start over")
+        }
+        if force && resume == nil {
+            for name in ["metrics.jsonl", "checkpoints", "loss.svg", "report.json"] { try? fm.removeItem(atPath: out + "/" + name) }
+        }
+        try fm.createDirectory(atPath: out, withIntermediateDirectories: true)
+    }
+
+    static func print(_ event: TrainingRun.Event) {
+        switch event {
+        case let .step(r, total, eta):
+            Stderr.write(String(format: "step %d/%d  loss %.4f  lr %.3g  grad-norm %.3g  %.0f tok/s  ETA %.0f s\n",
+                                r.step, total, r.loss, r.learningRate, r.gradNorm, Double(r.tokens) / r.seconds, eta))
+        case let .dev(step, name, value):
+            Stderr.write(String(format: "step %d  %@ %.4f\n", step, name.replacingOccurrences(of: "_", with: " "), value))
+        case let .checkpoint(step, folder):
+            Stderr.write("step \(step)  checkpoint \(folder)\n")
+        }
     }
 }

@@ -15,14 +15,15 @@ struct TrainingModel {
     let bos: Int?
     let eos: Int
 
-    init(path: String, runFolder: String) throws {
+    /// `convertedName`: the file an HF folder is converted to inside the run folder.
+    init(path: String, runFolder: String, convertedName: String = "base.gguf") throws {
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
             throw ToolError(message: "cannot read '\(path)': no such file or folder", hint: nil)
         }
         var file = path
         if isFolder.boolValue {
-            file = runFolder + "/base.gguf"
+            file = runFolder + "/" + convertedName
             if !FileManager.default.fileExists(atPath: file) {
                 Stderr.write("converting \(path) to \(file) (f32)\n")
                 _ = try HuggingFaceToGGUF.convert(input: path, output: file, outtype: .f32, overwrite: false)

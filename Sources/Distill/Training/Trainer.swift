@@ -4,7 +4,7 @@ import Model
 /// Supervised training of a model or of a soft prompt on tokenized examples: the step (micro-batches,
 /// masked-mean cross-entropy, clipping, AdamW), the dev loss, and the state a checkpoint saves.
 /// Gradient accumulation averages the micro-batches' masked means (the HF Trainer convention).
-public final class Trainer {
+public final class Trainer: SteppedTraining {
     public let options: TrainingOptions
     public let params: ParameterSet
     /// The trained prompt in prompt mode; nil in full fine-tuning.
@@ -31,6 +31,8 @@ public final class Trainer {
         public var learningRate: Double
         public var tokens: Int
         public var seconds: Double
+        /// More per-step numbers for the log (other losses, time per phase).
+        public var extra: [(String, Double)] = []
     }
 
     public init(params: ParameterSet, prompt: SoftPrompt?, train: [TokenizedExample], dev: [TokenizedExample],
@@ -62,6 +64,13 @@ public final class Trainer {
                                         warmupSteps: options.warmupSteps, totalSteps: options.steps)
         order = DataOrder(count: train.count, seed: options.seed)
     }
+
+    public var totalSteps: Int { options.steps }
+    public var evalEvery: Int { options.evalEvery }
+    public var saveEvery: Int { options.saveEvery }
+    public var modeName: String { options.modeName }
+    public var devMetricName: String { "dev_loss" }
+    public func devMetric() throws(DistillError) -> Double? { try devLoss() }
 
     /// A resumed run may train for longer than the checkpointed one planned.
     public func extend(toSteps steps: Int) {

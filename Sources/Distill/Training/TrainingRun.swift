@@ -1,14 +1,29 @@
 import Formats
 import Foundation
 
-/// The loop around a Trainer: steps until `options.steps`, a metrics log (RUN/metrics.jsonl, one JSON
-/// object per step and per dev evaluation), dev loss and checkpoints on their schedules and at the end,
-/// and the loss plot (RUN/loss.svg). A resumed run first drops log lines past its checkpoint, so the log
-/// reads as one uninterrupted run. Events go to the caller (the tool prints them).
+/// What TrainingRun drives: the SFT/prompt Trainer and the Distiller.
+public protocol SteppedTraining: AnyObject {
+    var step: Int { get }
+    var totalSteps: Int { get }
+    var evalEvery: Int { get }
+    var saveEvery: Int { get }
+    var lastCheckpoint: String? { get }
+    var modeName: String { get }
+    /// The dev metric's name in the log ("dev_loss", "dev_rougeL").
+    var devMetricName: String { get }
+    func trainStep() throws(DistillError) -> Trainer.StepReport
+    func devMetric() throws(DistillError) -> Double?
+    func saveCheckpoint(run: String) throws(DistillError) -> String
+}
+
+/// The loop around a trainer: steps until its total, a metrics log (RUN/metrics.jsonl, one JSON object per
+/// step and per dev evaluation), the dev metric and checkpoints on their schedules and at the end, and the
+/// loss plot (RUN/loss.svg). A resumed run first drops log lines past its checkpoint, so the log reads as
+/// one uninterrupted run. Events go to the caller (the tool prints them).
 public enum TrainingRun {
     public enum Event {
         case step(Trainer.StepReport, totalSteps: Int, etaSeconds: Double)
-        case dev(step: Int, loss: Double)
+        case dev(step: Int, name: String, value: Double)
         case checkpoint(step: Int, folder: String)
     }
 
@@ -23,7 +38,7 @@ public enum TrainingRun {
         public var metrics: String
     }
 
-    public static func run(_ trainer: Trainer, folder: String, observer: (Event) -> Void) throws(DistillError) -> Summary {
+    public static func run(_ trainer: some SteppedTraining, folder: String, observer: (Event) -> Void) throws(DistillError) -> Summary {
         let metricsPath = folder + "/metrics.jsonl"
         try keepLog(metricsPath, upToStep: trainer.step)
         guard let log = FileHandle(forWritingAtPath: metricsPath) else {
@@ -34,35 +49,35 @@ public enum TrainingRun {
         func write(_ fields: [(String, JSONValue)]) {
             log.write(Data((JSONWriter.compact(.object(fields)) + "\n").utf8))
         }
-        let start = Date(), startStep = trainer.step, total = trainer.options.steps
+        let start = Date(), startStep = trainer.step, total = trainer.totalSteps, devName = trainer.devMetricName
         var summary = Summary(steps: total, seconds: 0, plot: folder + "/loss.svg", metrics: metricsPath)
         var lastDevStep = -1, lastSaveStep = -1
         while trainer.step < total {
             let report = try trainer.trainStep()
             write([("step", .int(report.step)), ("loss", .double(report.loss)), ("lr", .double(report.learningRate)),
                    ("grad_norm", .double(Double(report.gradNorm))), ("tokens", .int(report.tokens)),
-                   ("tok_per_s", .double((Double(report.tokens) / report.seconds).rounded())), ("seconds", .double(report.seconds))])
+                   ("tok_per_s", .double((Double(report.tokens) / report.seconds).rounded())), ("seconds", .double(report.seconds))]
+                  + report.extra.map { ($0.0, .double($0.1)) })
             summary.firstLoss = summary.firstLoss ?? report.loss
             summary.lastLoss = report.loss
             let done = Double(trainer.step - startStep), elapsed = Date().timeIntervalSince(start)
             observer(.step(report, totalSteps: total, etaSeconds: elapsed / done * Double(total - trainer.step)))
-            let o = trainer.options
-            if o.evalEvery > 0, trainer.step % o.evalEvery == 0 || trainer.step == total, let loss = try trainer.devLoss() {
-                write([("step", .int(trainer.step)), ("dev_loss", .double(loss))])
-                observer(.dev(step: trainer.step, loss: loss))
-                summary.devLoss = loss
+            if trainer.evalEvery > 0, trainer.step % trainer.evalEvery == 0 || trainer.step == total, let value = try trainer.devMetric() {
+                write([("step", .int(trainer.step)), (devName, .double(value))])
+                observer(.dev(step: trainer.step, name: devName, value: value))
+                summary.devLoss = value
                 lastDevStep = trainer.step
             }
-            if (o.saveEvery > 0 && trainer.step % o.saveEvery == 0) || trainer.step == total {
+            if (trainer.saveEvery > 0 && trainer.step % trainer.saveEvery == 0) || trainer.step == total {
                 let path = try trainer.saveCheckpoint(run: folder)
                 observer(.checkpoint(step: trainer.step, folder: path))
                 lastSaveStep = trainer.step
             }
         }
-        if lastDevStep != trainer.step, let loss = try trainer.devLoss() {
-            write([("step", .int(trainer.step)), ("dev_loss", .double(loss))])
-            observer(.dev(step: trainer.step, loss: loss))
-            summary.devLoss = loss
+        if lastDevStep != trainer.step, let value = try trainer.devMetric() {
+            write([("step", .int(trainer.step)), (devName, .double(value))])
+            observer(.dev(step: trainer.step, name: devName, value: value))
+            summary.devLoss = value
         }
         if lastSaveStep != trainer.step, trainer.step > startStep || trainer.lastCheckpoint == nil {
             summary.checkpoint = try trainer.saveCheckpoint(run: folder)
@@ -70,7 +85,7 @@ public enum TrainingRun {
             summary.checkpoint = trainer.lastCheckpoint
         }
         summary.seconds = Date().timeIntervalSince(start)
-        try writePlot(metricsPath, to: summary.plot, title: "loss (\(trainer.options.modeName))")
+        try writePlot(metricsPath, to: summary.plot, title: "loss (\(trainer.modeName))", devKey: devName)
         return summary
     }
 
@@ -90,7 +105,7 @@ public enum TrainingRun {
         return data.split(separator: UInt8(ascii: "\n")).compactMap { try? JSONParser.parse(Array($0)) }
     }
 
-    static func writePlot(_ metrics: String, to path: String, title: String) throws(DistillError) {
+    static func writePlot(_ metrics: String, to path: String, title: String, devKey: String) throws(DistillError) {
         let lines = readLog(metrics)
         func series(_ key: String) -> [(x: Double, y: Double)] {
             lines.compactMap { line in
@@ -99,7 +114,8 @@ public enum TrainingRun {
             }
         }
         let svg = LossPlot.svg([.init(name: "train loss", points: series("loss"), color: "#1f77b4"),
-                                .init(name: "dev loss", points: series("dev_loss"), color: "#d62728")], title: title)
+                                .init(name: devKey.replacingOccurrences(of: "_", with: " "), points: series(devKey), color: "#d62728")],
+                               title: title)
         do {
             let out = try AtomicOutput(path: path, overwrite: true)
             try out.write(Array(svg.utf8))

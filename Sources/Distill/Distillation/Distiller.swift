@@ -1,0 +1,247 @@
+import Foundation
+import Model
+
+/// One loop for every distillation method (DistillationOptions.Method): which sequences a step trains on
+/// (the data, student samples, cached teacher samples), which divergence the student learns, and for
+/// PromptKD the prompt step before it (promptkd.md §3). Teacher and student are f32 parameter sets with
+/// one vocabulary; the prompt lives in front of the teacher only.
+public final class Distiller: SteppedTraining {
+    public let options: DistillationOptions
+    public let teacher: ParameterSet, student: ParameterSet
+    public let prompt: SoftPrompt?
+    public let train: TokenizedDataset
+    public let dev: [InstructionExample]
+    let tokenizer: any Tokenizer
+    let eos: Int
+    let studentGradients: GradientSet, frozenTeacher: GradientSet
+    public let studentOptimizer: AdamW
+    public let promptOptimizer: AdamW?
+    var studentSchedule: LearningRateSchedule, promptSchedule: LearningRateSchedule
+    public internal(set) var order: DataOrder
+    public internal(set) var rng: SplitMix64
+    /// SeqKD: the teacher's sampled response (ending with EOS) per training example, made once.
+    public internal(set) var teacherSamples: [Int: [Int]] = [:]
+    /// DistiLLM's adaptive off-policy state.
+    var replay = ReplayState()
+    public internal(set) var lastCheckpoint: String?
+    let teacherWorkspace = TrainingWorkspace(), studentWorkspace = TrainingWorkspace()
+
+    public var step: Int { studentOptimizer.step }
+    public var totalSteps: Int { options.steps }
+    public var evalEvery: Int { options.evalEvery }
+    public var saveEvery: Int { options.saveEvery }
+    public var modeName: String { options.method.rawValue }
+    public var devMetricName: String { "dev_rougeL" }
+
+    public init(teacher: ParameterSet, student: ParameterSet, tokenizer: any Tokenizer, bos: Int?, eos: Int,
+                train: TokenizedDataset, dev: [InstructionExample], options: DistillationOptions) throws(DistillError) {
+        guard teacher.config.vocabSize == student.config.vocabSize else {
+            throw .invalidOption(name: "--student", reason: "vocabulary of \(student.config.vocabSize), the teacher has \(teacher.config.vocabSize)")
+        }
+        guard options.steps > 0, options.batchSize > 0 else { throw .invalidOption(name: "--steps/--batch-size", reason: "must be positive") }
+        self.options = options
+        self.teacher = teacher
+        self.student = student
+        self.train = train
+        self.dev = dev
+        self.tokenizer = tokenizer
+        self.eos = eos
+        rng = SplitMix64(seed: options.seed)
+        studentGradients = GradientSet(student, trainable: .all)
+        frozenTeacher = GradientSet(teacher, trainable: .none)
+        studentOptimizer = AdamW(regions: ParameterRegion.regions(student, studentGradients), options: options.adam)
+        if options.method == .promptkd {
+            let p = try SoftPrompt.make(rows: options.promptRows, params: teacher, initialization: options.promptInit,
+                                        tokenizer: tokenizer, bos: bos, rng: &rng)
+            prompt = p
+            promptOptimizer = AdamW(regions: [p.region(decay: true)], options: options.adam)
+        } else {
+            prompt = nil
+            promptOptimizer = nil
+        }
+        studentSchedule = LearningRateSchedule(shape: options.schedule, base: options.learningRate,
+                                               warmupSteps: options.warmupSteps, totalSteps: options.steps)
+        promptSchedule = LearningRateSchedule(shape: options.schedule, base: options.promptLearningRate,
+                                              warmupSteps: options.warmupSteps, totalSteps: options.steps)
+        order = DataOrder(count: train.examples.count, seed: options.seed)
+    }
+
+    /// Sequences of one step and which tokens are targets (response + EOS).
+    struct Batch {
+        var sequences: [[Int]]
+        var isTarget: [[Bool]]
+        var targetCount: Int { isTarget.reduce(0) { $0 + $1.filter { $0 }.count } }
+    }
+
+    public func trainStep() throws(DistillError) -> Trainer.StepReport {
+        let start = Date()
+        var timer = PhaseTimer()
+        let indices = order.next(options.batchSize)
+        let batch = try sequences(for: indices, timer: &timer)
+        let lr = studentSchedule.rate(step: step + 1)
+        var extra: [(String, Double)] = []
+        let studentTargets: (Int, Int) throws(DistillError) -> [(Divergence, Divergence.Target, Double)]
+        var teacherLogits: LogitsTable!
+        var promptPass: TrainingPass?
+        switch options.method {
+        case .sft:
+            break
+        case .promptkd:
+            let pass = try promptStep(batch, timer: &timer, extra: &extra)
+            timer.start()
+            pass.forward(prompt: UnsafePointer(prompt!.values.baseAddress!))  // q' with the updated prompt
+            timer.stop("time_teacher")
+            promptPass = pass
+        default:
+            timer.start()
+            teacherLogits = try logits(teacher, batch.sequences)
+            timer.stop("time_teacher")
+        }
+        let V = student.config.vocabSize
+        switch options.method {
+        case .sft:
+            studentTargets = { s, t in [(.crossEntropy, .token(batch.sequences[s][t + 1]), 1)] }
+        case .promptkd:
+            let pass = promptPass!
+            studentTargets = { s, t in [(.reverseKL, .logits(pass.logits + pass.row(sequence: s, token: t) * V), 1)] }
+        case .rkl:
+            studentTargets = { s, t in [(.reverseKL, .logits(teacherLogits.row(s, t)), 1)] }
+        case .kd, .seqkd:
+            studentTargets = { s, t in [(.crossEntropy, .token(batch.sequences[s][t + 1]), 0.5),
+                                        (.forwardKL, .logits(teacherLogits.row(s, t)), 0.5)] }
+        case .gkd:
+            studentTargets = { s, t in [(.jensenShannon(beta: 0.9), .logits(teacherLogits.row(s, t)), 1)] }
+        case .distillm:
+            studentTargets = { s, t in [(.skewKL(alpha: 0.1), .logits(teacherLogits.row(s, t)), 1)] }
+        }
+        timer.start()
+        studentGradients.zero()
+        let pass = try makePass(student, batch.sequences, prompted: false, workspace: studentWorkspace)
+        pass.forward()
+        let losses = try Self.applyLoss(pass, batch, vocab: V, terms: studentTargets)
+        pass.backward(gradients: studentGradients)
+        let loss = losses[0]
+        guard loss.isFinite else { throw .diverged(step: step + 1, quantity: "the student loss", value: Float(loss), lastCheckpoint: lastCheckpoint) }
+        let (norm, _) = GradientClipping.clip(studentOptimizer.regions, maxNorm: options.maxGradNorm)
+        guard norm.isFinite else { throw .diverged(step: step + 1, quantity: "the student gradient norm", value: norm, lastCheckpoint: lastCheckpoint) }
+        studentOptimizer.update(lr: lr)
+        timer.stop("time_student")
+        if losses.count > 1 { extra.append(("loss_ce", losses[0])); extra.append(("loss_divergence", losses[1])) }
+        extra += timer.phases
+        extra.append(("response_tokens", Double(batch.targetCount) / Double(batch.sequences.count)))
+        return Trainer.StepReport(step: step, loss: losses.count > 1 ? 0.5 * losses[0] + 0.5 * losses[1] : loss, gradNorm: norm,
+                                  learningRate: lr, tokens: batch.sequences.reduce(0) { $0 + $1.count },
+                                  seconds: Date().timeIntervalSince(start), extra: extra)
+    }
+
+    /// PromptKD's prompt update: q = prompted teacher, loss KL(q‖p_S) + (1 − s/S)·KL(q‖p_T) on the targets,
+    /// back through the frozen teacher to the prompt rows only. Returns the prompted pass for the student step.
+    func promptStep(_ batch: Batch, timer: inout PhaseTimer, extra: inout [(String, Double)]) throws(DistillError) -> TrainingPass {
+        let prompt = prompt!, V = teacher.config.vocabSize
+        timer.start()
+        let pT = try logits(teacher, batch.sequences)
+        timer.stop("time_teacher")
+        timer.start()
+        let pS = try logits(student, batch.sequences)
+        timer.stop("time_student_forward")
+        timer.start()
+        let pass = try makePass(teacher, batch.sequences, prompted: true, workspace: teacherWorkspace)
+        pass.forward(prompt: UnsafePointer(prompt.values.baseAddress!))
+        let w = 1 - Double(step + 1) / Double(options.steps)
+        let losses = try Self.applyLoss(pass, batch, vocab: V) { s, t in
+            [(.reverseKL, .logits(pS.row(s, t)), 1),
+             (.reverseKL, .logits(pT.row(s, t)), w)]
+        }
+        prompt.gradient.update(repeating: 0)
+        pass.backward(gradients: frozenTeacher, promptGradient: prompt.gradient.baseAddress)
+        let total = losses[0] + w * losses[1]
+        guard total.isFinite else { throw .diverged(step: step + 1, quantity: "the prompt loss", value: Float(total), lastCheckpoint: lastCheckpoint) }
+        let (norm, _) = GradientClipping.clip(promptOptimizer!.regions, maxNorm: options.maxGradNorm)
+        guard norm.isFinite else { throw .diverged(step: step + 1, quantity: "the prompt gradient norm", value: norm, lastCheckpoint: lastCheckpoint) }
+        promptOptimizer!.update(lr: promptSchedule.rate(step: step + 1))
+        timer.stop("time_prompt")
+        extra += [("loss_prompt_student", losses[0]), ("loss_prompt_teacher", losses[1]), ("teacher_weight", w),
+                  ("prompt_grad_norm", Double(norm))]
+        return pass
+    }
+
+    /// Writes scale·∂/∂z of Σ weight·D into every target row of the pass's logits (zero elsewhere) and
+    /// returns each term's masked token mean. `terms(s, t)`: the terms at token t of sequence s (predicting t+1).
+    static func applyLoss(_ pass: TrainingPass, _ batch: Batch, vocab V: Int,
+                          terms: (Int, Int) throws(DistillError) -> [(Divergence, Divergence.Target, Double)]) throws(DistillError) -> [Double] {
+        let count = batch.targetCount
+        var sums: [Double] = []
+        // Prompt rows and every row that predicts nothing get a zero gradient.
+        for s in batch.sequences.indices {
+            let firstRow = pass.firstRow[s]
+            let tokenRow = pass.row(sequence: s, token: 0)
+            (pass.logits + firstRow * V).update(repeating: 0, count: (tokenRow - firstRow) * V)
+            for t in 0..<batch.sequences[s].count {
+                let row = pass.logits + pass.row(sequence: s, token: t) * V
+                guard t + 1 < batch.sequences[s].count, batch.isTarget[s][t + 1] else {
+                    row.update(repeating: 0, count: V)
+                    continue
+                }
+                let losses = Divergence.position(trained: row, terms: try terms(s, t), vocab: V, gradient: row, scale: 1 / Float(count))
+                if sums.isEmpty { sums = losses } else { for i in sums.indices { sums[i] += losses[i] } }
+            }
+        }
+        return sums.map { $0 / Double(max(1, count)) }
+    }
+
+    func makePass(_ params: ParameterSet, _ sequences: [[Int]], prompted: Bool, workspace: TrainingWorkspace) throws(DistillError) -> TrainingPass {
+        do {
+            return try TrainingPass(params: params, sequences: sequences.map { .init(tokens: $0, prompted: prompted) },
+                                    promptRows: prompted ? options.promptRows : 0, workspace: workspace)
+        } catch { throw .model(error) }
+    }
+
+    /// Logits of a frozen forward (inference path, no activations kept).
+    func logits(_ params: ParameterSet, _ sequences: [[Int]]) throws(DistillError) -> LogitsTable {
+        do { return LogitsTable(try Transformer(params).logits(batch: sequences), vocab: params.config.vocabSize) } catch { throw .model(error) }
+    }
+
+    public func devMetric() throws(DistillError) -> Double? {
+        guard !dev.isEmpty else { return nil }
+        if options.method == .distillm { updateThreshold(devLoss: try devLoss()) }
+        var o = InstructionEvaluation.Options()
+        o.seeds = [options.seed]
+        o.noRepeatNgramSize = 0  // the dev evaluation of the reference code samples without the n-gram block
+        o.maxNewTokens = options.devMaxNewTokens
+        o.batchSize = options.batchSize
+        return try InstructionEvaluation.run(Transformer(student), tokenizer: tokenizer, stop: [eos],
+                                             examples: Array(dev.prefix(options.devExamples)), options: o).rougeL.mean
+    }
+}
+
+/// Wall time per phase of a step, for the metrics log.
+struct PhaseTimer {
+    private(set) var phases: [(String, Double)] = []
+    private var started = Date()
+    mutating func start() { started = Date() }
+    mutating func stop(_ name: String) {
+        let t = Date().timeIntervalSince(started)
+        if let i = phases.firstIndex(where: { $0.0 == name }) { phases[i].1 += t } else { phases.append((name, t)) }
+    }
+}
+
+/// The logits of a batch in one owned buffer, row by (sequence, token): the fixed side of a loss.
+final class LogitsTable {
+    let storage: UnsafeMutableBufferPointer<Float>
+    let firstRow: [Int], vocab: Int
+
+    init(_ perSequence: [[Float]], vocab: Int) {
+        self.vocab = vocab
+        let rows = perSequence.map { $0.count / vocab }
+        firstRow = rows.indices.map { rows[..<$0].reduce(0, +) }
+        storage = .allocate(capacity: max(1, rows.reduce(0, +) * vocab))
+        for (s, logits) in perSequence.enumerated() {
+            guard !logits.isEmpty else { continue }
+            logits.withUnsafeBufferPointer { (storage.baseAddress! + firstRow[s] * vocab).update(from: $0.baseAddress!, count: $0.count) }
+        }
+    }
+
+    deinit { storage.deallocate() }
+
+    func row(_ s: Int, _ t: Int) -> UnsafePointer<Float> { UnsafePointer(storage.baseAddress! + (firstRow[s] + t) * vocab) }
+}
