@@ -43,6 +43,7 @@ struct DistillCommand: ParsableCommand {
     @Option var devMaxNewTokens = 64
     @Option var saveEvery = 0
     @Option var resume: String?
+    @Option(help: "Stop (with a checkpoint) after this step; --resume continues the same run.") var stopAfter: Int?
     @Flag var force = false
     @Option(help: "Also write the student quantized to this llama-quantize type (e.g. Q4_K_M).") var export: String?
     @Flag(help: "Also write the student as a Hugging Face folder (RUN/hf).") var hf = false
@@ -105,7 +106,7 @@ struct DistillCommand: ParsableCommand {
         var best = -Double.infinity
         let bestPath = out + "/best-student.gguf"
         var exportError: Error?
-        let summary = try TrainingRun.run(distiller, folder: out) { event in
+        let summary = try TrainingRun.run(distiller, folder: out, stopAfter: stopAfter) { event in
             RunFolder.print(event)
             if case let .dev(_, _, value) = event, value > best {
                 best = value

@@ -44,6 +44,8 @@ struct TrainingArguments: ParsableArguments {
     var maxPromptLength = 256
     @Option(help: "Continue the run saved in this folder (a run folder or one checkpoint) bit-exactly.")
     var resume: String?
+    @Option(help: "Stop (with a checkpoint) after this step; --resume continues the same run.")
+    var stopAfter: Int?
     @Flag(help: "Start over in an --out folder that already holds a run.")
     var force = false
 
@@ -99,7 +101,7 @@ struct TrainingArguments: ParsableArguments {
             try trainer.restore(from: resume)
             Stderr.write("resumed from \(trainer.lastCheckpoint ?? resume) at step \(trainer.step)\n")
         }
-        let summary = try TrainingRun.run(trainer, folder: out) { RunFolder.print($0) }
+        let summary = try TrainingRun.run(trainer, folder: out, stopAfter: stopAfter) { RunFolder.print($0) }
         let mb = { (bytes: Int) in String(format: "%.0f MB", Double(bytes) / 1e6) }
         let moments = 2 * 4 * trainer.optimizer.regions.reduce(0) { $0 + $1.count }
         Stderr.write("memory: weights \(mb(4 * trainer.params.count)), weight gradients \(mb(4 * trainer.gradients.count)), "

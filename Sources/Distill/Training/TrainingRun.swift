@@ -38,7 +38,10 @@ public enum TrainingRun {
         public var metrics: String
     }
 
-    public static func run(_ trainer: some SteppedTraining, folder: String, observer: (Event) -> Void) throws(DistillError) -> Summary {
+    /// `stopAfter`: end (with a checkpoint) after this step although the run plans more — resume it later
+    /// with the same options; schedules that depend on the total (cosine, PromptKD's 1 − s/S) stay exact.
+    public static func run(_ trainer: some SteppedTraining, folder: String, stopAfter: Int? = nil,
+                           observer: (Event) -> Void) throws(DistillError) -> Summary {
         let metricsPath = folder + "/metrics.jsonl"
         try keepLog(metricsPath, upToStep: trainer.step)
         guard let log = FileHandle(forWritingAtPath: metricsPath) else {
@@ -52,7 +55,8 @@ public enum TrainingRun {
         let start = Date(), startStep = trainer.step, total = trainer.totalSteps, devName = trainer.devMetricName
         var summary = Summary(steps: total, seconds: 0, plot: folder + "/loss.svg", metrics: metricsPath)
         var lastDevStep = -1, lastSaveStep = -1
-        while trainer.step < total {
+        let end = min(total, stopAfter ?? total)
+        while trainer.step < end {
             let report = try trainer.trainStep()
             write([("step", .int(report.step)), ("loss", .double(report.loss)), ("lr", .double(report.learningRate)),
                    ("grad_norm", .double(Double(report.gradNorm))), ("tokens", .int(report.tokens)),
@@ -68,13 +72,13 @@ public enum TrainingRun {
                 summary.devLoss = value
                 lastDevStep = trainer.step
             }
-            if (trainer.saveEvery > 0 && trainer.step % trainer.saveEvery == 0) || trainer.step == total {
+            if (trainer.saveEvery > 0 && trainer.step % trainer.saveEvery == 0) || trainer.step == end {
                 let path = try trainer.saveCheckpoint(run: folder)
                 observer(.checkpoint(step: trainer.step, folder: path))
                 lastSaveStep = trainer.step
             }
         }
-        if lastDevStep != trainer.step, let value = try trainer.devMetric() {
+        if lastDevStep != trainer.step, trainer.step == total, let value = try trainer.devMetric() {
             write([("step", .int(trainer.step)), (devName, .double(value))])
             observer(.dev(step: trainer.step, name: devName, value: value))
             summary.devLoss = value
@@ -84,6 +88,7 @@ public enum TrainingRun {
         } else {
             summary.checkpoint = trainer.lastCheckpoint
         }
+        summary.steps = trainer.step
         summary.seconds = Date().timeIntervalSince(start)
         try writePlot(metricsPath, to: summary.plot, title: "loss (\(trainer.modeName))", devKey: devName)
         return summary

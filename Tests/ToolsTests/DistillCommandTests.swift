@@ -1,0 +1,93 @@
+import Foundation
+import Formats
+import Testing
+
+/// `ckpt distill` end to end on the tiny llama (teacher) and a layer-dropped student: every method runs and
+/// writes its outputs; a stopped and resumed PromptKD/SeqKD run equals an uninterrupted one byte for byte;
+/// a student identical to its teacher has reverse KL 0; divergence stops with the step, the loss and the
+/// last good checkpoint; another vocabulary is refused before any work.
+@Suite struct DistillCommandTests {
+    let cli = CommandLineTests()
+    static let teacher = CommandLineTests.root + "/fixtures/hf/llama-gqa/safetensors"
+
+    func student() throws -> String {
+        let teacherGGUF = TinyModel.temporaryPath("teacher.gguf"), path = TinyModel.temporaryPath("student.gguf")
+        try TinyModel.write(to: teacherGGUF)
+        let r = try cli.run(["student", "init", "--from", teacherGGUF, "--layers", "1", "--out", path])
+        #expect(r.code == 0, "\(r.stderr)")
+        return path
+    }
+
+    func common(_ student: String, _ data: String) -> [String] {
+        ["distill", "--teacher", Self.teacher, "--student", student, "--data", data, "--dev-data", data, "--batch-size", "2",
+         "--max-new-tokens", "6", "--dev-max-new-tokens", "4", "--dev-examples", "3", "--prompt-len", "3",
+         "--prompt-init", "text:the pieces", "--lr", "1e-3", "--prompt-lr", "1e-2", "--seed", "5"]
+    }
+
+    func losses(_ run: String) throws -> [String] {
+        try String(contentsOfFile: run + "/metrics.jsonl", encoding: .utf8).split(separator: "\n")
+            .filter { $0.contains("\"loss\"") }.map { String($0.split(separator: ",")[1]) }
+    }
+
+    @Test(arguments: ["promptkd", "seqkd", "distillm"])
+    func resumedEqualsUninterrupted(_ method: String) throws {
+        let s = try student(), data = try TrainingCommandTests.dataFile()
+        let straight = TinyModel.temporaryPath("straight"), stopped = TinyModel.temporaryPath("stopped")
+        let args = common(s, data) + ["--method", method, "--eval-every", "2"]
+        let a = try cli.run(args + ["--out", straight, "--steps", "4", "--export", "Q8_0"])
+        #expect(a.code == 0, "\(a.stderr)")
+        #expect(try cli.run(args + ["--out", stopped, "--steps", "4", "--stop-after", "2"]).code == 0)
+        let c = try cli.run(args + ["--out", stopped, "--steps", "4", "--resume", stopped, "--export", "Q8_0"])
+        #expect(c.code == 0, "\(c.stderr)")
+        #expect(try losses(straight).count == 4 && losses(straight) == losses(stopped))
+        for file in ["student.gguf", "student-Q8_0.gguf"] + (method == "promptkd" ? ["prompt-adapter/adapter_model.safetensors"] : []) {
+            let x = FileManager.default.contents(atPath: straight + "/" + file), y = FileManager.default.contents(atPath: stopped + "/" + file)
+            #expect(x != nil && x == y, "\(method): \(file) differs")
+        }
+        let report = try JSONFile.read(straight + "/report.json")
+        #expect(report["method"]?.stringValue == method && report["best_dev_rougeL"]?.doubleValue != nil)
+        if method == "promptkd" {
+            let line = try String(contentsOfFile: straight + "/metrics.jsonl", encoding: .utf8).split(separator: "\n")[0]
+            for key in ["loss_prompt_student", "loss_prompt_teacher", "time_generate", "time_teacher", "time_prompt", "time_student"] {
+                #expect(line.contains("\"\(key)\""), "\(key) missing from \(line)")
+            }
+        }
+    }
+
+    @Test(arguments: ["kd", "rkl", "gkd", "sft"])
+    func otherMethodsRun(_ method: String) throws {
+        let s = try student(), data = try TrainingCommandTests.dataFile(), out = TinyModel.temporaryPath(method)
+        let r = try cli.run(common(s, data) + ["--method", method, "--out", out, "--steps", "2"])
+        #expect(r.code == 0, "\(r.stderr)")
+        #expect(FileManager.default.fileExists(atPath: out + "/student.gguf") && FileManager.default.fileExists(atPath: out + "/loss.svg"))
+    }
+
+    @Test func identicalStudentHasZeroReverseKL() throws {
+        let teacherGGUF = TinyModel.temporaryPath("teacher.gguf"), out = TinyModel.temporaryPath("same")
+        try TinyModel.write(to: teacherGGUF)
+        let r = try cli.run(common(teacherGGUF, try TrainingCommandTests.dataFile()) + ["--method", "rkl", "--out", out, "--steps", "1",
+                                                                                      "--teacher", teacherGGUF])
+        #expect(r.code == 0, "\(r.stderr)")
+        let loss = try JSONFile.read(out + "/report.json")["first_loss"]?.doubleValue ?? -1
+        #expect(abs(loss) < 1e-6, "reverse KL of a model to itself: \(loss)")
+    }
+
+    @Test func divergenceAndVocabularyErrors() throws {
+        let s = try student(), data = try TrainingCommandTests.dataFile(), out = TinyModel.temporaryPath("diverge")
+        let r = try cli.run(common(s, data) + ["--method", "sft", "--out", out, "--steps", "4", "--lr", "1e30", "--save-every", "1",
+                                               "--clip", "0"])
+        #expect(r.code == 1)
+        #expect(r.stderr.contains("error: training diverged at step ") && r.stderr.contains("; the last good checkpoint is \(out)/checkpoints/step-"),
+                "\(r.stderr)")
+        let other = TinyModel.temporaryPath("other.gguf")
+        try TinyModel.write(to: other) { metadata, _ in
+            let i = metadata.firstIndex { $0.key == "tokenizer.ggml.tokens" }!
+            if case .array(let a) = metadata[i].value, var tokens = try? a.stringValues() {
+                tokens[7] = "changed"
+                metadata[i].value = .array(.strings(tokens))
+            }
+        }
+        let v = try cli.run(common(other, data) + ["--out", TinyModel.temporaryPath("vocab"), "--steps", "1"])
+        #expect(v.code == 1 && v.stderr.contains("error: vocabularies differ: 320 tokens"), "\(v.stderr)")
+    }
+}
