@@ -4,20 +4,15 @@
 final class ForwardBuffers {
     let rows: Int, embedding: Int, queryWidth: Int, kvWidth: Int
     let x, h, q, k, v, qkv, att, gate, up, act, logits: UnsafeMutablePointer<Float>
-    private var all: [UnsafeMutableBufferPointer<Float>] = []
+    private let arena: FloatArena
 
     init(config c: TransformerConfig, rows n: Int) {
         rows = n
         embedding = c.embeddingSize
         queryWidth = c.queryWidth
         kvWidth = c.kvWidth
-        var all: [UnsafeMutableBufferPointer<Float>] = []
-        func buffer(_ count: Int) -> UnsafeMutablePointer<Float> {
-            let b = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(1, count))
-            b.initialize(repeating: 0)
-            all.append(b)
-            return b.baseAddress!
-        }
+        let arena = FloatArena()
+        func buffer(_ count: Int) -> UnsafeMutablePointer<Float> { arena.make(count) }
         x = buffer(n * c.embeddingSize)
         h = buffer(n * c.embeddingSize)
         q = buffer(n * c.queryWidth)
@@ -29,10 +24,8 @@ final class ForwardBuffers {
         up = buffer(c.mlp == .swiglu ? n * c.feedForwardSize : 0)
         act = buffer(n * c.feedForwardSize)
         logits = buffer(n * c.vocabSize)
-        self.all = all
+        self.arena = arena
     }
-
-    deinit { for b in all { b.deallocate() } }
 
     /// qkv rows [q | k | v] → q, k, v.
     func splitQKV() {

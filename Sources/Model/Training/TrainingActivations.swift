@@ -14,7 +14,7 @@ final class TrainingActivations {
     /// Backward scratch: dx, dh [N, E]; datt, dq [N, H·d]; dk, dv [N, KV·d]; dqkv [N, H·d + 2·KV·d] (gpt2);
     /// dact, dpre, dup [N, F].
     let dx, dh, datt, dq, dk, dv, dqkv, dact, dpre, dup: UnsafeMutablePointer<Float>
-    private var all: [UnsafeMutableBufferPointer<Float>] = []
+    private let arena: FloatArena
 
     let probRows: Int
     let config: TransformerConfig
@@ -29,13 +29,8 @@ final class TrainingActivations {
         self.probRows = probRows
         let E = c.embeddingSize, F = c.feedForwardSize, L = c.layerCount
         let swiglu = c.mlp == .swiglu
-        var all: [UnsafeMutableBufferPointer<Float>] = []
-        func buffer(_ count: Int) -> UnsafeMutablePointer<Float> {
-            let b = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(1, count))
-            b.initialize(repeating: 0)
-            all.append(b)
-            return b.baseAddress!
-        }
+        let arena = FloatArena()
+        func buffer(_ count: Int) -> UnsafeMutablePointer<Float> { arena.make(count) }
         func perLayer(_ count: Int, layers: Int = L) -> [UnsafeMutablePointer<Float>] { (0..<layers).map { _ in buffer(count) } }
         rows = n
         xIn = perLayer(n * E, layers: L + 1)
@@ -62,15 +57,13 @@ final class TrainingActivations {
         dact = buffer(n * F)
         dpre = buffer(n * F)
         dup = buffer(swiglu ? n * F : 0)
-        self.all = all
+        self.arena = arena
     }
-
-    deinit { for b in all { b.deallocate() } }
 
     func fits(_ c: TransformerConfig, rows n: Int, probRows p: Int) -> Bool { c == config && n <= rows && p <= probRows }
 
     /// Bytes held (activations and scratch), for the memory report of each training mode.
-    var byteCount: Int { all.reduce(0) { $0 + $1.count } * MemoryLayout<Float>.size }
+    var byteCount: Int { arena.byteCount }
 }
 
 /// Reusable activation memory for a run's training passes: the largest batch seen so far stays allocated.
