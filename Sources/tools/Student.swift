@@ -14,7 +14,9 @@ struct StudentInit: ParsableCommand {
         commandName: "init",
         abstract: "A layer-dropped student: the teacher's embeddings, chosen blocks and head, its tokenizer.",
         discussion: """
-            --layers 0,3,6,… keeps those blocks (renumbered in order); --keep-every K keeps 0, K, 2K, …. Tensors \
+            --layers 0,3,6,… or ranges (0-11,24-29) keeps those blocks (renumbered in order); --keep-every K keeps \
+            0, K, 2K, …. Dropping a contiguous middle stretch hurts far less than every other block (SmolLM2: \
+            0-11,24-29 has perplexity 580 on GPL-3 at ctx 128, every other block 538,000; the teacher 25). Tensors \
             are copied as stored; the output is a normal GGUF (train it with finetune or distill).
             """)
 
@@ -39,11 +41,14 @@ struct StudentInit: ParsableCommand {
         let teacherConfig = try TransformerConfig(gguf: gguf)
         let kept: [Int]
         if let layers {
-            kept = try layers.split(separator: ",").map { part in
-                guard let n = Int(part.trimmingCharacters(in: .whitespaces)) else {
-                    throw ValidationError("--layers: '\(part)' is not a layer number")
+            kept = try layers.split(separator: ",").flatMap { part -> [Int] in
+                let bounds = part.split(separator: "-", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
+                switch bounds.count {
+                case 1: if let n = bounds[0] { return [n] }
+                case 2: if let a = bounds[0], let b = bounds[1], a <= b { return Array(a...b) }
+                default: break
                 }
-                return n
+                throw ValidationError("--layers: '\(part)' is not a layer number or a range like 0-11")
             }
         } else {
             kept = LayerDroppedStudent.everyKth(keepEvery ?? 1, of: teacherConfig.layerCount)
