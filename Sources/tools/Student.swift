@@ -26,19 +26,32 @@ struct StudentInit: ParsableCommand {
     var layers: String?
     @Option(help: "Keep every K-th block starting at 0.")
     var keepEvery: Int?
+    @Option(help: "Instead of dropping blocks: a fresh student from this HF config.json (vocab_size must be the teacher's).")
+    var config: String?
+    @Option(help: "Seed of the fresh initialization.")
+    var seed: UInt64 = 10
     @Option(help: "Output GGUF.")
     var out: String
     @Flag(help: "Overwrite the output.")
     var force = false
 
     func validate() throws {
-        guard (layers == nil) != (keepEvery == nil) else { throw ValidationError("give exactly one of --layers and --keep-every") }
+        guard [layers != nil, keepEvery != nil, config != nil].filter({ $0 }).count == 1 else {
+            throw ValidationError("give exactly one of --layers, --keep-every and --config")
+        }
         if let keepEvery, keepEvery < 1 { throw ValidationError("--keep-every must be at least 1") }
     }
 
     func run() throws {
         let gguf = try GGUFFile(file: MappedFile(path: teacher))
         let teacherConfig = try TransformerConfig(gguf: gguf)
+        if let config {
+            let c = try TransformerConfig(huggingFace: JSONFile.read(config), path: config)
+            try FreshStudent.write(teacher: gguf, config: c, seed: seed, to: out, overwrite: force)
+            let count = TensorNames.expected(c).reduce(0) { $0 + ParameterSet.shape($1.slot, c).reduce(1, *) }
+            Stdout.write("student: fresh \(c.family.rawValue), \(c.layerCount) layers, \(count) parameters -> \(out)\n")
+            return
+        }
         let kept: [Int]
         if let layers {
             kept = try layers.split(separator: ",").flatMap { part -> [Int] in

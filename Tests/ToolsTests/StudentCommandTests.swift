@@ -34,6 +34,28 @@ import Testing
         #expect(got == want)
     }
 
+    /// A fresh student from an HF config: the config reads back from the GGUF, the teacher's vocabulary is
+    /// kept, norms start at 1 and matrices at N(0, 0.02); a config with another vocabulary size is refused.
+    @Test(arguments: ["llama-tied", "gpt2"])
+    func freshFromConfig(_ name: String) throws {
+        let teacherPath = TinyModel.temporaryPath("teacher.gguf"), out = TinyModel.temporaryPath("fresh.gguf")
+        try TinyModel.write(to: teacherPath)
+        let configPath = CommandLineTests.root + "/fixtures/hf/\(name)/safetensors/config.json"
+        let r = try cli.run(["student", "init", "--from", teacherPath, "--config", configPath, "--out", out])
+        #expect(r.code == 0, "\(r.stderr)")
+        let gguf = try GGUFFile(file: MappedFile(path: out))
+        let want = try TransformerConfig(huggingFace: JSONFile.read(configPath), path: configPath)
+        let params = try ParameterSet.load(gguf: gguf)
+        #expect(params.config == want)
+        let teacher = try GGUFFile(file: MappedFile(path: teacherPath))
+        #expect(try gguf["tokenizer.ggml.tokens"]?.arrayValue?.stringValues() == teacher["tokenizer.ggml.tokens"]?.arrayValue?.stringValues())
+        let norm = params.pointer(.outputNorm), wte = params.pointer(.tokenEmbedding), n = want.vocabSize * want.embeddingSize
+        #expect((0..<want.embeddingSize).allSatisfy { norm[$0] == 1 })
+        let std = ((0..<n).reduce(0.0) { $0 + Double(wte[$1] * wte[$1]) } / Double(n)).squareRoot()
+        #expect(abs(std - 0.02) < 0.002, "embedding std \(std)")
+        #expect(try cli.run(["generate", out, "--prompt", "the pieces", "-n", "2"]).code == 0)
+    }
+
     @Test func badLayersAreRefused() throws {
         let teacherPath = TinyModel.temporaryPath("teacher.gguf")
         try TinyModel.write(to: teacherPath)
@@ -43,5 +65,11 @@ import Testing
         #expect(order.code == 1 && order.stderr == "error: option --layers: 1,0 is not increasing without repeats\n", "\(order.stderr)")
         let both = try cli.run(["student", "init", "--from", teacherPath, "--layers", "1", "--keep-every", "2", "--out", "x"])
         #expect(both.code == 2)
+        let config = TinyModel.temporaryPath("config.json")
+        let text = try String(contentsOfFile: CommandLineTests.root + "/fixtures/hf/gpt2/safetensors/config.json", encoding: .utf8)
+            .replacingOccurrences(of: "\"vocab_size\": 320", with: "\"vocab_size\": 400")
+        try text.write(toFile: config, atomically: true, encoding: .utf8)
+        let vocab = try cli.run(["student", "init", "--from", teacherPath, "--config", config, "--out", TinyModel.temporaryPath("s.gguf")])
+        #expect(vocab.code == 1 && vocab.stderr == "error: option --config: vocab_size 400, the teacher's vocabulary has 320 tokens\n", "\(vocab.stderr)")
     }
 }

@@ -1,0 +1,55 @@
+import Formats
+import Model
+
+/// A student initialized from scratch from a config (an HF config.json's dimensions) that keeps the
+/// teacher's tokenizer: the teacher's general.* and tokenizer.* metadata, architecture keys written from the
+/// config, every tensor F32 with GPT-2's init (matrices and embeddings N(0, 0.02), norm weights 1, biases 0).
+public enum FreshStudent {
+    static let normWeights: Set<TensorNames.Slot> = [.attnNorm, .ffnNorm, .outputNorm]
+
+    public static func write(teacher: GGUFFile, config c: TransformerConfig, seed: UInt64, to path: String,
+                             overwrite: Bool) throws(DistillError) {
+        let teacherConfig: TransformerConfig
+        do { teacherConfig = try TransformerConfig(gguf: teacher) } catch { throw .model(error) }
+        guard c.vocabSize == teacherConfig.vocabSize else {
+            throw .invalidOption(name: "--config", reason: "vocab_size \(c.vocabSize), the teacher's vocabulary has \(teacherConfig.vocabSize) tokens")
+        }
+        let arch = c.family.rawValue, teacherArch = teacher[GGUFKeys.architecture]?.stringValue ?? ""
+        var metadata: [(key: String, value: GGUFValue)] = [(GGUFKeys.architecture, .string(arch))]
+        for entry in teacher.metadata where !entry.key.hasPrefix(teacherArch + ".")
+            && ![GGUFKeys.architecture, GGUFKeys.fileType, GGUFKeys.quantizationVersion].contains(entry.key) {
+            metadata.append((entry.key, entry.key == "general.name" ? .string((entry.value.stringValue ?? "model") + " (fresh student)") : entry.value))
+        }
+        func u32(_ key: GGUFKeys.ArchKey, _ v: Int) { metadata.append((GGUFKeys.arch(arch, key), .uint32(UInt32(v)))) }
+        u32(.vocabSize, c.vocabSize)
+        u32(.contextLength, c.contextLength)
+        u32(.embeddingLength, c.embeddingSize)
+        u32(.blockCount, c.layerCount)
+        u32(.feedForwardLength, c.feedForwardSize)
+        u32(.headCount, c.headCount)
+        u32(.headCountKV, c.kvHeadCount)
+        switch c.norm {
+        case .rmsNorm(let eps): metadata.append((GGUFKeys.arch(arch, .rmsEpsilon), .float32(eps)))
+        case .layerNorm(let eps): metadata.append((GGUFKeys.arch(arch, .layerNormEpsilon), .float32(eps)))
+        }
+        if case .rope(let theta) = c.position {
+            metadata.append((GGUFKeys.arch(arch, .ropeFreqBase), .float32(theta)))
+            u32(.ropeDimensionCount, c.headDim)
+        }
+        metadata.append((GGUFKeys.fileType, .uint32(GGUFExport.allF32)))
+        let slots = TensorNames.expected(c)
+        let descriptors = slots.map { slot, layer in
+            let shape = ParameterSet.shape(slot, c)
+            return TensorDescriptor(name: TensorNames.gguf(slot, layer: layer), dtype: .f32, shape: shape, byteCount: 4 * shape.reduce(1, *))
+        }
+        var rng = SplitMix64(seed: seed)
+        do {
+            try GGUFWriter(metadata: metadata).write(to: path, overwrite: overwrite, descriptors: descriptors) { i in
+                let slot = slots[i].slot, shape = descriptors[i].shape, n = shape.reduce(1, *)
+                let values: [Float] = shape.count >= 2 ? (0..<n).map { _ in 0.02 * rng.normal() }
+                    : [Float](repeating: normWeights.contains(slot) ? 1 : 0, count: n)
+                return ByteView(owned: values.withUnsafeBytes { Array($0) })
+            }
+        } catch { throw .format(error) }
+    }
+}
