@@ -120,7 +120,7 @@ public final class Distiller: SteppedTraining {
         pass.forward()
         let losses = try Self.applyLoss(pass, batch, vocab: V, terms: studentTargets)
         pass.backward(gradients: studentGradients)
-        let loss = losses[0]
+        let loss = losses.first ?? 0
         guard loss.isFinite else { throw .diverged(step: step + 1, quantity: "the student loss", value: Float(loss), lastCheckpoint: lastCheckpoint) }
         let (norm, _) = GradientClipping.clip(studentOptimizer.regions, maxNorm: options.maxGradNorm)
         guard norm.isFinite else { throw .diverged(step: step + 1, quantity: "the student gradient norm", value: norm, lastCheckpoint: lastCheckpoint) }
@@ -139,19 +139,28 @@ public final class Distiller: SteppedTraining {
     func promptStep(_ batch: Batch, timer: inout PhaseTimer, extra: inout [(String, Double)]) throws(DistillError) -> TrainingPass {
         let prompt = prompt!, V = teacher.config.vocabSize
         timer.start()
-        let pT = try logits(teacher, batch.sequences)
-        timer.stop("time_teacher")
-        timer.start()
-        let pS = try logits(student, batch.sequences)
-        timer.stop("time_student_forward")
-        timer.start()
         let pass = try makePass(teacher, batch.sequences, prompted: true, workspace: teacherWorkspace)
         pass.forward(prompt: UnsafePointer(prompt.values.baseAddress!))
+        timer.stop("time_prompt")
         let w = 1 - Double(step + 1) / Double(options.steps)
-        let losses = try Self.applyLoss(pass, batch, vocab: V) { s, t in
-            [(.reverseKL, .logits(pS.row(s, t)), 1),
-             (.reverseKL, .logits(pT.row(s, t)), w)]
+        // The fixed sides one sequence at a time: p_S and p_T of one sequence are the only logits held besides
+        // the prompted teacher's own (which become their gradient in place).
+        var losses = [0.0, 0.0]
+        for s in batch.sequences.indices {
+            timer.start()
+            let pT = try logits(teacher, [batch.sequences[s]])
+            timer.stop("time_teacher")
+            timer.start()
+            let pS = try logits(student, [batch.sequences[s]])
+            timer.stop("time_student_forward")
+            timer.start()
+            let part = try Self.applyLoss(pass, batch, vocab: V, only: s) { _, t in
+                [(.reverseKL, .logits(pS.row(0, t)), 1), (.reverseKL, .logits(pT.row(0, t)), w)]
+            }
+            for (i, v) in part.enumerated() where i < losses.count { losses[i] += v }
+            timer.stop("time_prompt")
         }
+        timer.start()
         prompt.gradient.update(repeating: 0)
         pass.backward(gradients: frozenTeacher, promptGradient: prompt.gradient.baseAddress)
         let total = losses[0] + w * losses[1]
@@ -167,12 +176,13 @@ public final class Distiller: SteppedTraining {
 
     /// Writes scale·∂/∂z of Σ weight·D into every target row of the pass's logits (zero elsewhere) and
     /// returns each term's masked token mean. `terms(s, t)`: the terms at token t of sequence s (predicting t+1).
-    static func applyLoss(_ pass: TrainingPass, _ batch: Batch, vocab V: Int,
+    /// `only`: one sequence (the others' rows untouched); the mean is still over the whole batch's targets.
+    static func applyLoss(_ pass: TrainingPass, _ batch: Batch, vocab V: Int, only: Int? = nil,
                           terms: (Int, Int) throws(DistillError) -> [(Divergence, Divergence.Target, Double)]) throws(DistillError) -> [Double] {
         let count = batch.targetCount
         var sums: [Double] = []
         // Prompt rows and every row that predicts nothing get a zero gradient.
-        for s in batch.sequences.indices {
+        for s in only.map({ [$0] }) ?? Array(batch.sequences.indices) {
             let firstRow = pass.firstRow[s]
             let tokenRow = pass.row(sequence: s, token: 0)
             (pass.logits + firstRow * V).update(repeating: 0, count: (tokenRow - firstRow) * V)
