@@ -116,7 +116,7 @@ extension TrainingRun.Summary {
         var fields: [(String, JSONValue)] = [("steps", .int(steps))]
         if let firstLoss { fields.append(("first_loss", .double(firstLoss))) }
         if let lastLoss { fields.append(("last_loss", .double(lastLoss))) }
-        if let devLoss { fields.append(("dev_loss", .double(devLoss))) }
+        if let devMetric { fields.append((devMetricName, .double(devMetric))) }
         fields.append(("seconds", .double(seconds)))
         if let checkpoint { fields.append(("checkpoint", .string(checkpoint))) }
         fields += [("metrics", .string(metrics)), ("plot", .string(plot))] + extra

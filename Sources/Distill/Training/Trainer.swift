@@ -13,7 +13,7 @@ public final class Trainer: SteppedTraining {
     public let dev: [TokenizedExample]
     public let gradients: GradientSet
     public let optimizer: AdamW
-    public private(set) var schedule: LearningRateSchedule
+    public let schedule: LearningRateSchedule
     public internal(set) var order: DataOrder
     /// Draws of the run (none in plain SFT; kept so every trainer checkpoints the same state).
     public internal(set) var rng: SplitMix64
@@ -71,11 +71,6 @@ public final class Trainer: SteppedTraining {
     public var modeName: String { options.modeName }
     public var devMetricName: String { "dev_loss" }
     public func devMetric() throws(DistillError) -> Double? { try devLoss() }
-
-    /// A resumed run may train for longer than the checkpointed one planned.
-    public func extend(toSteps steps: Int) {
-        schedule.totalSteps = steps
-    }
 
     /// One optimizer step. A NaN or infinite loss or gradient norm stops before the update.
     public func trainStep() throws(DistillError) -> StepReport {

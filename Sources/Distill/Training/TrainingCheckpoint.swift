@@ -17,9 +17,6 @@ extension Trainer {
         return folder
     }
 
-    /// The checkpoint folder a `--resume` path means: a run folder (its latest checkpoint) or a checkpoint folder.
-    public static func checkpointFolder(_ path: String) throws(DistillError) -> String { try CheckpointFolder.resolve(path) }
-
     /// Restores weights (or prompt), optimizer moments and step, data cursor and RNG from a checkpoint
     /// written by a run with the same options (except --steps).
     public func restore(from path: String) throws(DistillError) {

@@ -31,7 +31,9 @@ public enum TrainingRun {
         public var steps: Int
         public var firstLoss: Double?
         public var lastLoss: Double?
-        public var devLoss: Double?
+        /// The last dev evaluation, under the trainer's metric name (dev_loss, dev_rougeL).
+        public var devMetricName: String
+        public var devMetric: Double?
         public var seconds: Double
         public var checkpoint: String?
         public var plot: String
@@ -53,7 +55,7 @@ public enum TrainingRun {
             log.write(Data((JSONWriter.compact(.object(fields)) + "\n").utf8))
         }
         let start = Date(), startStep = trainer.step, total = trainer.totalSteps, devName = trainer.devMetricName
-        var summary = Summary(steps: total, seconds: 0, plot: folder + "/loss.svg", metrics: metricsPath)
+        var summary = Summary(steps: total, devMetricName: devName, seconds: 0, plot: folder + "/loss.svg", metrics: metricsPath)
         var lastDevStep = -1, lastSaveStep = -1
         let end = min(total, stopAfter ?? total)
         while trainer.step < end {
@@ -69,7 +71,7 @@ public enum TrainingRun {
             if trainer.evalEvery > 0, trainer.step % trainer.evalEvery == 0 || trainer.step == total, let value = try trainer.devMetric() {
                 write([("step", .int(trainer.step)), (devName, .double(value))])
                 observer(.dev(step: trainer.step, name: devName, value: value))
-                summary.devLoss = value
+                summary.devMetric = value
                 lastDevStep = trainer.step
             }
             if (trainer.saveEvery > 0 && trainer.step % trainer.saveEvery == 0) || trainer.step == end {
@@ -81,7 +83,7 @@ public enum TrainingRun {
         if lastDevStep != trainer.step, trainer.step == total, let value = try trainer.devMetric() {
             write([("step", .int(trainer.step)), (devName, .double(value))])
             observer(.dev(step: trainer.step, name: devName, value: value))
-            summary.devLoss = value
+            summary.devMetric = value
         }
         if lastSaveStep != trainer.step, trainer.step > startStep || trainer.lastCheckpoint == nil {
             summary.checkpoint = try trainer.saveCheckpoint(run: folder)
