@@ -212,7 +212,7 @@ public final class Distiller: SteppedTraining {
     }
 
     public func devMetric() throws(DistillError) -> Double? {
-        guard !dev.isEmpty else { return nil }
+        guard !dev.isEmpty, options.devExamples > 0 else { return nil }  // --dev-examples 0: no dev evaluation
         if options.method == .distillm { updateThreshold(devLoss: try devLoss()) }
         var o = InstructionEvaluation.Options()
         o.seeds = [options.seed]
