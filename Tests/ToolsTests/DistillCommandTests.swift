@@ -62,6 +62,26 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: out + "/student.gguf") && FileManager.default.fileExists(atPath: out + "/loss.svg"))
     }
 
+    /// The step profiler (scripts/bench/distill) times every part of each PromptKD step and leaves the run as
+    /// it found it: its losses are those of `ckpt distill` with the same options.
+    @Test func stepProfileTimesEveryPartAndDoesNotPerturbTheRun() throws {
+        let s = try student(), data = try TrainingCommandTests.dataFile(), out = TinyModel.temporaryPath("profiled")
+        let shared = ["--teacher", Self.teacher, "--student", s, "--data", data, "--batch-size", "2", "--max-new-tokens", "6", "--seed", "5"]
+        let bench = try cli.run(["bench-distill"] + shared + ["--steps", "2", "--warmup", "1"])
+        #expect(bench.code == 0, "\(bench.stderr)")
+        let report = try JSONParser.parse(Array(bench.stdout.utf8))
+        let parts = report["parts_s"]?.objectValue?.map(\.0) ?? []
+        #expect(parts == ["generate", "teacher_forward_pT", "teacher_forward_q", "student_forward", "loss_prompt", "prompt_backward",
+                          "teacher_forward_q2", "loss_student", "student_backward", "student_update"])
+        #expect(report["parts_s"]?.objectValue?.allSatisfy { ($0.1.doubleValue ?? 0) > 0 } == true)
+        #expect((report["whole_over_parts"]?.doubleValue ?? 0) > 0 && (report["prompt_over_frozen"]?.doubleValue ?? 0) > 0)
+        let r = try cli.run(["distill"] + shared + ["--method", "promptkd", "--steps", "3", "--dev-examples", "0", "--out", out])
+        #expect(r.code == 0, "\(r.stderr)")
+        let profiled = report["losses"]?.arrayValue?.compactMap(\.doubleValue) ?? []
+        let logged = try losses(out).compactMap { Double($0.split(separator: ":").last ?? "") }
+        #expect(profiled.count == 3 && profiled == logged)
+    }
+
     @Test func identicalStudentHasZeroReverseKL() throws {
         let teacherGGUF = TinyModel.temporaryPath("teacher.gguf"), out = TinyModel.temporaryPath("same")
         try TinyModel.write(to: teacherGGUF)

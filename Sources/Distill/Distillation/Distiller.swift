@@ -24,6 +24,8 @@ public final class Distiller: SteppedTraining {
     /// DistiLLM's adaptive off-policy state.
     var replay = ReplayState()
     public internal(set) var lastCheckpoint: String?
+    /// The sequences of the last step (StepProfiler replays them part by part).
+    var lastBatch: Batch?
     let teacherWorkspace = TrainingWorkspace(), studentWorkspace = TrainingWorkspace()
 
     public var step: Int { studentOptimizer.step }
@@ -78,16 +80,25 @@ public final class Distiller: SteppedTraining {
         var timer = PhaseTimer()
         let indices = order.next(options.batchSize)
         let batch = try sequences(for: indices, timer: &timer)
+        lastBatch = batch
         let lr = studentSchedule.rate(step: step + 1)
         var extra: [(String, Double)] = []
         let studentTargets: (Int, Int) throws(DistillError) -> [(Divergence, Divergence.Target, Double)]
         var teacherLogits: LogitsTable!
         var promptPass: TrainingPass?
+        var studentPass: TrainingPass?
         switch options.method {
         case .sft:
             break
         case .promptkd:
-            let pass = try promptStep(batch, timer: &timer, extra: &extra)
+            // The student's own forward first: its logits are p_S of the prompt loss (the student does not
+            // change before its update), and its activations serve the student's backward after the prompt step.
+            timer.start()
+            let forward = try makePass(student, batch.sequences, prompted: false, workspace: studentWorkspace)
+            forward.forward()
+            timer.stop("time_student")
+            studentPass = forward
+            let pass = try promptStep(batch, studentPass: forward, timer: &timer, extra: &extra)
             timer.start()
             pass.forward(prompt: UnsafePointer(prompt!.values.baseAddress!))  // q' with the updated prompt
             timer.stop("time_teacher")
@@ -116,8 +127,13 @@ public final class Distiller: SteppedTraining {
         }
         timer.start()
         studentGradients.zero()
-        let pass = try makePass(student, batch.sequences, prompted: false, workspace: studentWorkspace)
-        pass.forward()
+        let pass: TrainingPass
+        if let studentPass {
+            pass = studentPass
+        } else {
+            pass = try makePass(student, batch.sequences, prompted: false, workspace: studentWorkspace)
+            pass.forward()
+        }
         let losses = try Self.applyLoss(pass, batch, vocab: V, terms: studentTargets)
         pass.backward(gradients: studentGradients)
         let loss = losses.first ?? 0
@@ -136,26 +152,26 @@ public final class Distiller: SteppedTraining {
 
     /// PromptKD's prompt update: q = prompted teacher, loss KL(q‖p_S) + (1 − s/S)·KL(q‖p_T) on the targets,
     /// back through the frozen teacher to the prompt rows only. Returns the prompted pass for the student step.
-    func promptStep(_ batch: Batch, timer: inout PhaseTimer, extra: inout [(String, Double)]) throws(DistillError) -> TrainingPass {
+    /// `studentPass`: the student's forward over the same sequences (its logits are p_S, read only).
+    func promptStep(_ batch: Batch, studentPass: TrainingPass, timer: inout PhaseTimer,
+                    extra: inout [(String, Double)]) throws(DistillError) -> TrainingPass {
         let prompt = prompt!, V = teacher.config.vocabSize
         timer.start()
         let pass = try makePass(teacher, batch.sequences, prompted: true, workspace: teacherWorkspace)
         pass.forward(prompt: UnsafePointer(prompt.values.baseAddress!))
         timer.stop("time_prompt")
         let w = 1 - Double(step + 1) / Double(options.steps)
-        // The fixed sides one sequence at a time: p_S and p_T of one sequence are the only logits held besides
-        // the prompted teacher's own (which become their gradient in place).
+        // p_T one sequence at a time: it is the only logits table held besides the prompted teacher's (which
+        // become their gradient in place) and the student's.
         var losses = [0.0, 0.0]
         for s in batch.sequences.indices {
             timer.start()
             let pT = try logits(teacher, [batch.sequences[s]])
             timer.stop("time_teacher")
             timer.start()
-            let pS = try logits(student, [batch.sequences[s]])
-            timer.stop("time_student_forward")
-            timer.start()
             let part = try Self.applyLoss(pass, batch, vocab: V, only: s) { _, t in
-                [(.reverseKL, .logits(pS.row(0, t)), 1), (.reverseKL, .logits(pT.row(0, t)), w)]
+                [(.reverseKL, .logits(studentPass.logits + studentPass.row(sequence: s, token: t) * V), 1),
+                 (.reverseKL, .logits(pT.row(0, t)), w)]
             }
             for (i, v) in part.enumerated() where i < losses.count { losses[i] += v }
             timer.stop("time_prompt")

@@ -18,8 +18,10 @@ public enum Generation {
     }
 
     /// The generated tokens of each request (ending with the stop token when one was drawn).
+    /// `replay`: tokens to emit instead of the drawn ones, one list per request (the samplers still draw, so
+    /// the work is the sampling's; StepProfiler times the generation of known responses this way).
     public static func sample(_ transformer: Transformer, _ requests: [Request], maxNewTokens: Int,
-                              stop: Set<Int>) throws(ModelError) -> [[Int]] {
+                              stop: Set<Int>, replay: [[Int]]? = nil) throws(ModelError) -> [[Int]] {
         let c = transformer.config, V = c.vocabSize
         var samplers = requests.map(\.sampler)
         let caches = requests.map { r in
@@ -35,13 +37,15 @@ public enum Generation {
         while !running.isEmpty {
             var next: [Int] = []
             for i in running {
-                let token = samplers[i].next(last[i][...], history: histories[i])
+                let drawn = samplers[i].next(last[i][...], history: histories[i])
+                let token = replay.map { $0[i][outputs[i].count] } ?? drawn
                 outputs[i].append(token)
                 histories[i].append(token)
                 next.append(token)
             }
             running = running.enumerated().filter { j, i in
-                !stop.contains(next[j]) && outputs[i].count < maxNewTokens && caches[i].count < caches[i].capacity
+                !stop.contains(next[j]) && outputs[i].count < min(maxNewTokens, replay?[i].count ?? .max)
+                    && caches[i].count < caches[i].capacity
             }.map(\.1)
             guard !running.isEmpty else { break }
             let logits = try transformer.forward(batch: running.map { .init(tokens: [outputs[$0].last!], cache: caches[$0]) })
