@@ -110,4 +110,35 @@ import Testing
         let v = try cli.run(common(other, data) + ["--out", TinyModel.temporaryPath("vocab"), "--steps", "1"])
         #expect(v.code == 1 && v.stderr.contains("error: vocabularies differ: 320 tokens"), "\(v.stderr)")
     }
+
+    /// Bad input to `ckpt distill`: empty and malformed data, a teacher that cannot be loaded are one-line
+    /// errors with exit code 1; a student bigger than its teacher is a warning.
+    @Test func badInputAndBiggerStudent() throws {
+        let s = try student(), data = try TrainingCommandTests.dataFile()
+        let empty = TinyModel.temporaryPath("empty.jsonl")
+        try "\n".write(toFile: empty, atomically: true, encoding: .utf8)
+        let e = try cli.run(common(s, empty) + ["--out", TinyModel.temporaryPath("empty-run"), "--steps", "1"])
+        #expect(e.code == 1 && e.stderr.hasSuffix("\nerror: data: no usable example: the file has no lines (\(empty))\n"), "\(e.stderr)")
+        let bad = TinyModel.temporaryPath("bad.jsonl")
+        try "{\"prompt\": \"a \", \"output\": \"b\"}\n[1, 2\n".write(toFile: bad, atomically: true, encoding: .utf8)
+        let m = try cli.run(common(s, bad) + ["--out", TinyModel.temporaryPath("bad-run"), "--steps", "1"])
+        #expect(m.code == 1 && m.stderr.contains("\nerror: data: line 2: not JSON") && m.stderr.hasSuffix("(\(bad))\n"), "\(m.stderr)")
+
+        let truncated = TinyModel.temporaryPath("truncated.gguf")
+        try TinyModel.write(to: truncated)
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: truncated))
+        try bytes.prefix(bytes.count / 2).write(to: URL(fileURLWithPath: truncated))
+        var args = common(s, data) + ["--out", TinyModel.temporaryPath("truncated-run"), "--steps", "1"]
+        args[args.firstIndex(of: "--teacher")! + 1] = truncated
+        let t = try cli.run(args)
+        #expect(t.code == 1 && t.stderr.hasPrefix("error: ") && t.stderr.contains(truncated), "\(t.stderr)")
+
+        // The 1-block student as the teacher of the 2-block model: it runs, with a warning.
+        let teacherGGUF = TinyModel.temporaryPath("big-student.gguf")
+        try TinyModel.write(to: teacherGGUF)
+        var swapped = common(teacherGGUF, data) + ["--method", "kd", "--out", TinyModel.temporaryPath("swapped"), "--steps", "1"]
+        swapped[swapped.firstIndex(of: "--teacher")! + 1] = s
+        let w = try cli.run(swapped)
+        #expect(w.code == 0 && w.stderr.contains("warning: the student ("), "\(w.stderr)")
+    }
 }
