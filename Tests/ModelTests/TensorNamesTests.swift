@@ -69,6 +69,40 @@ import Testing
         let t = m.withUnsafeBytes { RowLayout.transpose($0, rows: 2, cols: 3, elementSize: 2) }
         #expect(t == [1, 1, 4, 4, 2, 2, 5, 5, 3, 3, 6, 6])
     }
+
+    /// The converter's fused transpose-and-narrow equals transposing element by element and converting each
+    /// value with the per-element codecs, for partial tiles, split across threads, and rounding edge cases.
+    @Test(arguments: [(70, 300), (768, 33), (1, 5), (64, 256)])
+    func fusedTransposeNarrowEqualsElementwise(_ rows: Int, _ cols: Int) {
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        let edge: [Float] = [65520, -65504, 1e-8, 6.1e-5, 5.96e-8, 0, -0, 1.0009765625, .infinity]
+        let src: [Float] = (0..<(rows * cols)).map { i in
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return i % 37 == 0 ? edge[(i / 37) % edge.count] : Float(Int64(bitPattern: state >> 11) % 2_000_000) / 1e5
+        }
+        for dtype in [DType.f32, .f16, .bf16] {
+            let size = dtype.bytesPerBlock
+            var expected = [UInt8](repeating: 0, count: rows * cols * size)
+            for r in 0..<rows {
+                for c in 0..<cols {
+                    let v = src[r * cols + c], at = (c * rows + r) * size
+                    let bits: [UInt8] = switch dtype {
+                    case .f32: withUnsafeBytes(of: v.bitPattern.littleEndian) { Array($0) }
+                    case .f16: withUnsafeBytes(of: Half.fromFloat(v).littleEndian) { Array($0) }
+                    default: withUnsafeBytes(of: BFloat16.fromFloat(v).littleEndian) { Array($0) }
+                    }
+                    expected.replaceSubrange(at..<(at + size), with: bits)
+                }
+            }
+            var out = [UInt8](repeating: 0xAA, count: rows * cols * size)
+            let ok = src.withUnsafeBufferPointer { s in
+                out.withUnsafeMutableBytes { RowLayout.transpose(s.baseAddress!, rows: rows, cols: cols, to: dtype, into: $0.baseAddress!, byteCount: $0.count) }
+            }
+            #expect(ok && out == expected, "\(dtype.name) [\(rows), \(cols)]")
+        }
+        var small = [UInt8](repeating: 0, count: 3)
+        #expect(!src.withUnsafeBufferPointer { s in small.withUnsafeMutableBytes { RowLayout.transpose(s.baseAddress!, rows: rows, cols: cols, to: .f16, into: $0.baseAddress!, byteCount: 3) } })
+    }
 }
 
 enum Hex {

@@ -97,6 +97,7 @@ public struct GGUFConversionPlan {
     public func data(_ entry: Entry, path: String) throws(ConvertError) -> ByteView {
         defer { entry.source.data.releasePages() }
         if entry.fixup == .none, entry.source.dtype == .f32, let direct = try narrowInPlace(entry, path: path) { return direct }
+        if entry.fixup == .transpose, entry.source.dtype == .f32, let direct = transposeInPlace(entry) { return direct }
         let arranged: [UInt8]?
         if entry.source.dtype == .f32 {
             arranged = entry.source.data.withUnsafeBytes {
@@ -158,6 +159,25 @@ extension GGUFConversionPlan {
             filled = failed ? 0 : outCount
         }
         return failed ? nil : ByteView(owned: bytes)
+    }
+}
+
+extension GGUFConversionPlan {
+    /// An f32 Conv1D weight transposed and narrowed to its target type in one threaded pass from the mapping.
+    func transposeInPlace(_ entry: Entry) -> ByteView? {
+        let shape = entry.source.shape
+        guard shape.count == 2, [.f32, .f16, .bf16].contains(entry.target) else { return nil }
+        let byteCount = shape[0] * shape[1] * entry.target.bytesPerBlock
+        var done = false
+        let bytes = [UInt8](unsafeUninitializedCapacity: byteCount) { out, filled in
+            entry.source.data.withUnsafeBytes { raw in
+                guard Int(bitPattern: raw.baseAddress) % 4 == 0, raw.count == shape[0] * shape[1] * 4 else { return }
+                done = RowLayout.transpose(raw.baseAddress!.assumingMemoryBound(to: Float.self), rows: shape[0], cols: shape[1],
+                                           to: entry.target, into: UnsafeMutableRawPointer(out.baseAddress!), byteCount: byteCount)
+            }
+            filled = done ? byteCount : 0
+        }
+        return done ? ByteView(owned: bytes) : nil
     }
 }
 
