@@ -3,7 +3,10 @@ import Glibc
 #endif
 
 /// A file written under a temporary name in its destination folder, flushed, then renamed into place:
-/// a crash, an error or Ctrl-C never leaves a half-written checkpoint under the final name.
+/// a crash, an error or Ctrl-C never leaves a half-written checkpoint under the final name. Like llama.cpp's
+/// tools, safetensors and `cp`, the data is not fsynced before the rename (the rename is atomic for any
+/// process failure; ext4 flushes a renamed-over file's data before the rename commits). CKPT_FSYNC=1 syncs
+/// each file before it is renamed, for durability across power loss at the price of waiting for the disk.
 /// Writes are buffered; `commit()` publishes, `deinit` without `commit()` removes the temporary file.
 /// Not thread-safe: one thread (or one serial queue) at a time.
 public final class AtomicOutput: @unchecked Sendable {
@@ -14,6 +17,8 @@ public final class AtomicOutput: @unchecked Sendable {
     private static let bufferLimit = 4 << 20
     public private(set) var bytesWritten: UInt64 = 0
     private var committed = false
+    /// CKPT_FSYNC=1: fsync before the rename.
+    static let syncsBeforeRename = getenv("CKPT_FSYNC").map { String(cString: $0) == "1" } ?? false
 
     /// Refuses an existing destination unless `overwrite` is set.
     public init(path: String, overwrite: Bool = false) throws(FormatError) {
@@ -89,10 +94,10 @@ public final class AtomicOutput: @unchecked Sendable {
         }
     }
 
-    /// Flushes, syncs and renames the temporary file to `path`.
+    /// Flushes (and with CKPT_FSYNC=1 syncs) the temporary file, then renames it to `path`.
     public func commit() throws(FormatError) {
         try flush()
-        guard fsync(fd) == 0 else { throw .io(path: temporaryPath, reason: "fsync failed: \(MappedFile.errnoText())") }
+        guard !Self.syncsBeforeRename || fsync(fd) == 0 else { throw .io(path: temporaryPath, reason: "fsync failed: \(MappedFile.errnoText())") }
         close(fd)
         fd = -1
         guard rename(temporaryPath, path) == 0 else {
