@@ -36,4 +36,11 @@ void ck_matvec(int type, const void *w, size_t row_bytes, int r0, int r1, const 
 /// Rows [r0, r1) widened to f32 into out [(r1 - r0) × cols], with ggml's arithmetic (no fused multiply-add).
 void ck_dequantize_rows(int type, const void *w, size_t row_bytes, int r0, int r1, int cols, float *out);
 
+/// GELU-tanh (GPT-2's gelu_new) and SwiGLU over [n] (ck_activations.c). out may alias inp in the forwards;
+/// the backwards accumulate (+=). AVX2: e^x by a polynomial, about 1 ulp from expf; else expf.
+void ck_gelu_forward(float *out, const float *inp, int64_t n);
+void ck_gelu_backward(float *dinp, const float *dout, const float *inp, int64_t n);
+void ck_swiglu_forward(float *out, const float *gate, const float *up, int64_t n);
+void ck_swiglu_backward(float *dgate, float *dup, const float *dout, const float *gate, const float *up, int64_t n);
+
 #endif
