@@ -68,6 +68,22 @@ import Testing
         #expect(nan[0].isNaN && nan[2].isNaN && nan[8].isNaN && !nan[1].isNaN && d[0].isNaN && d[8].isNaN && d2[2].isNaN && !d2[1].isNaN)
     }
 
+    /// The soft-max numerators and their sum (cross-entropy's inner loop), for lengths with partial groups.
+    @Test(arguments: [1, 7, 8, 13, 50257])
+    func expShiftedMatchesExp(_ n: Int) {
+        let values = (0..<n).map { Float(($0 * 7919) % 4001) / 100 - 20 }
+        let shift = values.max()!
+        var x = values
+        let sum = ck_exp_shifted(&x, Int64(n), shift)
+        var exact = 0.0
+        for i in 0..<n {
+            let e = exp(Double(values[i] - shift))
+            exact += e
+            #expect(Self.close(x[i], e, scale: 0), "e^(\(values[i]) − \(shift)) = \(x[i]), exact \(e)")
+        }
+        #expect(abs(sum - exact) <= 4 * Double(Float.ulpOfOne) * exact, "sum \(sum), exact \(exact)")
+    }
+
     /// The threads split ranges at arbitrary points: every element must come out the same.
     @Test func anySplitGivesTheSameBits() {
         let xs = Array(Self.grid.prefix(1000)), n = xs.count

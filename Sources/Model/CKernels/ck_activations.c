@@ -35,6 +35,15 @@ static void swiglu_backward_scalar(float *dgate, float *dup, const float *dout, 
     }
 }
 
+static double exp_shifted_scalar(float *x, int64_t n, float shift) {
+    double sum = 0;
+    for (int64_t i = 0; i < n; i++) {
+        x[i] = expf(x[i] - shift);
+        sum += x[i];
+    }
+    return sum;
+}
+
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
 #include <immintrin.h>
 #define CK_AVX2 __attribute__((target("avx2,fma")))
@@ -108,6 +117,12 @@ CK_AVX2 static inline __m256 load8(const float *p, int k) {
     return _mm256_loadu_ps(t);
 }
 
+// Lanes 0..<k set (k < 8).
+CK_AVX2 static inline __m256 tail_mask(int k) {
+    const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    return _mm256_castsi256_ps(_mm256_cmpgt_epi32(_mm256_set1_epi32(k), lanes));
+}
+
 CK_AVX2 static inline void store8(float *p, __m256 v, int k) {
     if (k == 8) { _mm256_storeu_ps(p, v); return; }
     float t[8];
@@ -149,6 +164,26 @@ CK_AVX2 static void swiglu_backward_avx2(float *dgate, float *dup, const float *
 #undef STEP
 }
 
+// x[i] = e^(x[i] − shift) in place; returns Σ x[i] summed in double, four lanes per half of each group of
+// eight, the lanes added at the end (fixed order: the same bits for the same row).
+CK_AVX2 static double exp_shifted_avx2(float *x, int64_t n, float shift) {
+    __m256d lo = _mm256_setzero_pd(), hi = _mm256_setzero_pd();
+    const __m256 s = _mm256_set1_ps(shift);
+#define STEP(i, k)                                                                          \
+    do {                                                                                    \
+        __m256 e = exp8(_mm256_sub_ps(load8(x + (i), k), s));                               \
+        if (k < 8) e = _mm256_blendv_ps(_mm256_setzero_ps(), e, tail_mask(k));              \
+        store8(x + (i), e, k);                                                              \
+        lo = _mm256_add_pd(lo, _mm256_cvtps_pd(_mm256_castps256_ps128(e)));                 \
+        hi = _mm256_add_pd(hi, _mm256_cvtps_pd(_mm256_extractf128_ps(e, 1)));               \
+    } while (0)
+    CK_EACH8(n, STEP);
+#undef STEP
+    double t[4];
+    _mm256_storeu_pd(t, _mm256_add_pd(lo, hi));
+    return (t[0] + t[1]) + (t[2] + t[3]);
+}
+
 static int has_avx2(void) {
     static int cached = -1;
     if (cached < 0) cached = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
@@ -160,7 +195,12 @@ static int has_avx2(void) { return 0; }
 #define gelu_backward_avx2 gelu_backward_scalar
 #define swiglu_forward_avx2 swiglu_forward_scalar
 #define swiglu_backward_avx2 swiglu_backward_scalar
+#define exp_shifted_avx2 exp_shifted_scalar
 #endif
+
+double ck_exp_shifted(float *x, int64_t n, float shift) {
+    return has_avx2() ? exp_shifted_avx2(x, n, shift) : exp_shifted_scalar(x, n, shift);
+}
 
 void ck_gelu_forward(float *out, const float *inp, int64_t n) {
     if (has_avx2()) gelu_forward_avx2(out, inp, n); else gelu_forward_scalar(out, inp, n);

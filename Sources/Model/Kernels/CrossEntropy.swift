@@ -1,3 +1,4 @@
+import CKernels
 import Dispatch
 import Foundation
 
@@ -43,12 +44,7 @@ public enum CrossEntropy {
         let targetLogit = row[target]
         var maxLogit = -Float.infinity
         for i in 0..<vocab { maxLogit = max(maxLogit, row[i]) }
-        var sum: Double = 0
-        for i in 0..<vocab {
-            let e = exp(row[i] - maxLogit)
-            row[i] = e
-            sum += Double(e)
-        }
+        let sum = ck_exp_shifted(row, Int64(vocab), maxLogit)
         let targetProbability = Double(row[target]) / sum
         let inv = Float(1 / sum)
         for i in 0..<vocab { row[i] = row[i] * inv * scale }

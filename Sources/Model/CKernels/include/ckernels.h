@@ -43,4 +43,8 @@ void ck_gelu_backward(float *dinp, const float *dout, const float *inp, int64_t 
 void ck_swiglu_forward(float *out, const float *gate, const float *up, int64_t n);
 void ck_swiglu_backward(float *dgate, float *dup, const float *dout, const float *gate, const float *up, int64_t n);
 
+/// x[i] = e^(x[i] − shift) in place (the soft-max numerators); returns their sum, accumulated in double in a
+/// fixed order.
+double ck_exp_shifted(float *x, int64_t n, float shift);
+
 #endif
