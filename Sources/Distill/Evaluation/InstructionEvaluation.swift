@@ -129,10 +129,10 @@ public enum InstructionEvaluation {
 extension Divergence {
     /// KL(teacher ‖ model) at one position and whether both argmaxes agree.
     static func klAndAgreement(teacher: UnsafePointer<Float>, model: UnsafePointer<Float>, vocab V: Int) -> (Double, Bool) {
-        let lt = logSoftmax(teacher, V), lm = logSoftmax(model, V)
+        let (lt, pt) = softmax(teacher, V), lm = softmax(model, V).log
         var kl = 0.0, bestT = 0, bestM = 0
         for v in 0..<V {
-            let p = exp(lt[v])
+            let p = pt[v]
             if p > 0 { kl += p * (lt[v] - lm[v]) }
             if teacher[v] > teacher[bestT] { bestT = v }
             if model[v] > model[bestM] { bestM = v }

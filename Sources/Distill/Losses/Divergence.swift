@@ -32,8 +32,7 @@ public enum Divergence: Equatable, Sendable {
 
     /// h = p·∂loss/∂p at one vocabulary entry (added to `h`) and the entry's loss contribution.
     @inline(__always)
-    func term(lp: Double, lq: Double, h: inout Double) -> Double {
-        let p = exp(lp), q = exp(lq)
+    func term(p: Double, q: Double, lp: Double, lq: Double, h: inout Double) -> Double {
         switch self {
         case .forwardKL, .softCrossEntropy:
             h -= q
@@ -72,9 +71,9 @@ public enum Divergence: Equatable, Sendable {
     /// may alias `trained`: it is read first). Streaming: one position at a time, nothing of size V kept.
     public static func position(trained: UnsafePointer<Float>, terms: [(Divergence, Target, Double)], vocab V: Int,
                                 gradient: UnsafeMutablePointer<Float>, scale: Float) -> [Double] {
-        let logP = logSoftmax(trained, V)
-        let logQs: [[Double]?] = terms.map { term in
-            if case .logits(let fixed) = term.1 { return logSoftmax(fixed, V) }
+        let (logP, P) = softmax(trained, V)
+        let fixed: [([Double], [Double])?] = terms.map { term in
+            if case .logits(let z) = term.1 { return softmax(z, V) }
             return nil
         }
         var losses = [Double](repeating: 0, count: terms.count)
@@ -87,27 +86,33 @@ public enum Divergence: Equatable, Sendable {
                 continue
             }
             precondition(kind != .crossEntropy, "divergence: crossEntropy needs a token target")
-            let logQ = logQs[t]!
+            let (logQ, Q) = fixed[t]!
             var loss: Double = 0
             for v in 0..<V {
                 var hv: Double = 0
-                loss += kind.term(lp: logP[v], lq: logQ[v], h: &hv)
+                loss += kind.term(p: P[v], q: Q[v], lp: logP[v], lq: logQ[v], h: &hv)
                 h[v] += weight * hv
             }
             losses[t] = loss
         }
         let total = h.reduce(0, +)
-        for v in 0..<V { gradient[v] = Float(h[v] - exp(logP[v]) * total) * scale }
+        for v in 0..<V { gradient[v] = Float(h[v] - P[v] * total) * scale }
         return losses
     }
 
-    /// log softmax in Double (max subtracted).
-    static func logSoftmax(_ z: UnsafePointer<Float>, _ V: Int) -> [Double] {
+    /// log softmax and softmax in Double (max subtracted), one exp per entry: p = e/Σe, log p = z − max − log Σe.
+    static func softmax(_ z: UnsafePointer<Float>, _ V: Int) -> (log: [Double], probabilities: [Double]) {
         var maxZ = -Double.infinity
         for v in 0..<V { maxZ = max(maxZ, Double(z[v])) }
+        var e = [Double](repeating: 0, count: V)
         var sum: Double = 0
-        for v in 0..<V { sum += exp(Double(z[v]) - maxZ) }
-        let logSum = log(sum) + maxZ
-        return (0..<V).map { Double(z[$0]) - logSum }
+        for v in 0..<V {
+            e[v] = exp(Double(z[v]) - maxZ)
+            sum += e[v]
+        }
+        let logSum = log(sum) + maxZ, inverse = 1 / sum
+        let logs = (0..<V).map { Double(z[$0]) - logSum }
+        for v in 0..<V { e[v] *= inverse }
+        return (logs, e)
     }
 }
