@@ -193,10 +193,11 @@ public final class Distiller: SteppedTraining {
     /// Writes scale·∂/∂z of Σ weight·D into every target row of the pass's logits (zero elsewhere) and
     /// returns each term's masked token mean. `terms(s, t)`: the terms at token t of sequence s (predicting t+1).
     /// `only`: one sequence (the others' rows untouched); the mean is still over the whole batch's targets.
+    /// Positions are independent, so they are split across threads; the sums are added in position order.
     static func applyLoss(_ pass: TrainingPass, _ batch: Batch, vocab V: Int, only: Int? = nil,
                           terms: (Int, Int) throws(DistillError) -> [(Divergence, Divergence.Target, Double)]) throws(DistillError) -> [Double] {
         let count = batch.targetCount
-        var sums: [Double] = []
+        var work: [(row: UnsafeMutablePointer<Float>, terms: [(Divergence, Divergence.Target, Double)])] = []
         // Prompt rows and every row that predicts nothing get a zero gradient.
         for s in only.map({ [$0] }) ?? Array(batch.sequences.indices) {
             let firstRow = pass.firstRow[s]
@@ -208,9 +209,26 @@ public final class Distiller: SteppedTraining {
                     row.update(repeating: 0, count: V)
                     continue
                 }
-                let losses = Divergence.position(trained: row, terms: try terms(s, t), vocab: V, gradient: row, scale: 1 / Float(count))
-                if sums.isEmpty { sums = losses } else { for i in sums.indices { sums[i] += losses[i] } }
+                work.append((row, try terms(s, t)))
             }
+        }
+        let slots = UnsafeMutablePointer<[Double]>.allocate(capacity: max(1, work.count))
+        slots.initialize(repeating: [], count: work.count)
+        defer {
+            slots.deinitialize(count: work.count)
+            slots.deallocate()
+        }
+        let shared = PositionWork(work: work, losses: slots)
+        let scale = 1 / Float(count)
+        Parallel.forChunks(work.count, minChunk: 1) { range in
+            for i in range {
+                let (row, terms) = shared.work[i]
+                shared.losses[i] = Divergence.position(trained: row, terms: terms, vocab: V, gradient: row, scale: scale)
+            }
+        }
+        var sums: [Double] = []
+        for position in UnsafeBufferPointer(start: slots, count: work.count) {
+            if sums.isEmpty { sums = position } else { for i in sums.indices { sums[i] += position[i] } }
         }
         return sums.map { $0 / Double(max(1, count)) }
     }
@@ -270,4 +288,11 @@ final class LogitsTable {
     deinit { storage.deallocate() }
 
     func row(_ s: Int, _ t: Int) -> UnsafePointer<Float> { UnsafePointer(storage.baseAddress! + (firstRow[s] + t) * vocab) }
+}
+
+/// The positions of one loss and a slot per position for its losses, shared read-only (each thread writes
+/// only its own positions' rows and slots).
+private struct PositionWork: @unchecked Sendable {
+    let work: [(row: UnsafeMutablePointer<Float>, terms: [(Divergence, Divergence.Target, Double)])]
+    let losses: UnsafeMutablePointer<[Double]>
 }
