@@ -2,12 +2,14 @@ import CBLAS
 
 /// Matmul over a WeightMatrix in any stored type (same mapping as Matmul: out = inp · Wᵀ (+ bias)).
 /// inp [rows, inDim], W [outDim, inDim], out [rows, outDim].
-/// - Few rows (decoding): ck_matvec on the stored blocks, output rows split across threads.
+/// - Few rows (decoding, up to 8 sequences at once): the C kernels on the stored blocks, output rows split
+///   across threads, each weight row read once for all input rows (OpenBLAS's sgemm is several times slower
+///   than that for a handful of rows, and quantized weights would have to be widened whole).
 /// - Many rows (prefill): f32 weights go straight to sgemm; others are widened a slice of rows at a time
 ///   (≤ 4 MB of scratch) and each slice multiplied by sgemm into its columns of out.
 extension Matmul {
     /// Up to this many input rows are multiplied row by row without widening the weights.
-    public static let matvecRowLimit = 2
+    public static let matvecRowLimit = 8
     /// Scratch floats for one widened slice of a quantized matrix.
     static let widenSliceFloats = 1 << 20
 
@@ -47,21 +49,25 @@ extension Matmul {
         precondition(group.allSatisfy { $0.weight.cols == inDim }, "matmul group: weights differ in columns")
         let ends = group.indices.map { i in group[...i].reduce(0) { $0 + $1.weight.rows } }
         let total = ends.last ?? 0
-        for r in 0..<rows {
-            let x = PreparedVector(inp + r * inDim, count: inDim)
-            let items = SendablePointer(group.map { ($0.out + r * $0.weight.rows, $0.weight) })
+        // Every input row prepared once; one parallel pass over all output rows of all matrices, each weight
+        // row multiplied by every input row while it is in cache.
+        let prepared = (0..<rows).map { PreparedVector(inp + $0 * inDim, count: inDim) }
+        let vectors = prepared.map(\.kernelVector)
+        vectors.withUnsafeBufferPointer { xs in
+            let shared = SendablePointer((items: group.map { ($0.out, $0.weight) }, xs: xs))
             // ≥ 64 rows per chunk: waking a worker costs about as much as 64 short rows.
             Parallel.forChunks(total, minChunk: 64) { range in
                 var lower = range.lowerBound
                 for (i, end) in ends.enumerated() where lower < range.upperBound && lower < end {
                     let begin = i == 0 ? 0 : ends[i - 1]
                     let upper = min(end, range.upperBound)
-                    let (out, w) = items.pointer[i]
-                    w.multiplyRows((lower - begin)..<(upper - begin), x: x, into: out + (lower - begin))
+                    let (out, w) = shared.pointer.items[i]
+                    w.multiplyRows((lower - begin)..<(upper - begin), xs: shared.pointer.xs, into: out + (lower - begin), stride: w.rows)
                     lower = upper
                 }
             }
         }
+        withExtendedLifetime(prepared) {}
         for item in group { addBias(out: item.out, bias: item.bias, rows: rows, outDim: item.weight.rows) }
     }
 

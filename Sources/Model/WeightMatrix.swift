@@ -50,6 +50,13 @@ public struct WeightMatrix: @unchecked Sendable {
                   x.integers, x.scales, x.sums, Int32(cols), out)
     }
 
+    /// out[j·stride + (r − range.lowerBound)] = row r · xs[j] for every r in `range` and every vector j: each row
+    /// read once for all vectors (batched decoding); the same products as `multiplyRows` per vector.
+    public func multiplyRows(_ range: Range<Int>, xs: UnsafeBufferPointer<ck_vector>, into out: UnsafeMutablePointer<Float>, stride: Int) {
+        ck_matvec_multi(kernelType, base, rowBytes, Int32(range.lowerBound), Int32(range.upperBound), Int32(xs.count),
+                        xs.baseAddress!, Int32(cols), out, stride)
+    }
+
     /// True when the portable kernels are used (no AVX2/FMA/F16C on this CPU).
     public static var usesPortableKernels: Bool { ck_uses_avx2() == 0 }
 
@@ -76,6 +83,9 @@ public final class PreparedVector: @unchecked Sendable {
         sums = .allocate(capacity: blocks)
         if count % 32 == 0 { ck_prepare(x, Int32(count), integers, scales, sums) }
     }
+
+    /// The kernels' view of this vector.
+    public var kernelVector: ck_vector { ck_vector(x: values, q: integers, scales: scales, sums: sums) }
 
     deinit {
         integers.deallocate()

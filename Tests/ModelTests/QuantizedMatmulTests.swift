@@ -44,7 +44,7 @@ import Testing
         defer { WeightMatrix.forcePortableKernels(false) }
         let (bytes, widened) = try Self.weights(dtype)
         let tolerance = dtype.isQuantized ? 3e-5 : 1e-6
-        for inputRows in [1, 2, 5] {  // 1, 2: row-by-row kernels; 5: widened slices + sgemm
+        for inputRows in [1, 2, 5, 12] {  // up to 8: the decoding kernels; 12: widened slices + sgemm
             let x = Self.random(inputRows * Self.cols, seed: 99)
             let bias = Self.random(Self.rows, seed: 5)
             var out = [Float](repeating: .nan, count: inputRows * Self.rows)
@@ -85,5 +85,27 @@ import Testing
         }
         #expect(c == a)
         #expect(Array(d.prefix(20)) == Array(b.prefix(20)))
+    }
+
+    /// Batched decoding (several input rows, each weight row read once for all) gives every input row the
+    /// bits it gets alone, for each kernel type and both kernel sets.
+    @Test(arguments: types, [false, true])
+    func batchedRowsEqualSingleRows(_ dtype: DType, portable: Bool) throws {
+        WeightMatrix.forcePortableKernels(portable)
+        defer { WeightMatrix.forcePortableKernels(false) }
+        let (bytes, _) = try Self.weights(dtype)
+        let n = Matmul.matvecRowLimit
+        let x = Self.random(n * Self.cols, seed: 11)
+        var batched = [Float](repeating: .nan, count: n * Self.rows), single = batched
+        bytes.withUnsafeBytes { raw in
+            let w = WeightMatrix(dtype: dtype, base: raw.baseAddress!, rows: Self.rows, cols: Self.cols)!
+            Matmul.forward(out: &batched, inp: x, weight: w, bias: nil, rows: n)
+            for r in 0..<n {
+                x.withUnsafeBufferPointer { xp in
+                    single.withUnsafeMutableBufferPointer { Matmul.forward(out: $0.baseAddress! + r * Self.rows, inp: xp.baseAddress! + r * Self.cols, weight: w, bias: nil, rows: 1) }
+                }
+            }
+        }
+        #expect(batched.map(\.bitPattern) == single.map(\.bitPattern), "\(dtype.name) portable \(portable)")
     }
 }

@@ -210,25 +210,36 @@ CK_AVX2 static float dot_q6_k(const uint8_t *row, ck_x16 x, int n) {
     return hsum(_mm256_add_ps(acc[0], acc[1]));
 }
 
-CK_AVX2 static int matvec_avx2(int type, const uint8_t *w, size_t row_bytes, int r0, int r1, const float *x,
-                               ck_x16 xq, int n, float *out) {
+CK_AVX2 static float dot_avx2(int type, const uint8_t *row, const float *x, ck_x16 xq, int n) {
+    switch (type) {
+    case CK_F32: return dot_f32(row, x, n);
+    case CK_F16: return dot_f16(row, x, n);
+    case CK_Q8_0: return dot_q8_0(row, xq, n);
+    case CK_Q4_0: return dot_q4_0(row, xq, n);
+    case CK_Q4_1: return dot_q4_1(row, xq, n);
+    case CK_Q5_0: return dot_q5_0(row, xq, n);
+    case CK_Q5_1: return dot_q5_1(row, xq, n);
+    case CK_Q4_K: return dot_q45_k(row, xq, n, 0);
+    case CK_Q5_K: return dot_q45_k(row, xq, n, 1);
+    default: return dot_q6_k(row, xq, n);
+    }
+}
+
+// Row-major over the rows, the k vectors inside: each row comes from memory once and is multiplied by the
+// other vectors from cache (a row is at most a few KiB).
+CK_AVX2 static int matvec_avx2(int type, const uint8_t *w, size_t row_bytes, int r0, int r1, int k, const ck_vector *xs,
+                               int n, float *out, size_t out_stride) {
+    switch (type) {
+    case CK_F32: case CK_F16: case CK_Q8_0: case CK_Q4_0: case CK_Q4_1: case CK_Q5_0: case CK_Q5_1:
+    case CK_Q4_K: case CK_Q5_K: case CK_Q6_K: break;
+    default: return 0;
+    }
     for (int r = r0; r < r1; r++) {
         const uint8_t *row = w + (size_t)r * row_bytes;
-        float v;
-        switch (type) {
-        case CK_F32: v = dot_f32(row, x, n); break;
-        case CK_F16: v = dot_f16(row, x, n); break;
-        case CK_Q8_0: v = dot_q8_0(row, xq, n); break;
-        case CK_Q4_0: v = dot_q4_0(row, xq, n); break;
-        case CK_Q4_1: v = dot_q4_1(row, xq, n); break;
-        case CK_Q5_0: v = dot_q5_0(row, xq, n); break;
-        case CK_Q5_1: v = dot_q5_1(row, xq, n); break;
-        case CK_Q4_K: v = dot_q45_k(row, xq, n, 0); break;
-        case CK_Q5_K: v = dot_q45_k(row, xq, n, 1); break;
-        case CK_Q6_K: v = dot_q6_k(row, xq, n); break;
-        default: return 0;
+        for (int j = 0; j < k; j++) {
+            const ck_x16 xq = {xs[j].q, xs[j].scales, xs[j].sums};
+            out[(size_t)j * out_stride + (size_t)(r - r0)] = dot_avx2(type, row, xs[j].x, xq, n);
         }
-        out[r - r0] = v;
     }
     return 1;
 }
@@ -252,12 +263,18 @@ int ck_uses_avx2(void) {
 
 void ck_matvec(int type, const void *w, size_t row_bytes, int r0, int r1, const float *x,
                const int16_t *xq, const float *xscales, const float *xsums, int cols, float *out) {
+    const ck_vector v = {x, xq, xscales, xsums};
+    ck_matvec_multi(type, w, row_bytes, r0, r1, 1, &v, cols, out, 0);
+}
+
+void ck_matvec_multi(int type, const void *w, size_t row_bytes, int r0, int r1, int k, const ck_vector *xs, int cols,
+                     float *out, size_t out_stride) {
 #ifdef CK_X86
-    const ck_x16 prepared = {xq, xscales, xsums};
-    if (ck_uses_avx2() && matvec_avx2(type, (const uint8_t *)w, row_bytes, r0, r1, x, prepared, cols, out)) return;
+    if (ck_uses_avx2() && matvec_avx2(type, (const uint8_t *)w, row_bytes, r0, r1, k, xs, cols, out, out_stride)) return;
 #endif
     const ck_type_info *info = ck_info(type);
     if (!info) return;
     for (int r = r0; r < r1; r++)
-        out[r - r0] = ck_dot_scalar(info, (const uint8_t *)w + (size_t)r * row_bytes, x, cols);
+        for (int j = 0; j < k; j++)
+            out[(size_t)j * out_stride + (size_t)(r - r0)] = ck_dot_scalar(info, (const uint8_t *)w + (size_t)r * row_bytes, xs[j].x, cols);
 }

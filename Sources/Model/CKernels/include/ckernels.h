@@ -33,6 +33,19 @@ void ck_prepare(const float *x, int cols, int16_t *q, float *scales, float *sums
 void ck_matvec(int type, const void *w, size_t row_bytes, int r0, int r1, const float *x,
                const int16_t *xq, const float *xscales, const float *xsums, int cols, float *out);
 
+/// One prepared input vector: the f32 values and ck_prepare's integers, scales and sums.
+typedef struct {
+    const float *x;
+    const int16_t *q;
+    const float *scales;
+    const float *sums;
+} ck_vector;
+
+/// out[j·out_stride + (r − r0)] = dot(row r of w, x_j) for j < k and r in [r0, r1), the same products as
+/// ck_matvec for each vector; every row is read from memory once for all k (batched decoding).
+void ck_matvec_multi(int type, const void *w, size_t row_bytes, int r0, int r1, int k, const ck_vector *xs, int cols,
+                     float *out, size_t out_stride);
+
 /// Rows [r0, r1) widened to f32 into out [(r1 - r0) × cols], with ggml's arithmetic (no fused multiply-add).
 void ck_dequantize_rows(int type, const void *w, size_t row_bytes, int r0, int r1, int cols, float *out);
 
