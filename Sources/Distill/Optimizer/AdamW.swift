@@ -54,16 +54,20 @@ public final class AdamW: @unchecked Sendable {
         for (r, region) in regions.enumerated() {
             let shared = RegionPointers(region: region, m: firstMoment.baseAddress! + offsets[r],
                                          v: secondMoment.baseAddress! + offsets[r])
-            let keep: Float? = region.decay && o.weightDecay != 0 ? Float(1 - lr * o.weightDecay) : nil
+            // Decoupled decay first (p·(1 − lr·wd)), then the Adam step, in one pass over the elements. 1 keeps
+            // p as it is (x·1 = x exactly), so regions without decay share the loop.
+            let keep: Float = region.decay && o.weightDecay != 0 ? Float(1 - lr * o.weightDecay) : 1
             // Element-wise, so any split across threads gives the same bits.
             Parallel.forChunks(region.count, minChunk: 1 << 16) { range in
                 let p = shared.region.values, g = shared.region.gradient, m = shared.m, v = shared.v
-                if let keep { for i in range { p[i] *= keep } }
                 for i in range {
-                    m[i] = m[i] + oneMinusBeta1 * (g[i] - m[i])
-                    v[i] = v[i] * beta2 + oneMinusBeta2 * g[i] * g[i]
-                    let denominator = v[i].squareRoot() / c2Root + eps
-                    p[i] = p[i] + stepSize * m[i] / denominator
+                    let gi = g[i]
+                    let mi = m[i] + oneMinusBeta1 * (gi - m[i])
+                    let vi = v[i] * beta2 + oneMinusBeta2 * gi * gi
+                    m[i] = mi
+                    v[i] = vi
+                    let denominator = vi.squareRoot() / c2Root + eps
+                    p[i] = p[i] * keep + stepSize * mi / denominator
                 }
             }
         }

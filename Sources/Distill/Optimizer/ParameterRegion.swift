@@ -1,3 +1,5 @@
+import Model
+
 /// One trainable tensor as the optimizer sees it: its values, its gradient (same count) and whether weight
 /// decay applies. Regions are named so optimizer moments can be saved and restored by name.
 public struct ParameterRegion: @unchecked Sendable {
@@ -24,10 +26,35 @@ public enum GradientClipping {
     /// The global norm before clipping (squares summed in Double).
     public static func norm(_ regions: [ParameterRegion]) -> Float {
         var sum: Double = 0
-        for r in regions {
-            for i in 0..<r.count { sum += Double(r.gradient[i]) * Double(r.gradient[i]) }
-        }
+        for r in regions { sum += squaredSum(r.gradient, count: r.count) }
         return Float(sum.squareRoot())
+    }
+
+    /// Σ g² in Double over fixed blocks of 2^16 elements (four running sums each), the blocks added in order:
+    /// the same bits whatever the number of threads that computed the blocks.
+    static func squaredSum(_ g: UnsafeMutablePointer<Float>, count n: Int) -> Double {
+        let block = 1 << 16, blocks = (n + block - 1) / block
+        guard blocks > 0 else { return 0 }
+        let partial = UnsafeMutableBufferPointer<Double>.allocate(capacity: blocks)
+        defer { partial.deallocate() }
+        let shared = GradientBlocks(g: g, partial: partial.baseAddress!)
+        Parallel.forChunks(blocks, minChunk: 4) { range in
+            for b in range {
+                let start = b * block, end = min(n, start + block), g = shared.g
+                var s = (0.0, 0.0, 0.0, 0.0)
+                var i = start
+                while i + 4 <= end {
+                    s.0 += Double(g[i]) * Double(g[i])
+                    s.1 += Double(g[i + 1]) * Double(g[i + 1])
+                    s.2 += Double(g[i + 2]) * Double(g[i + 2])
+                    s.3 += Double(g[i + 3]) * Double(g[i + 3])
+                    i += 4
+                }
+                while i < end { s.0 += Double(g[i]) * Double(g[i]); i += 1 }
+                shared.partial[b] = (s.0 + s.1) + (s.2 + s.3)
+            }
+        }
+        return partial.reduce(0, +)
     }
 
     /// Clips in place; returns the norm before clipping and the coefficient applied.
@@ -40,4 +67,10 @@ public enum GradientClipping {
         }
         return (total, coefficient)
     }
+}
+
+/// A gradient and its per-block sums for the worker threads (each writes its own blocks).
+private struct GradientBlocks: @unchecked Sendable {
+    let g: UnsafeMutablePointer<Float>
+    let partial: UnsafeMutablePointer<Double>
 }
