@@ -1,0 +1,67 @@
+// AVX2 widening of the block types prefill widens most (Q8_0, Q4_0, Q4_1): the same arithmetic as the
+// scalar widening in ck_dequant.c, one rounding per operation and no fused multiply-add, so the bits are
+// the same (the tests compare both with the Swift codecs). Other types fall back to the scalar code.
+#include "ck_internal.h"
+
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+#include <immintrin.h>
+#define CK_AVX2 __attribute__((target("avx2")))
+
+// 16 packed bytes → 32 int32 nibbles in ggml's order (low nibbles are elements 0..15, high 16..31), as 4×8 f32.
+CK_AVX2 static inline void nibbles_f32(const uint8_t *qs, __m256 v[4]) {
+    const __m128i q = _mm_loadu_si128((const __m128i *)qs), m = _mm_set1_epi8(0xF);
+    const __m128i lo = _mm_and_si128(q, m), hi = _mm_and_si128(_mm_srli_epi16(q, 4), m);
+    v[0] = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(lo));
+    v[1] = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(lo, 8)));
+    v[2] = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(hi));
+    v[3] = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(hi, 8)));
+}
+
+CK_AVX2 static void widen_q8_0(const uint8_t *b, float *y) {
+    const __m256 d = _mm256_set1_ps(ck_half(load_u16(b)));
+    const __m256i q = _mm256_loadu_si256((const __m256i *)(b + 2));
+    const __m128i q0 = _mm256_castsi256_si128(q), q1 = _mm256_extracti128_si256(q, 1);
+    _mm256_storeu_ps(y, _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(q0)), d));
+    _mm256_storeu_ps(y + 8, _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(q0, 8))), d));
+    _mm256_storeu_ps(y + 16, _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(q1)), d));
+    _mm256_storeu_ps(y + 24, _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(q1, 8))), d));
+}
+
+// y = (q − 8)·d: q − 8 is exact in f32, then one product.
+CK_AVX2 static void widen_q4_0(const uint8_t *b, float *y) {
+    const __m256 d = _mm256_set1_ps(ck_half(load_u16(b))), eight = _mm256_set1_ps(8);
+    __m256 v[4];
+    nibbles_f32(b + 2, v);
+    for (int i = 0; i < 4; i++) _mm256_storeu_ps(y + 8 * i, _mm256_mul_ps(_mm256_sub_ps(v[i], eight), d));
+}
+
+// y = q·d + m, rounded after the product and after the sum (no FMA), as ggml.
+CK_AVX2 static void widen_q4_1(const uint8_t *b, float *y) {
+    const __m256 d = _mm256_set1_ps(ck_half(load_u16(b))), m = _mm256_set1_ps(ck_half(load_u16(b + 2)));
+    __m256 v[4];
+    nibbles_f32(b + 4, v);
+    for (int i = 0; i < 4; i++) _mm256_storeu_ps(y + 8 * i, _mm256_add_ps(_mm256_mul_ps(v[i], d), m));
+}
+
+int ck_widen_rows_avx2(int type, const void *w, size_t row_bytes, int r0, int r1, int cols, float *out) {
+    void (*widen)(const uint8_t *, float *);
+    int bytes;
+    switch (type) {
+    case CK_Q8_0: widen = widen_q8_0; bytes = 34; break;
+    case CK_Q4_0: widen = widen_q4_0; bytes = 18; break;
+    case CK_Q4_1: widen = widen_q4_1; bytes = 20; break;
+    default: return 0;
+    }
+    for (int r = r0; r < r1; r++) {
+        const uint8_t *row = (const uint8_t *)w + (size_t)r * row_bytes;
+        float *y = out + (size_t)(r - r0) * cols;
+        for (int blk = 0; blk < cols / 32; blk++) widen(row + (size_t)blk * bytes, y + 32 * blk);
+    }
+    return 1;
+}
+#else
+int ck_widen_rows_avx2(int type, const void *w, size_t row_bytes, int r0, int r1, int cols, float *out) {
+    (void)type; (void)w; (void)row_bytes; (void)r0; (void)r1; (void)cols; (void)out;
+    return 0;
+}
+#endif
