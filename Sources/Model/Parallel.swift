@@ -21,6 +21,18 @@ public enum Parallel {
         }
     }
 
+    /// OpenBLAS's idle threads spin (sched_yield) for 2^28 cycles, about 0.1 s, after each product before
+    /// they sleep: between the products of a training step they never sleep, and on 2 vCPUs the spinning
+    /// thread takes turns with our own element-wise threads. This shortens the spin to 2^`log2Cycles` cycles
+    /// (OpenBLAS reads OPENBLAS_THREAD_TIMEOUT only when it loads, so the setting is re-read and the pool
+    /// restarted). A value the user exported is kept. Call once, before any other thread uses BLAS.
+    public static func shortenBLASSpin(log2Cycles: Int = 4) {
+        guard getenv("OPENBLAS_THREAD_TIMEOUT") == nil else { return }
+        setenv("OPENBLAS_THREAD_TIMEOUT", "\(log2Cycles)", 1)
+        openblas_read_env()
+        _ = blas_thread_shutdown_()
+    }
+
     /// Runs `body` with OpenBLAS limited to `n` threads, restoring the previous count afterwards.
     public static func withBLASThreads<R>(_ n: Int, _ body: () throws -> R) rethrows -> R {
         let previous = openblas_get_num_threads()

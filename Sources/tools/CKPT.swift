@@ -19,6 +19,7 @@ struct CKPT: ParsableCommand {
                       Tokenize.self, Finetune.self, PromptTune.self, Student.self, DistillCommand.self, Eval.self, BenchTrain.self, BenchDistill.self])
 
     static func main() {
+        Parallel.shortenBLASSpin()
         do {
             var command = try parseAsRoot()
             try command.run()
