@@ -14,10 +14,14 @@ public enum RMSNorm {
 
     public static func forward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                                rows: Int, dim: Int, epsilon: Float) {
-        for r in 0..<rows {
-            let x = inp + r * dim, y = out + r * dim
-            let s = scale(x, dim: dim, epsilon: epsilon)
-            for i in 0..<dim { y[i] = x[i] * s * weight[i] }
+        let p = SendablePointer((out, inp, weight))
+        Parallel.forChunks(rows, minChunk: NormRows.minChunk) { range in
+            let (out, inp, weight) = p.pointer
+            for r in range {
+                let x = inp + r * dim, y = out + r * dim
+                let s = scale(x, dim: dim, epsilon: epsilon)
+                for i in 0..<dim { y[i] = x[i] * s * weight[i] }
+            }
         }
     }
 
@@ -25,14 +29,14 @@ public enum RMSNorm {
     public static func backward(dinp: UnsafeMutablePointer<Float>, dweight: UnsafeMutablePointer<Float>?,
                                 dout: UnsafePointer<Float>, inp: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                                 rows: Int, dim: Int, epsilon: Float) {
-        for r in 0..<rows {
+        NormRows.backward(rows: rows, dim: dim, dweight: dweight, dbias: nil) { r, dw, _ in
             let x = inp + r * dim, dy = dout + r * dim, dx = dinp + r * dim
             let s = scale(x, dim: dim, epsilon: epsilon)
             var dot: Double = 0
             for i in 0..<dim { dot += Double(dy[i] * weight[i] * x[i]) }
             let k = Float(dot) * s * s * s / Float(dim)
             for i in 0..<dim { dx[i] += s * dy[i] * weight[i] - k * x[i] }
-            if let dweight { for i in 0..<dim { dweight[i] += dy[i] * x[i] * s } }
+            if let dw { for i in 0..<dim { dw[i] += dy[i] * x[i] * s } }
         }
     }
 }
@@ -50,10 +54,14 @@ public enum LayerNorm {
 
     public static func forward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                                bias: UnsafePointer<Float>, rows: Int, dim: Int, epsilon: Float) {
-        for r in 0..<rows {
-            let x = inp + r * dim, y = out + r * dim
-            let (mean, s) = statistics(x, dim: dim, epsilon: epsilon)
-            for i in 0..<dim { y[i] = (x[i] - mean) * s * weight[i] + bias[i] }
+        let p = SendablePointer((out, inp, weight, bias))
+        Parallel.forChunks(rows, minChunk: NormRows.minChunk) { range in
+            let (out, inp, weight, bias) = p.pointer
+            for r in range {
+                let x = inp + r * dim, y = out + r * dim
+                let (mean, s) = statistics(x, dim: dim, epsilon: epsilon)
+                for i in 0..<dim { y[i] = (x[i] - mean) * s * weight[i] + bias[i] }
+            }
         }
     }
 
@@ -63,7 +71,7 @@ public enum LayerNorm {
                                 dbias: UnsafeMutablePointer<Float>?, dout: UnsafePointer<Float>,
                                 inp: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                                 rows: Int, dim: Int, epsilon: Float) {
-        for r in 0..<rows {
+        NormRows.backward(rows: rows, dim: dim, dweight: dweight, dbias: dbias) { r, dweight, dbias in
             let x = inp + r * dim, dy = dout + r * dim, dx = dinp + r * dim
             let (mean, s) = statistics(x, dim: dim, epsilon: epsilon)
             var gMean: Double = 0, gxMean: Double = 0
@@ -79,6 +87,39 @@ public enum LayerNorm {
             }
             if let dweight { for i in 0..<dim { dweight[i] += dy[i] * (x[i] - mean) * s } }
             if let dbias { for i in 0..<dim { dbias[i] += dy[i] } }
+        }
+    }
+}
+
+/// Rows of a norm split across threads. Backward: each block of `block` rows accumulates its weight and bias
+/// gradients into its own scratch row, and the blocks are added in order afterwards, so the sums do not
+/// depend on how many threads ran (fixed blocks, fixed order).
+enum NormRows {
+    static let minChunk = 16, block = 32
+
+    /// `row(r, dweight, dbias)` handles row r: writes its dx and adds to the given gradient rows (nil when frozen).
+    static func backward(rows: Int, dim: Int, dweight: UnsafeMutablePointer<Float>?, dbias: UnsafeMutablePointer<Float>?,
+                         _ row: @escaping (Int, UnsafeMutablePointer<Float>?, UnsafeMutablePointer<Float>?) -> Void) {
+        let blocks = (rows + block - 1) / block, width = (dweight != nil ? dim : 0) + (dbias != nil ? dim : 0)
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: max(1, blocks * width))
+        defer { scratch.deallocate() }
+        scratch.initialize(repeating: 0, count: blocks * width)
+        let hasWeight = dweight != nil, hasBias = dbias != nil
+        let shared = SendablePointer((scratch: scratch, row: row))
+        Parallel.forChunks(blocks, minChunk: 1) { range in
+            for b in range {
+                let partial = shared.pointer.scratch + b * width
+                let dw = hasWeight ? partial : nil, db = hasBias ? partial + (hasWeight ? dim : 0) : nil
+                for r in (b * block)..<min(rows, (b + 1) * block) { shared.pointer.row(r, dw, db) }
+            }
+        }
+        for b in 0..<blocks {
+            let partial = scratch + b * width
+            if let dweight { for i in 0..<dim { dweight[i] += partial[i] } }
+            if let dbias {
+                let p = partial + (dweight != nil ? dim : 0)
+                for i in 0..<dim { dbias[i] += p[i] }
+            }
         }
     }
 }
