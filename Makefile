@@ -30,6 +30,8 @@ bench: release
 	scripts/bench/quantize
 	scripts/bench/generate
 	scripts/bench/train
+	scripts/bench/convert
+	scripts/bench/distill
 
 crosscheck: release
 	scripts/crosscheck
