@@ -7,11 +7,15 @@ extension TrainingPass {
         let c = config, E = c.embeddingSize, F = c.feedForwardSize, N = rowCount, a = acts, p = params
         let L = c.layerCount
 
-        // logits = normOut · headᵀ; then the final norm.
+        // logits = normOut · headᵀ; then the final norm. Only rows with a gradient take part in the two
+        // vocabulary-wide products: prompt rows and rows that predict nothing contribute exact zeros.
         let headSlot: TensorNames.Slot = c.tiedEmbeddings ? .tokenEmbedding : .output
         zero(a.dh, N * E)
-        Matmul.backward(dinp: a.dh, dweight: g.pointer(headSlot), dbias: nil, dout: a.logits, inp: a.normOut,
-                        weight: p.pointer(headSlot), rows: N, inDim: E, outDim: c.vocabSize)
+        for rows in rowsWithGradient() {
+            Matmul.backward(dinp: a.dh + rows.lowerBound * E, dweight: g.pointer(headSlot), dbias: nil,
+                            dout: a.logits + rows.lowerBound * c.vocabSize, inp: a.normOut + rows.lowerBound * E,
+                            weight: p.pointer(headSlot), rows: rows.count, inDim: E, outDim: c.vocabSize)
+        }
         zero(a.dx, N * E)
         normBackward(g, dout: a.dh, inp: a.xIn[L], .outputNorm, .outputNormBias, nil)
 
@@ -83,6 +87,25 @@ extension TrainingPass {
                 for t in 0..<rows[s] { add(dwpe + t * E, a.dx + (firstRow[s] + t) * E, count: E) }
             }
         }
+    }
+
+    /// Per sequence, the rows from its first to its last row whose logits gradient is not all zeros (found
+    /// by scanning in from both ends; a sequence whose rows are all zero gives none).
+    func rowsWithGradient() -> [Range<Int>] {
+        let V = config.vocabSize
+        func live(_ r: Int) -> Bool {
+            let row = UnsafeRawPointer(acts.logits + r * V).assumingMemoryBound(to: UInt32.self)
+            for i in 0..<V where row[i] & 0x7FFF_FFFF != 0 { return true }  // ±0 is no gradient
+            return false
+        }
+        var ranges: [Range<Int>] = []
+        for s in sequences.indices {
+            var first = firstRow[s], end = firstRow[s] + rows[s]
+            while first < end && !live(first) { first += 1 }
+            while end > first && !live(end - 1) { end -= 1 }
+            if first < end { ranges.append(first..<end) }
+        }
+        return ranges
     }
 
     /// Accumulates the norm's input gradient into dx and its weight/bias gradients into `g`.
