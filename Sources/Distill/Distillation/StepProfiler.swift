@@ -105,11 +105,14 @@ public final class StepProfiler {
             shadow.update(lr: 0)
         }
 
-        // The reference for the prompt's cost: the teacher without a prompt, activation gradients only.
+        // The reference for the prompt's cost: the teacher without a prompt, activation gradients only, with a
+        // logits gradient on the same rows (the response tokens) as the prompt loss.
         let t0 = Date()
         let frozen = try d.makePass(d.teacher, batch.sequences, prompted: false, workspace: d.teacherWorkspace)
         let logits = frozen.forward()
-        logits.update(repeating: 1e-6, count: frozen.rowCount * V)
+        for (row, target) in frozen.targets(isTarget: batch.isTarget).enumerated() {
+            (logits + row * V).update(repeating: target >= 0 ? 1e-6 : 0, count: V)
+        }
         frozen.backward(gradients: d.frozenTeacher)
         let frozenForwardBackward = Date().timeIntervalSince(t0)
         return Report(whole: whole, parts: parts, promptForwardBackward: promptForwardBackward,
