@@ -43,7 +43,7 @@ public enum Parallel {
 }
 
 /// A pointer that may cross into concurrentPerform closures; the caller guarantees disjoint writes.
-struct SendablePointer<T>: @unchecked Sendable {
-    let pointer: T
-    init(_ pointer: T) { self.pointer = pointer }
+public struct SendablePointer<T>: @unchecked Sendable {
+    public let pointer: T
+    public init(_ pointer: T) { self.pointer = pointer }
 }

@@ -218,12 +218,13 @@ public final class Distiller: SteppedTraining {
             slots.deinitialize(count: work.count)
             slots.deallocate()
         }
-        let shared = PositionWork(work: work, losses: slots)
+        // Each thread writes only its own positions' rows and slots.
+        let shared = SendablePointer((work: work, losses: slots))
         let scale = 1 / Float(count)
         Parallel.forChunks(work.count, minChunk: 1) { range in
             for i in range {
-                let (row, terms) = shared.work[i]
-                shared.losses[i] = Divergence.position(trained: row, terms: terms, vocab: V, gradient: row, scale: scale)
+                let (row, terms) = shared.pointer.work[i]
+                shared.pointer.losses[i] = Divergence.position(trained: row, terms: terms, vocab: V, gradient: row, scale: scale)
             }
         }
         var sums: [Double] = []
@@ -288,11 +289,4 @@ final class LogitsTable {
     deinit { storage.deallocate() }
 
     func row(_ s: Int, _ t: Int) -> UnsafePointer<Float> { UnsafePointer(storage.baseAddress! + (firstRow[s] + t) * vocab) }
-}
-
-/// The positions of one loss and a slot per position for its losses, shared read-only (each thread writes
-/// only its own positions' rows and slots).
-private struct PositionWork: @unchecked Sendable {
-    let work: [(row: UnsafeMutablePointer<Float>, terms: [(Divergence, Divergence.Target, Double)])]
-    let losses: UnsafeMutablePointer<[Double]>
 }

@@ -52,14 +52,15 @@ public final class AdamW: @unchecked Sendable {
         let oneMinusBeta1 = Float(1 - o.beta1), beta2 = Float(o.beta2), oneMinusBeta2 = Float(1 - o.beta2)
         let eps = Float(o.epsilon)
         for (r, region) in regions.enumerated() {
-            let shared = RegionPointers(region: region, m: firstMoment.baseAddress! + offsets[r],
-                                         v: secondMoment.baseAddress! + offsets[r])
+            // Each thread touches its own range of elements.
+            let shared = SendablePointer((region: region, m: firstMoment.baseAddress! + offsets[r],
+                                          v: secondMoment.baseAddress! + offsets[r]))
             // Decoupled decay first (p·(1 − lr·wd)), then the Adam step, in one pass over the elements. 1 keeps
             // p as it is (x·1 = x exactly), so regions without decay share the loop.
             let keep: Float = region.decay && o.weightDecay != 0 ? Float(1 - lr * o.weightDecay) : 1
             // Element-wise, so any split across threads gives the same bits.
             Parallel.forChunks(region.count, minChunk: 1 << 16) { range in
-                let p = shared.region.values, g = shared.region.gradient, m = shared.m, v = shared.v
+                let p = shared.pointer.region.values, g = shared.pointer.region.gradient, m = shared.pointer.m, v = shared.pointer.v
                 for i in range {
                     let gi = g[i]
                     let mi = m[i] + oneMinusBeta1 * (gi - m[i])
@@ -72,10 +73,4 @@ public final class AdamW: @unchecked Sendable {
             }
         }
     }
-}
-
-/// One region's pointers for the worker threads (each thread touches its own range of elements).
-private struct RegionPointers: @unchecked Sendable {
-    let region: ParameterRegion
-    let m, v: UnsafeMutablePointer<Float>
 }

@@ -37,10 +37,10 @@ public enum GradientClipping {
         guard blocks > 0 else { return 0 }
         let partial = UnsafeMutableBufferPointer<Double>.allocate(capacity: blocks)
         defer { partial.deallocate() }
-        let shared = GradientBlocks(g: g, partial: partial.baseAddress!)
+        let shared = SendablePointer((g: g, partial: partial.baseAddress!))  // each thread writes its own blocks
         Parallel.forChunks(blocks, minChunk: 4) { range in
             for b in range {
-                let start = b * block, end = min(n, start + block), g = shared.g
+                let start = b * block, end = min(n, start + block), g = shared.pointer.g
                 var s = (0.0, 0.0, 0.0, 0.0)
                 var i = start
                 while i + 4 <= end {
@@ -51,7 +51,7 @@ public enum GradientClipping {
                     i += 4
                 }
                 while i < end { s.0 += Double(g[i]) * Double(g[i]); i += 1 }
-                shared.partial[b] = (s.0 + s.1) + (s.2 + s.3)
+                shared.pointer.partial[b] = (s.0 + s.1) + (s.2 + s.3)
             }
         }
         return partial.reduce(0, +)
@@ -67,10 +67,4 @@ public enum GradientClipping {
         }
         return (total, coefficient)
     }
-}
-
-/// A gradient and its per-block sums for the worker threads (each writes its own blocks).
-private struct GradientBlocks: @unchecked Sendable {
-    let g: UnsafeMutablePointer<Float>
-    let partial: UnsafeMutablePointer<Double>
 }
