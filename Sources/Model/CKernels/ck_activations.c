@@ -2,7 +2,7 @@
 // The AVX2+FMA versions compute e^x with a Cephes-style polynomial (about 1 ulp from expf) eight lanes at a
 // time; a tail shorter than eight goes through the same vector code on a padded copy, so every element's
 // bits are the same however a caller splits the range. Without AVX2, scalar code with expf.
-#include "include/ckernels.h"
+#include "ck_internal.h"
 #include <math.h>
 #include <string.h>
 
@@ -44,9 +44,7 @@ static double exp_shifted_scalar(float *x, int64_t n, float shift) {
     return sum;
 }
 
-#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
-#include <immintrin.h>
-#define CK_AVX2 __attribute__((target("avx2,fma")))
+#ifdef CK_X86
 
 // e^x: x = n·ln2 + r with |r| ≤ ln2/2, e^r by Cephes' degree-7 polynomial, 2^n applied as 2^(n/2)·2^(n−n/2)
 // (both normal floats, so results fall gradually into the subnormals as expf's do). x is clamped to
@@ -184,13 +182,7 @@ CK_AVX2 static double exp_shifted_avx2(float *x, int64_t n, float shift) {
     return (t[0] + t[1]) + (t[2] + t[3]);
 }
 
-static int has_avx2(void) {
-    static int cached = -1;
-    if (cached < 0) cached = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    return cached;
-}
 #else
-static int has_avx2(void) { return 0; }
 #define gelu_forward_avx2 gelu_forward_scalar
 #define gelu_backward_avx2 gelu_backward_scalar
 #define swiglu_forward_avx2 swiglu_forward_scalar
@@ -199,21 +191,21 @@ static int has_avx2(void) { return 0; }
 #endif
 
 double ck_exp_shifted(float *x, int64_t n, float shift) {
-    return has_avx2() ? exp_shifted_avx2(x, n, shift) : exp_shifted_scalar(x, n, shift);
+    return ck_cpu_has_avx2() ? exp_shifted_avx2(x, n, shift) : exp_shifted_scalar(x, n, shift);
 }
 
 void ck_gelu_forward(float *out, const float *inp, int64_t n) {
-    if (has_avx2()) gelu_forward_avx2(out, inp, n); else gelu_forward_scalar(out, inp, n);
+    if (ck_cpu_has_avx2()) gelu_forward_avx2(out, inp, n); else gelu_forward_scalar(out, inp, n);
 }
 
 void ck_gelu_backward(float *dinp, const float *dout, const float *inp, int64_t n) {
-    if (has_avx2()) gelu_backward_avx2(dinp, dout, inp, n); else gelu_backward_scalar(dinp, dout, inp, n);
+    if (ck_cpu_has_avx2()) gelu_backward_avx2(dinp, dout, inp, n); else gelu_backward_scalar(dinp, dout, inp, n);
 }
 
 void ck_swiglu_forward(float *out, const float *gate, const float *up, int64_t n) {
-    if (has_avx2()) swiglu_forward_avx2(out, gate, up, n); else swiglu_forward_scalar(out, gate, up, n);
+    if (ck_cpu_has_avx2()) swiglu_forward_avx2(out, gate, up, n); else swiglu_forward_scalar(out, gate, up, n);
 }
 
 void ck_swiglu_backward(float *dgate, float *dup, const float *dout, const float *gate, const float *up, int64_t n) {
-    if (has_avx2()) swiglu_backward_avx2(dgate, dup, dout, gate, up, n); else swiglu_backward_scalar(dgate, dup, dout, gate, up, n);
+    if (ck_cpu_has_avx2()) swiglu_backward_avx2(dgate, dup, dout, gate, up, n); else swiglu_backward_scalar(dgate, dup, dout, gate, up, n);
 }

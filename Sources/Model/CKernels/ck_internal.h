@@ -5,6 +5,18 @@
 #include <string.h>
 #include "include/ckernels.h"
 
+// x86-64 with GCC or Clang: the AVX2+FMA+F16C kernels are compiled per function (target attribute, no
+// build flags) and chosen at run time.
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+#include <immintrin.h>
+#define CK_X86 1
+#define CK_AVX2 __attribute__((target("avx2,fma,f16c")))
+#endif
+
+// 1 when this CPU has AVX2, FMA and F16C (cached; 0 off x86-64). ck_uses_avx2() is this unless the tests
+// forced the portable kernels; the activations follow the CPU alone, since their two versions differ in bits.
+int ck_cpu_has_avx2(void);
+
 typedef struct {
     int type;
     int block;   // elements per block

@@ -6,11 +6,7 @@
 // run time; elsewhere ck_dot_scalar widens each block and multiplies x in f32.
 #include "ck_internal.h"
 
-#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
-#include <immintrin.h>
-#define CK_X86 1
-#define CK_AVX2 __attribute__((target("avx2,fma,f16c")))
-
+#ifdef CK_X86
 // How far ahead of the bytes being read to prefetch. Decoding streams every weight from memory once per
 // token; the hardware prefetcher alone left half the bandwidth unused here (measured 7 → 13 GMAC/s on
 // Q8_0 rows out of cache with 4 KiB).
@@ -221,7 +217,7 @@ CK_AVX2 static float dot_avx2(int type, const uint8_t *row, const float *x, ck_x
     case CK_Q5_1: return dot_q5_1(row, xq, n);
     case CK_Q4_K: return dot_q45_k(row, xq, n, 0);
     case CK_Q5_K: return dot_q45_k(row, xq, n, 1);
-    default: return dot_q6_k(row, xq, n);
+    default: return dot_q6_k(row, xq, n);  // the last type of ck_info's table with an AVX2 dot
     }
 }
 
@@ -229,11 +225,7 @@ CK_AVX2 static float dot_avx2(int type, const uint8_t *row, const float *x, ck_x
 // other vectors from cache (a row is at most a few KiB).
 CK_AVX2 static int matvec_avx2(int type, const uint8_t *w, size_t row_bytes, int r0, int r1, int k, const ck_vector *xs,
                                int n, float *out, size_t out_stride) {
-    switch (type) {
-    case CK_F32: case CK_F16: case CK_Q8_0: case CK_Q4_0: case CK_Q4_1: case CK_Q5_0: case CK_Q5_1:
-    case CK_Q4_K: case CK_Q5_K: case CK_Q6_K: break;
-    default: return 0;
-    }
+    if (type == CK_BF16 || !ck_info(type)) return 0;  // every type of ck_info's table but BF16 has a dot above
     for (int r = r0; r < r1; r++) {
         const uint8_t *row = w + (size_t)r * row_bytes;
         for (int j = 0; j < k; j++) {
@@ -249,10 +241,9 @@ static int forced_portable = 0;
 
 void ck_force_portable(int on) { forced_portable = on; }
 
-int ck_uses_avx2(void) {
+int ck_cpu_has_avx2(void) {
 #ifdef CK_X86
     static int cached = -1;
-    if (forced_portable) return 0;
     if (cached < 0)
         cached = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
     return cached;
@@ -260,6 +251,8 @@ int ck_uses_avx2(void) {
     return 0;
 #endif
 }
+
+int ck_uses_avx2(void) { return !forced_portable && ck_cpu_has_avx2(); }
 
 void ck_matvec(int type, const void *w, size_t row_bytes, int r0, int r1, const float *x,
                const int16_t *xq, const float *xscales, const float *xsums, int cols, float *out) {

@@ -3,9 +3,9 @@
 // the same (the tests compare both with the Swift codecs). Other types fall back to the scalar code.
 #include "ck_internal.h"
 
-#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
-#include <immintrin.h>
-#define CK_AVX2 __attribute__((target("avx2")))
+#pragma STDC FP_CONTRACT OFF
+
+#ifdef CK_X86
 
 // 16 packed bytes → 32 int32 nibbles in ggml's order (low nibbles are elements 0..15, high 16..31), as 4×8 f32.
 CK_AVX2 static inline void nibbles_f32(const uint8_t *qs, __m256 v[4]) {
