@@ -26,11 +26,9 @@ struct BenchTrain: ParsableCommand {
         let c = try TransformerConfig(huggingFace: JSONFile.read(config), path: config)
         let params = ParameterSet(config: c)
         var rng = SplitMix64(seed: 1)
-        // GPT-2's init: N(0, 0.02) for matrices and embeddings, norms 1, biases 0.
         for key in params.keys {
-            let shape = params.layout[key]!.shape, p = params.pointer(key.slot, layer: key.layer), n = shape.reduce(1, *)
-            let isNormWeight = [.attnNorm, .ffnNorm, .outputNorm].contains(key.slot)
-            for i in 0..<n { p[i] = shape.count >= 2 ? 0.02 * rng.normal() : (isNormWeight ? 1 : 0) }
+            let values = FreshStudent.initialValues(key.slot, shape: params.layout[key]!.shape, rng: &rng)
+            params.pointer(key.slot, layer: key.layer).update(from: values, count: values.count)
         }
         let grads = GradientSet(params, trainable: .all)
         let optimizer = AdamW(regions: ParameterRegion.regions(params, grads), options: .init(weightDecay: 0.01))

@@ -6,7 +6,7 @@ import Model
 /// the source file's tensor order. `ckpt quantize` and `ckpt convert --to hf` take it from there.
 public enum GGUFExport {
     /// llama.cpp's LLAMA_FTYPE_ALL_F32.
-    public static let allF32: UInt32 = 0
+    static let allF32: UInt32 = 0
 
     public static func write(_ params: ParameterSet, source: GGUFFile, to path: String, overwrite: Bool) throws(DistillError) {
         var metadata = source.metadata.filter { $0.key != GGUFKeys.fileType && $0.key != GGUFKeys.quantizationVersion }

@@ -7,6 +7,14 @@ import Model
 public enum FreshStudent {
     static let normWeights: Set<TensorNames.Slot> = [.attnNorm, .ffnNorm, .outputNorm]
 
+    /// GPT-2's initialization of one tensor of `shape`: N(0, 0.02) for matrices and embeddings, 1 for norm
+    /// weights, 0 for biases (and norm biases).
+    public static func initialValues(_ slot: TensorNames.Slot, shape: [Int], rng: inout SplitMix64) -> [Float] {
+        let n = shape.reduce(1, *)
+        if shape.count >= 2 { return (0..<n).map { _ in 0.02 * rng.normal() } }
+        return [Float](repeating: normWeights.contains(slot) ? 1 : 0, count: n)
+    }
+
     public static func write(teacher: GGUFFile, config c: TransformerConfig, seed: UInt64, to path: String,
                              overwrite: Bool) throws(DistillError) {
         let teacherConfig: TransformerConfig
@@ -45,9 +53,7 @@ public enum FreshStudent {
         var rng = SplitMix64(seed: seed)
         do {
             try GGUFWriter(metadata: metadata).write(to: path, overwrite: overwrite, descriptors: descriptors) { i in
-                let slot = slots[i].slot, shape = descriptors[i].shape, n = shape.reduce(1, *)
-                let values: [Float] = shape.count >= 2 ? (0..<n).map { _ in 0.02 * rng.normal() }
-                    : [Float](repeating: normWeights.contains(slot) ? 1 : 0, count: n)
+                let values = initialValues(slots[i].slot, shape: descriptors[i].shape, rng: &rng)
                 return ByteView(owned: values.withUnsafeBytes { Array($0) })
             }
         } catch { throw .format(error) }
