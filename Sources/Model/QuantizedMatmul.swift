@@ -8,7 +8,8 @@ import CBLAS
 /// - Many rows (prefill): f32 weights go straight to sgemm; others are widened a slice of rows at a time
 ///   (≤ 4 MB of scratch) and each slice multiplied by sgemm into its columns of out.
 extension Matmul {
-    /// Up to this many input rows are multiplied row by row without widening the weights.
+    /// Up to this many input rows go through the decoding kernels on the stored weights (no widening), each
+    /// weight row multiplied by all of them while it is in cache.
     public static let matvecRowLimit = 8
     /// Scratch floats for one widened slice of a quantized matrix.
     static let widenSliceFloats = 1 << 20

@@ -44,16 +44,10 @@ public struct WeightMatrix: @unchecked Sendable {
         ck_dequantize_rows(kernelType, base, rowBytes, Int32(range.lowerBound), Int32(range.upperBound), Int32(cols), out)
     }
 
-    /// out[r - range.lowerBound] = row r · x for r in `range` (x prepared once for all rows).
-    public func multiplyRows(_ range: Range<Int>, x: PreparedVector, into out: UnsafeMutablePointer<Float>) {
-        ck_matvec(kernelType, base, rowBytes, Int32(range.lowerBound), Int32(range.upperBound), x.values,
-                  x.integers, x.scales, x.sums, Int32(cols), out)
-    }
-
-    /// out[j·stride + (r − range.lowerBound)] = row r · xs[j] for every r in `range` and every vector j: each row
-    /// read once for all vectors (batched decoding); the same products as `multiplyRows` per vector.
+    /// out[j·stride + (r − range.lowerBound)] = row r · xs[j] for every r in `range` and every vector j (each
+    /// prepared once for all rows): each row read once for all vectors, each product the same whatever their number.
     public func multiplyRows(_ range: Range<Int>, xs: UnsafeBufferPointer<ck_vector>, into out: UnsafeMutablePointer<Float>, stride: Int) {
-        ck_matvec_multi(kernelType, base, rowBytes, Int32(range.lowerBound), Int32(range.upperBound), Int32(xs.count),
+        ck_matvec(kernelType, base, rowBytes, Int32(range.lowerBound), Int32(range.upperBound), Int32(xs.count),
                         xs.baseAddress!, Int32(cols), out, stride)
     }
 

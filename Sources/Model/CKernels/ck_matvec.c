@@ -254,14 +254,8 @@ int ck_cpu_has_avx2(void) {
 
 int ck_uses_avx2(void) { return !forced_portable && ck_cpu_has_avx2(); }
 
-void ck_matvec(int type, const void *w, size_t row_bytes, int r0, int r1, const float *x,
-               const int16_t *xq, const float *xscales, const float *xsums, int cols, float *out) {
-    const ck_vector v = {x, xq, xscales, xsums};
-    ck_matvec_multi(type, w, row_bytes, r0, r1, 1, &v, cols, out, 0);
-}
-
-void ck_matvec_multi(int type, const void *w, size_t row_bytes, int r0, int r1, int k, const ck_vector *xs, int cols,
-                     float *out, size_t out_stride) {
+void ck_matvec(int type, const void *w, size_t row_bytes, int r0, int r1, int k, const ck_vector *xs, int cols,
+               float *out, size_t out_stride) {
 #ifdef CK_X86
     if (ck_uses_avx2() && matvec_avx2(type, (const uint8_t *)w, row_bytes, r0, r1, k, xs, cols, out, out_stride)) return;
 #endif

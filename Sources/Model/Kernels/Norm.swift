@@ -100,11 +100,11 @@ enum NormRows {
     /// `row(r, dweight, dbias)` handles row r: writes its dx and adds to the given gradient rows (nil when frozen).
     static func backward(rows: Int, dim: Int, dweight: UnsafeMutablePointer<Float>?, dbias: UnsafeMutablePointer<Float>?,
                          _ row: @escaping (Int, UnsafeMutablePointer<Float>?, UnsafeMutablePointer<Float>?) -> Void) {
-        let blocks = (rows + block - 1) / block, width = (dweight != nil ? dim : 0) + (dbias != nil ? dim : 0)
+        let hasWeight = dweight != nil, hasBias = dbias != nil
+        let blocks = (rows + block - 1) / block, width = (hasWeight ? dim : 0) + (hasBias ? dim : 0)
         let scratch = UnsafeMutablePointer<Float>.allocate(capacity: max(1, blocks * width))
         defer { scratch.deallocate() }
         scratch.initialize(repeating: 0, count: blocks * width)
-        let hasWeight = dweight != nil, hasBias = dbias != nil
         let shared = SendablePointer((scratch: scratch, row: row))
         Parallel.forChunks(blocks, minChunk: 1) { range in
             for b in range {
@@ -117,7 +117,7 @@ enum NormRows {
             let partial = scratch + b * width
             if let dweight { for i in 0..<dim { dweight[i] += partial[i] } }
             if let dbias {
-                let p = partial + (dweight != nil ? dim : 0)
+                let p = partial + (hasWeight ? dim : 0)
                 for i in 0..<dim { dbias[i] += p[i] }
             }
         }

@@ -26,13 +26,6 @@ void ck_force_portable(int on);
 /// cols is a multiple of 32; q [cols], scales and sums [cols / 32].
 void ck_prepare(const float *x, int cols, int16_t *q, float *scales, float *sums);
 
-/// out[r - r0] = dot(row r of w, x) for r in [r0, r1). Rows of `cols` elements, `row_bytes` apart.
-/// F32/F16/BF16 rows multiply x in f32. Block types multiply their integers with the prepared 16-bit x
-/// (AVX2) — relative error about 2^-16 per product against dequantize-then-f32 — or, without AVX2, widen
-/// each block and multiply x in f32. `cols` is a multiple of the type's block size (and of 32 for blocks).
-void ck_matvec(int type, const void *w, size_t row_bytes, int r0, int r1, const float *x,
-               const int16_t *xq, const float *xscales, const float *xsums, int cols, float *out);
-
 /// One prepared input vector: the f32 values and ck_prepare's integers, scales and sums.
 typedef struct {
     const float *x;
@@ -41,10 +34,14 @@ typedef struct {
     const float *sums;
 } ck_vector;
 
-/// out[j·out_stride + (r − r0)] = dot(row r of w, x_j) for j < k and r in [r0, r1), the same products as
-/// ck_matvec for each vector; every row is read from memory once for all k (batched decoding).
-void ck_matvec_multi(int type, const void *w, size_t row_bytes, int r0, int r1, int k, const ck_vector *xs, int cols,
-                     float *out, size_t out_stride);
+/// out[j·out_stride + (r − r0)] = dot(row r of w, x_j) for j < k and r in [r0, r1); every row is read from
+/// memory once for all k vectors (batched decoding), and each product is the same whatever k. Rows of `cols`
+/// elements, `row_bytes` apart. F32/F16/BF16 rows multiply x in f32. Block types multiply their integers with
+/// the prepared 16-bit x (AVX2) — relative error about 2^-16 per product against dequantize-then-f32 — or,
+/// without AVX2, widen each block and multiply x in f32. `cols` is a multiple of the type's block size (and of
+/// 32 for blocks).
+void ck_matvec(int type, const void *w, size_t row_bytes, int r0, int r1, int k, const ck_vector *xs, int cols,
+               float *out, size_t out_stride);
 
 /// Rows [r0, r1) widened to f32 into out [(r1 - r0) × cols], with ggml's arithmetic (no fused multiply-add).
 void ck_dequantize_rows(int type, const void *w, size_t row_bytes, int r0, int r1, int cols, float *out);
