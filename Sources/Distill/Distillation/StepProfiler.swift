@@ -47,6 +47,7 @@ public final class StepProfiler {
         let whole = Date().timeIntervalSince(start)
         let batch = d.lastBatch!
         var parts: [(String, Double)] = []
+        @discardableResult
         func timed<T>(_ name: String, _ work: () throws(DistillError) -> T) throws(DistillError) -> T {
             let t0 = Date()
             let result = try work()
@@ -81,7 +82,7 @@ public final class StepProfiler {
             pass.forward()
             return pass
         }
-        _ = try timed("loss_prompt") { () throws(DistillError) in
+        try timed("loss_prompt") { () throws(DistillError) in
             try Distiller.applyLoss(q, batch, vocab: V) { s, t in
                 [(.reverseKL, .logits(studentPass.logits + studentPass.row(sequence: s, token: t) * V), 1),
                  (.reverseKL, .logits(pT.row(s, t)), 0.5)]
@@ -93,7 +94,7 @@ public final class StepProfiler {
         }
         let promptForwardBackward = promptForward + parts.last!.1
         try timed("teacher_forward_q2") { () throws(DistillError) in q.forward(prompt: UnsafePointer(prompt.values.baseAddress!)) }
-        _ = try timed("loss_student") { () throws(DistillError) in
+        try timed("loss_student") { () throws(DistillError) in
             try Distiller.applyLoss(studentPass, batch, vocab: V) { s, t in [(.reverseKL, .logits(q.logits + q.row(sequence: s, token: t) * V), 1)] }
         }
         try timed("student_backward") { () throws(DistillError) in
