@@ -1,4 +1,5 @@
 import CBLAS
+import CKernels
 import Dispatch
 import Foundation
 
@@ -12,12 +13,37 @@ public enum Parallel {
     }()
 
     /// Calls `body` on at most `threads` contiguous chunks of 0..<count, each at least `minChunk` long,
-    /// inline when one chunk suffices.
+    /// inline when one chunk suffices. The chunks run on ck_pool's spinning workers (a region costs a few
+    /// microseconds there, against tens for waking Dispatch's); on Dispatch when the pool is busy with
+    /// another thread's region; one after another when called from inside a chunk.
     public static func forChunks(_ count: Int, minChunk: Int, _ body: @Sendable (Range<Int>) -> Void) {
         let chunks = max(1, min(threads, count / max(1, minChunk)))
         if chunks == 1 { body(0..<count); return }
-        DispatchQueue.concurrentPerform(iterations: chunks) { c in
-            body((count * c / chunks)..<(count * (c + 1) / chunks))
+        let range = { @Sendable (c: Int) in (count * c / chunks)..<(count * (c + 1) / chunks) }
+        let outcome = withoutActuallyEscaping(body) { body in
+            var job = PoolJob(run: { body(range($0)) })
+            return withUnsafeMutablePointer(to: &job) { job in
+                ck_parallel(Int32(threads), Int32(chunks), { context, c in
+                    context!.assumingMemoryBound(to: PoolJob.self).pointee.run(Int(c))
+                }, job)
+            }
+        }
+        switch outcome {
+        case 0: return
+        case -1: for c in 0..<chunks { body(range(c)) }
+        default: DispatchQueue.concurrentPerform(iterations: chunks) { body(range($0)) }
+        }
+    }
+
+    /// What ck_parallel's C callback calls: chunk index → work.
+    private struct PoolJob { let run: (Int) -> Void }
+
+    /// Pool workers spin this long after a region before they sleep: CKPT_SPIN_US, else 200 µs (covers the
+    /// gaps between one token's regions; short enough not to hold a core from OpenBLAS between training's
+    /// products for long).
+    public static func configurePool() {
+        if let text = ProcessInfo.processInfo.environment["CKPT_SPIN_US"], let us = Int(text), us >= 0 {
+            ck_pool_set_spin(us)
         }
     }
 

@@ -42,8 +42,13 @@ public struct Transformer: Sendable {
         try forward(batch: [Segment(tokens: tokens, cache: cache)])[0]
     }
 
-    /// Logits [prefix rows + tokens, vocab] for every segment; each cache then holds its segment's rows.
-    public func forward(batch: [Segment]) throws(ModelError) -> [[Float]] {
+    /// Which rows of each segment get logits: all of them, or only the last (prefill before sampling: the
+    /// output head is a fifth of a small model's work per row, and llama.cpp skips it the same way).
+    public enum LogitRows: Sendable { case all, last }
+
+    /// Logits [prefix rows + tokens, vocab] for every segment ([1, vocab] with `.last`); each cache then
+    /// holds its segment's rows.
+    public func forward(batch: [Segment], logits wanted: LogitRows = .all) throws(ModelError) -> [[Float]] {
         try validate(batch)
         let c = config, E = c.embeddingSize
         let rows = batch.map { $0.prefix.count / E + $0.tokens.count }, N = rows.reduce(0, +)
@@ -70,13 +75,13 @@ public struct Transformer: Sendable {
             }
         }
         func norm(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, _ weight: TensorNames.Slot,
-                  _ bias: TensorNames.Slot, _ layer: Int?) {
+                  _ bias: TensorNames.Slot, _ layer: Int?, rows n: Int) {
             switch c.norm {
             case .rmsNorm(let eps):
-                RMSNorm.forward(out: out, inp: inp, weight: p.vector(weight, layer: layer), rows: N, dim: E, epsilon: eps)
+                RMSNorm.forward(out: out, inp: inp, weight: p.vector(weight, layer: layer), rows: n, dim: E, epsilon: eps)
             case .layerNorm(let eps):
                 LayerNorm.forward(out: out, inp: inp, weight: p.vector(weight, layer: layer),
-                                  bias: p.vector(bias, layer: layer), rows: N, dim: E, epsilon: eps)
+                                  bias: p.vector(bias, layer: layer), rows: n, dim: E, epsilon: eps)
             }
         }
         // Linear layers sharing one input run as one group (one parallel pass when decoding).
@@ -95,7 +100,7 @@ public struct Transformer: Sendable {
                               headDim: c.headDim, theta: theta)
         }
         for l in 0..<c.layerCount {
-            norm(b.h, b.x, .attnNorm, .attnNormBias, l)
+            norm(b.h, b.x, .attnNorm, .attnNormBias, l, rows: N)
             if c.family == .gpt2 {
                 linear(b.h, l, [(b.qkv, .attnQKV, .attnQKVBias)])
                 b.splitQKV()
@@ -116,7 +121,7 @@ public struct Transformer: Sendable {
             linear(b.att, l, [(b.h, .attnOutput, .attnOutputBias)])
             b.addResidual()
 
-            norm(b.h, b.x, .ffnNorm, .ffnNormBias, l)
+            norm(b.h, b.x, .ffnNorm, .ffnNormBias, l, rows: N)
             switch c.mlp {
             case .swiglu:
                 linear(b.h, l, [(b.up, .ffnUp, .ffnUpBias), (b.gate, .ffnGate, .ffnGateBias)])
@@ -129,10 +134,17 @@ public struct Transformer: Sendable {
             b.addResidual()
         }
         for (s, segment) in batch.enumerated() { segment.cache.advance(rows[s]) }
-        norm(b.h, b.x, .outputNorm, .outputNormBias, nil)
-        let head = p.matrix(c.tiedEmbeddings ? .tokenEmbedding : .output)
+        let head = p.matrix(c.tiedEmbeddings ? .tokenEmbedding : .output), V = c.vocabSize
+        if wanted == .last && N > batch.count {
+            // Gather each segment's last row, then norm and head over those rows only.
+            for s in batch.indices { (b.h + s * E).update(from: b.x + (firstRow[s] + rows[s] - 1) * E, count: E) }
+            b.x.update(from: b.h, count: batch.count * E)
+            norm(b.h, b.x, .outputNorm, .outputNormBias, nil, rows: batch.count)
+            Matmul.forward(group: [(b.logits, head, nil)], inp: b.h, rows: batch.count)
+            return batch.indices.map { s in Array(UnsafeBufferPointer(start: b.logits + s * V, count: V)) }
+        }
+        norm(b.h, b.x, .outputNorm, .outputNormBias, nil, rows: N)
         Matmul.forward(group: [(b.logits, head, nil)], inp: b.h, rows: N)
-        let V = c.vocabSize
         return rows.indices.map { s in Array(UnsafeBufferPointer(start: b.logits + firstRow[s] * V, count: rows[s] * V)) }
     }
 

@@ -20,6 +20,7 @@ struct CKPT: ParsableCommand {
 
     static func main() {
         Parallel.shortenBLASSpin()
+        Parallel.configurePool()
         do {
             var command = try parseAsRoot()
             try command.run()

@@ -79,8 +79,9 @@ struct Generate: ParsableCommand {
         }
         let loaded = Date()
         let cache = KVCache(config: config, capacity: min(config.contextLength, prefixRows + ids.count + n))
-        var logits = try transformer.forward(batch: [.init(tokens: ids, cache: cache, prefix: prefix.map { Array($0.values) } ?? [])])[0]
-        logits.removeFirst(prefixRows * config.vocabSize)  // the soft prompt's own rows predict nothing
+        var logits = try transformer.forward(batch: [.init(tokens: ids, cache: cache, prefix: prefix.map { Array($0.values) } ?? [])],
+                                             logits: logitsOut == nil ? .last : .all)[0]
+        if logitsOut != nil { logits.removeFirst(prefixRows * config.vocabSize) }  // the soft prompt's rows predict nothing
         let prefilled = Date()
         if let logitsOut {
             try AtomicFile.write(NumPy.float32(logits, shape: [ids.count, config.vocabSize]), to: logitsOut)

@@ -50,6 +50,15 @@ import Testing
             let alone = try transformer.logits(sequences[s])
             #expect(zip(alone, got[s]).allSatisfy { abs($0 - $1) <= 1e-5 })
         }
+        // Only the last rows (what sampling needs): the same values as the last row of each sequence.
+        let caches = sequences.map { KVCache(config: transformer.config, capacity: $0.count) }
+        let last = try transformer.forward(batch: zip(sequences, caches).map { .init(tokens: $0, cache: $1) }, logits: .last)
+        let V = transformer.config.vocabSize
+        #expect(last.map(\.count) == sequences.map { _ in V })
+        #expect(caches.map(\.count) == sequences.map(\.count))
+        for s in sequences.indices {
+            #expect(zip(last[s], got[s].suffix(V)).allSatisfy { abs($0 - $1) <= 1e-5 }, "\(name) sequence \(s)")
+        }
     }
 
     /// Index of the largest of the last `V` values.

@@ -31,7 +31,7 @@ public enum Generation {
         var histories = requests.map(\.prompt)
         let prefill = try transformer.forward(batch: requests.indices.map {
             .init(tokens: requests[$0].prompt, cache: caches[$0], prefix: requests[$0].prefix)
-        })
+        }, logits: .last)
         var last = prefill.map { Array($0.suffix(V)) }
         var running = Array(requests.indices)
         while !running.isEmpty {

@@ -1,4 +1,5 @@
 import CBLAS
+import CKernels
 import Foundation
 
 /// Causal multi-head attention with grouped KV heads. Shapes: q [T, H·d] for positions start..<start+T;
@@ -10,8 +11,8 @@ public enum Attention {
                                v: UnsafePointer<Float>, rows: Int, start: Int = 0, heads: Int, kvHeads: Int, headDim: Int) {
         let shape = Shape(rows: rows, start: start, heads: heads, kvHeads: kvHeads, headDim: headDim)
         let buffers = SendablePointer((out: out, q: q, k: k, v: v))
-        // Prefill: heads split across threads (OpenBLAS held to one thread inside); decoding: one thread.
-        let threads = rows > 1 ? Parallel.threads : 1
+        // Heads split across threads (OpenBLAS held to one thread inside), unless decoding over a short context.
+        let threads = rows > 1 || heads * shape.positions >= 2048 ? Parallel.threads : 1
         let run = {
             Parallel.forChunks(heads, minChunk: max(1, heads / threads)) { range in
                 let scores = UnsafeMutablePointer<Float>.allocate(capacity: rows * shape.positions)
@@ -34,12 +35,8 @@ public enum Attention {
         let kv = h / (s.heads / s.kvHeads), positions = s.positions
         let scale = 1 / Float(s.headDim).squareRoot()
         let qStride = s.heads * s.headDim, kvStride = s.kvHeads * s.headDim, d = s.headDim
-        if s.rows == 1 {  // decoding: two matrix-vector products (sgemm with one row is slow in OpenBLAS)
-            cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(positions), Int32(d), scale, k + kv * d,
-                        Int32(kvStride), q + h * d, 1, 0, scores, 1)
-            softmaxCausal(scores, visible: positions, total: positions)
-            cblas_sgemv(CblasRowMajor, CblasTrans, Int32(positions), Int32(d), 1, v + kv * d,
-                        Int32(kvStride), scores, 1, 0, out + h * d, 1)
+        if s.rows == 1 {  // decoding: sgemm and sgemv are slow for one row (ck_attention.c says why)
+            ck_attend_row(q + h * d, k + kv * d, v + kv * d, kvStride, Int32(positions), Int32(d), scale, scores, out + h * d)
             return
         }
         // scores[t, s] = scale · q[t, h] · k[s, kv]
@@ -52,17 +49,12 @@ public enum Attention {
                     1, scores, Int32(positions), v + kv * d, Int32(kvStride), 0, out + h * d, Int32(qStride))
     }
 
-    /// Soft-max over the first `visible` entries of a row (max subtracted, sum in Double); the rest
+    /// Soft-max over the first `visible` entries of a row (max subtracted, ck_exp_shifted); the rest
     /// (future positions) become 0.
     static func softmaxCausal(_ row: UnsafeMutablePointer<Float>, visible: Int, total: Int) {
         var maxScore = -Float.infinity
         for s in 0..<visible { maxScore = max(maxScore, row[s]) }
-        var sum: Double = 0
-        for s in 0..<visible {
-            row[s] = exp(row[s] - maxScore)
-            sum += Double(row[s])
-        }
-        let inv = Float(1 / sum)
+        let inv = Float(1 / ck_exp_shifted(row, Int64(visible), maxScore))
         for s in 0..<visible { row[s] *= inv }
         for s in visible..<total { row[s] = 0 }
     }

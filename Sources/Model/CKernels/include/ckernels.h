@@ -57,4 +57,21 @@ void ck_swiglu_backward(float *dgate, float *dup, const float *dout, const float
 /// fixed order.
 double ck_exp_shifted(float *x, int64_t n, float shift);
 
+/// One decoding query row of one attention head against `positions` cached rows (ck_attention.c):
+/// scores[s] = scale · q·k_s, soft-max (ck_exp_shifted), out = Σ_s p_s · v_s. q, out [d]; k, v rows `stride`
+/// floats apart; scores [positions] scratch.
+void ck_attend_row(const float *q, const float *k, const float *v, size_t stride, int positions, int d, float scale,
+                   float *scores, float *out);
+
+/// Work of one parallel region: chunk c of its chunks (ck_pool.c).
+typedef void (*ck_task)(void *context, int chunk);
+
+/// Runs task(context, c) for every c in [0, chunks) on the caller and `threads` − 1 persistent workers, and
+/// returns 0 when all have finished. Returns 1 without running anything when another thread's region is
+/// running (or no worker could start), −1 when called from inside a chunk: the caller runs the work itself.
+int ck_parallel(int threads, int chunks, ck_task task, void *context);
+
+/// How long idle workers spin before they sleep (default 200 µs).
+void ck_pool_set_spin(long microseconds);
+
 #endif
