@@ -12,12 +12,13 @@ public enum Parallel {
         return max(1, ProcessInfo.processInfo.activeProcessorCount)
     }()
 
-    /// Calls `body` on at most `threads` contiguous chunks of 0..<count, each at least `minChunk` long,
-    /// inline when one chunk suffices. The chunks run on ck_pool's spinning workers (a region costs a few
+    /// Calls `body` on at most `threads` × `perThread` contiguous chunks of 0..<count, each at least `minChunk`
+    /// long, inline when one chunk suffices. More chunks than threads balance work whose speed differs
+    /// between threads (whoever finishes first claims the next chunk). The chunks run on ck_pool's spinning workers (a region costs a few
     /// microseconds there, against tens for waking Dispatch's); on Dispatch when the pool is busy with
     /// another thread's region; one after another when called from inside a chunk.
-    public static func forChunks(_ count: Int, minChunk: Int, _ body: @Sendable (Range<Int>) -> Void) {
-        let chunks = max(1, min(threads, count / max(1, minChunk)))
+    public static func forChunks(_ count: Int, minChunk: Int, perThread: Int = 1, _ body: @Sendable (Range<Int>) -> Void) {
+        let chunks = max(1, min(threads * perThread, count / max(1, minChunk)))
         if chunks == 1 { body(0..<count); return }
         let range = { @Sendable (c: Int) in (count * c / chunks)..<(count * (c + 1) / chunks) }
         let outcome = withoutActuallyEscaping(body) { body in

@@ -12,7 +12,7 @@ public enum Attention {
         let shape = Shape(rows: rows, start: start, heads: heads, kvHeads: kvHeads, headDim: headDim)
         let buffers = SendablePointer((out: out, q: q, k: k, v: v))
         // Heads split across threads (OpenBLAS held to one thread inside), unless decoding over a short context.
-        let threads = rows > 1 || heads * shape.positions >= 2048 ? Parallel.threads : 1
+        let threads = rows > 1 || heads * shape.positions >= 512 ? Parallel.threads : 1
         let run = {
             Parallel.forChunks(heads, minChunk: max(1, heads / threads)) { range in
                 let scores = UnsafeMutablePointer<Float>.allocate(capacity: rows * shape.positions)
