@@ -28,8 +28,10 @@ let package = Package(
         // protoc-c output for SentencePiece's tokenizer.model (scripts/regenerate-protobuf), committed.
         .target(name: "CSentencePiece", dependencies: ["CProtobufC"], path: "Sources/Formats/CSentencePiece",
                 exclude: ["sentencepiece_model.proto"]),
-        .target(name: "Formats", dependencies: ["CZlib", "CProtobufC", "CSentencePiece"],
-                exclude: ["CZlib", "CProtobufC", "CSentencePiece"]),
+        // f32 → f16/bf16 narrowing and transposing (F16C/AVX2 chosen at run time, portable fallback).
+        .target(name: "CFloatRows", path: "Sources/Formats/CFloatRows"),
+        .target(name: "Formats", dependencies: ["CZlib", "CProtobufC", "CSentencePiece", "CFloatRows"],
+                exclude: ["CZlib", "CProtobufC", "CSentencePiece", "CFloatRows"]),
         // Quantized-weight dot products for decoding (AVX2 chosen at run time, portable fallback).
         .target(name: "CKernels", path: "Sources/Model/CKernels"),
         .target(name: "Model", dependencies: ["Formats", "CBLAS", "CKernels"],

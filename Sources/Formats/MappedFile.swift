@@ -117,6 +117,19 @@ public struct ByteView: @unchecked Sendable {
         madvise(UnsafeMutableRawPointer(mutating: base + start), end - start, MADV_DONTNEED)
     }
 
+    /// Maps the pages of `range` (relative to this view) in one call before a streaming reader walks them
+    /// (MADV_POPULATE_READ, Linux 5.14+; a no-op elsewhere): one batch instead of a fault every 16 pages.
+    public func populate(_ range: Range<Int>) {
+        #if os(Linux)
+        guard case .mapped(let file) = storage, let base = file.bytes.baseAddress, !range.isEmpty else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let start = (self.range.lowerBound + range.lowerBound) / page * page
+        let end = min(file.count, (self.range.lowerBound + range.upperBound + page - 1) / page * page)
+        guard end > start else { return }
+        _ = madvise(UnsafeMutableRawPointer(mutating: base + start), end - start, 22 /* MADV_POPULATE_READ */)
+        #endif
+    }
+
     /// The sub-range `r` (relative to this view) as a view of the same storage; `r` must lie inside.
     public func slice(_ r: Range<Int>) -> ByteView {
         precondition(r.lowerBound >= 0 && r.upperBound <= count, "ByteView.slice out of bounds")

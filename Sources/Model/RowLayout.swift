@@ -31,8 +31,8 @@ public enum RowLayout {
         guard rows * cols * elementSize == bytes.count, elementSize > 0 else { return nil }
         if elementSize == 4, rows > 0, cols > 0 {
             return [UInt8](unsafeUninitializedCapacity: bytes.count) { out, filled in
-                _ = transpose(bytes.baseAddress!.assumingMemoryBound(to: Float.self), rows: rows, cols: cols, to: .f32,
-                              into: UnsafeMutableRawPointer(out.baseAddress!), byteCount: bytes.count)
+                transpose(bytes.baseAddress!.assumingMemoryBound(to: Float.self), rows: rows, cols: cols, to: .f32,
+                          into: UnsafeMutableRawPointer(out.baseAddress!))
                 filled = bytes.count
             }
         }
@@ -54,40 +54,21 @@ public enum RowLayout {
     }
 
     /// f32 [rows, cols] transposed to [cols, rows] and stored as `dtype` (f32, f16 or bf16) in one pass:
-    /// the GPT-2 Conv1D weights of an HF → GGUF conversion, read straight from the mapping. 32 × 32 tiles
-    /// are gathered into a small buffer and each tile row is narrowed by FloatRows (the same bits as
-    /// transposing first and narrowing after); the output rows are split across threads. False for any
-    /// other dtype or a size that does not match.
-    public static func transpose(_ src: UnsafePointer<Float>, rows: Int, cols: Int, to dtype: DType,
-                                 into out: UnsafeMutableRawPointer, byteCount: Int) -> Bool {
-        guard [.f32, .f16, .bf16].contains(dtype), rows > 0, cols > 0, byteCount == rows * cols * dtype.bytesPerBlock else {
-            return false
-        }
-        let tile = 32, size = dtype.bytesPerBlock
+    /// the GPT-2 Conv1D weights of an HF → GGUF conversion, read straight from the mapping
+    /// (FloatRows.transposeNarrow: the same bits as transposing first and narrowing after). Only output rows
+    /// `columns` (default all) are made, into `out` [columns.count, rows]; they are split across threads.
+    /// False for any other dtype.
+    @discardableResult
+    public static func transpose(_ src: UnsafePointer<Float>, rows: Int, cols: Int, columns: Range<Int>? = nil,
+                                 to dtype: DType, into out: UnsafeMutableRawPointer) -> Bool {
+        guard [.f32, .f16, .bf16].contains(dtype) else { return false }
+        let all = columns ?? 0..<cols
+        precondition(all.lowerBound >= 0 && all.upperBound <= cols, "transpose: columns outside the matrix")
         let shared = SendablePointer((src: src, out: out))
-        Parallel.forChunks(cols, minChunk: 4 * tile) { columns in
-            let src = shared.pointer.src, out = shared.pointer.out
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: tile * tile) { buffer in
-                let t = buffer.baseAddress!
-                for c0 in stride(from: columns.lowerBound, to: columns.upperBound, by: tile) {
-                    let c1 = min(columns.upperBound, c0 + tile)
-                    for r0 in stride(from: 0, to: rows, by: tile) {
-                        let r1 = min(rows, r0 + tile), width = r1 - r0
-                        for r in r0..<r1 {  // t[c - c0][r - r0] = src[r][c]
-                            let row = src + r * cols
-                            for c in c0..<c1 { t[(c - c0) * tile + (r - r0)] = row[c] }
-                        }
-                        for c in c0..<c1 {
-                            let target = out + (c * rows + r0) * size, values = t + (c - c0) * tile
-                            if dtype == .f32 {
-                                target.copyMemory(from: values, byteCount: width * 4)
-                            } else {
-                                _ = FloatRows.narrow(values, count: width, to: dtype, into: target)
-                            }
-                        }
-                    }
-                }
-            }
+        Parallel.forChunks(all.count, minChunk: 128) { part in
+            let range = (all.lowerBound + part.lowerBound)..<(all.lowerBound + part.upperBound)
+            _ = FloatRows.transposeNarrow(shared.pointer.src, rows: rows, cols: cols, columns: range, to: dtype,
+                                          into: shared.pointer.out + part.lowerBound * rows * dtype.bytesPerBlock)
         }
         return true
     }

@@ -75,7 +75,7 @@ import Testing
     @Test(arguments: [(70, 300), (768, 33), (1, 5), (64, 256)])
     func fusedTransposeNarrowEqualsElementwise(_ rows: Int, _ cols: Int) {
         var state: UInt64 = 0x9E37_79B9_7F4A_7C15
-        let edge: [Float] = [65520, -65504, 1e-8, 6.1e-5, 5.96e-8, 0, -0, 1.0009765625, .infinity]
+        let edge: [Float] = [65520, -65504, 1e-8, 6.1e-5, 5.96e-8, 0, -0, 1.0009765625, .infinity, .nan, -.nan, Float(bitPattern: 0x7F80_0001)]
         let src: [Float] = (0..<(rows * cols)).map { i in
             state = state &* 6364136223846793005 &+ 1442695040888963407
             return i % 37 == 0 ? edge[(i / 37) % edge.count] : Float(Int64(bitPattern: state >> 11) % 2_000_000) / 1e5
@@ -96,12 +96,19 @@ import Testing
             }
             var out = [UInt8](repeating: 0xAA, count: rows * cols * size)
             let ok = src.withUnsafeBufferPointer { s in
-                out.withUnsafeMutableBytes { RowLayout.transpose(s.baseAddress!, rows: rows, cols: cols, to: dtype, into: $0.baseAddress!, byteCount: $0.count) }
+                out.withUnsafeMutableBytes { RowLayout.transpose(s.baseAddress!, rows: rows, cols: cols, to: dtype, into: $0.baseAddress!) }
             }
             #expect(ok && out == expected, "\(dtype.name) [\(rows), \(cols)]")
+            // The output rows of a block of columns alone (a converter's piece), split across threads as well.
+            let part = (cols / 3)..<cols
+            var piece = [UInt8](repeating: 0xAA, count: part.count * rows * size)
+            _ = src.withUnsafeBufferPointer { s in
+                piece.withUnsafeMutableBytes { RowLayout.transpose(s.baseAddress!, rows: rows, cols: cols, columns: part, to: dtype, into: $0.baseAddress!) }
+            }
+            #expect(piece == Array(expected[(part.lowerBound * rows * size)...]), "\(dtype.name) columns \(part)")
         }
-        var small = [UInt8](repeating: 0, count: 3)
-        #expect(!src.withUnsafeBufferPointer { s in small.withUnsafeMutableBytes { RowLayout.transpose(s.baseAddress!, rows: rows, cols: cols, to: .f16, into: $0.baseAddress!, byteCount: 3) } })
+        var small = [UInt8](repeating: 0, count: rows * cols * 8)
+        #expect(!src.withUnsafeBufferPointer { s in small.withUnsafeMutableBytes { RowLayout.transpose(s.baseAddress!, rows: rows, cols: cols, to: .q8_0, into: $0.baseAddress!) } })
     }
 }
 

@@ -90,14 +90,28 @@ public struct GGUFConversionPlan {
         return weightType
     }
 
-    /// The stored bytes of `entry` in GGUF layout and its target type. F32 sources without a layout fixup
-    /// (the bulk of a checkpoint) are narrowed straight from the mapping, a slice of rows at a time, each
-    /// slice's pages released once read; other f32 sources are rearranged straight from the mapping; the rest
-    /// are widened first. Then the encoding.
-    public func data(_ entry: Entry, path: String) throws(ConvertError) -> ByteView {
+    /// Writes the stored bytes of `entry` in GGUF layout and its target type into `out`. F32 sources without
+    /// a layout fixup (the bulk of a checkpoint) and GPT-2's f32 Conv1D weights are encoded straight from the
+    /// mapping into `out`'s staging buffers, a piece at a time, each piece's source pages released once read;
+    /// the rest go through `data`.
+    public func write(_ entry: Entry, path: String, into out: StagedOutput) throws(ConvertError) {
         defer { entry.source.data.releasePages() }
-        if entry.fixup == .none, entry.source.dtype == .f32, let direct = try narrowInPlace(entry, path: path) { return direct }
-        if entry.fixup == .transpose, entry.source.dtype == .f32, let direct = transposeInPlace(entry) { return direct }
+        do {
+            if entry.source.dtype == .f32, entry.fixup == .none, try streamNarrowed(entry, into: out) { return }
+            if entry.source.dtype == .f32, entry.fixup == .transpose, try streamTransposed(entry, into: out) { return }
+            try out.write(data(entry, path: path))
+        } catch let error as FormatError {
+            throw .format(error)
+        } catch let error as ConvertError {
+            throw error
+        } catch {
+            throw .unsupportedInput(path: path, reason: "\(error)")
+        }
+    }
+
+    /// The stored bytes of `entry` in GGUF layout and its target type, whole: f32 sources rearranged straight
+    /// from the mapping, the rest widened first; then the encoding.
+    public func data(_ entry: Entry, path: String) throws(ConvertError) -> ByteView {
         let arranged: [UInt8]?
         if entry.source.dtype == .f32 {
             arranged = entry.source.data.withUnsafeBytes {
@@ -122,62 +136,57 @@ public struct GGUFConversionPlan {
 }
 
 extension GGUFConversionPlan {
-    /// Slices of this many source bytes are encoded and released in turn.
+    /// Pieces read at most this many source bytes (and write at most StagedOutput.capacity).
     static let sliceBytes = 8 << 20
 
-    func narrowInPlace(_ entry: Entry, path: String) throws(ConvertError) -> ByteView? {
-        let count = entry.shape.reduce(1, *)
-        let rowLength = entry.shape.last ?? 1
-        let target = entry.target
-        guard count % target.blockSize == 0, rowLength % target.blockSize == 0 else { return nil }
-        let outCount = count / target.blockSize * target.bytesPerBlock
-        let rowsPerSlice = max(1, Self.sliceBytes / (rowLength * 4))
+    /// F32 rows encoded a piece of whole rows at a time; false (nothing written) when the rows are not whole
+    /// blocks of the target or the mapping is misaligned.
+    func streamNarrowed(_ entry: Entry, into out: StagedOutput) throws(FormatError) -> Bool {
+        let count = entry.shape.reduce(1, *), rowLength = entry.shape.last ?? 1, target = entry.target
+        guard count % target.blockSize == 0, rowLength % target.blockSize == 0, count > 0 else { return false }
+        let rowOut = rowLength / target.blockSize * target.bytesPerBlock
+        let rowsPerPiece = max(1, min(Self.sliceBytes / (rowLength * 4), StagedOutput.capacity / rowOut))
         let source = entry.source.data
-        var failed = false
-        let bytes = [UInt8](unsafeUninitializedCapacity: outCount) { out, filled in
-            source.withUnsafeBytes { raw in
-                guard Int(bitPattern: raw.baseAddress) % 4 == 0 else { failed = true; return }
-                let floats = raw.bindMemory(to: Float.self)
-                let rows = count / rowLength
-                var row = 0
-                while row < rows {
-                    let end = min(rows, row + rowsPerSlice)
-                    let slice = UnsafeBufferPointer(rebasing: floats[(row * rowLength)..<(end * rowLength)])
-                    let outStart = row * rowLength / target.blockSize * target.bytesPerBlock
+        return try source.withUnsafeBytes { (raw) throws(FormatError) -> Bool in
+            guard Int(bitPattern: raw.baseAddress) % 4 == 0, rowOut <= StagedOutput.capacity else { return false }
+            let floats = raw.bindMemory(to: Float.self), rows = count / rowLength
+            for row in stride(from: 0, to: rows, by: rowsPerPiece) {
+                let end = min(rows, row + rowsPerPiece)
+                let piece = UnsafeBufferPointer(rebasing: floats[(row * rowLength)..<(end * rowLength)])
+                source.populate((row * rowLength * 4)..<(end * rowLength * 4))
+                try out.fill((end - row) * rowOut) { buffer in
                     if target == .f32 {
-                        UnsafeMutableRawPointer(out.baseAddress! + outStart).copyMemory(from: slice.baseAddress!, byteCount: slice.count * 4)
-                    } else if let encoded = Quantization.quantize(slice, as: target, threads: 2) {
-                        encoded.withUnsafeBytes { UnsafeMutableRawPointer(out.baseAddress! + outStart).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
-                    } else {
-                        failed = true
-                        return
+                        buffer.copyMemory(from: piece.baseAddress!, byteCount: piece.count * 4)
+                        return true
                     }
-                    source.releasePages((row * rowLength * 4)..<(end * rowLength * 4))
-                    row = end
+                    return Quantization.quantize(piece, as: target, threads: 2, into: buffer)
+                }
+                source.releasePages((row * rowLength * 4)..<(end * rowLength * 4))
+            }
+            return true
+        }
+    }
+
+    /// An f32 Conv1D weight [rows, cols] transposed and narrowed to its target type, a piece of output rows
+    /// (source columns) at a time, threaded within each piece; false for other targets or a misaligned mapping.
+    func streamTransposed(_ entry: Entry, into out: StagedOutput) throws(FormatError) -> Bool {
+        let shape = entry.source.shape
+        guard shape.count == 2, shape[0] > 0, shape[1] > 0, [.f32, .f16, .bf16].contains(entry.target) else { return false }
+        let (rows, cols) = (shape[0], shape[1]), size = entry.target.bytesPerBlock
+        guard rows * size <= StagedOutput.capacity else { return false }
+        let columnsPerPiece = StagedOutput.capacity / (rows * size)
+        return try entry.source.data.withUnsafeBytes { (raw) throws(FormatError) -> Bool in
+            guard Int(bitPattern: raw.baseAddress) % 4 == 0, raw.count == rows * cols * 4 else { return false }
+            let src = raw.baseAddress!.assumingMemoryBound(to: Float.self)
+            entry.source.data.populate(0..<raw.count)
+            for c0 in stride(from: 0, to: cols, by: columnsPerPiece) {
+                let c1 = min(cols, c0 + columnsPerPiece)
+                try out.fill((c1 - c0) * rows * size) { buffer in
+                    RowLayout.transpose(src, rows: rows, cols: cols, columns: c0..<c1, to: entry.target, into: buffer)
                 }
             }
-            filled = failed ? 0 : outCount
+            return true
         }
-        return failed ? nil : ByteView(owned: bytes)
-    }
-}
-
-extension GGUFConversionPlan {
-    /// An f32 Conv1D weight transposed and narrowed to its target type in one threaded pass from the mapping.
-    func transposeInPlace(_ entry: Entry) -> ByteView? {
-        let shape = entry.source.shape
-        guard shape.count == 2, [.f32, .f16, .bf16].contains(entry.target) else { return nil }
-        let byteCount = shape[0] * shape[1] * entry.target.bytesPerBlock
-        var done = false
-        let bytes = [UInt8](unsafeUninitializedCapacity: byteCount) { out, filled in
-            entry.source.data.withUnsafeBytes { raw in
-                guard Int(bitPattern: raw.baseAddress) % 4 == 0, raw.count == shape[0] * shape[1] * 4 else { return }
-                done = RowLayout.transpose(raw.baseAddress!.assumingMemoryBound(to: Float.self), rows: shape[0], cols: shape[1],
-                                           to: entry.target, into: UnsafeMutableRawPointer(out.baseAddress!), byteCount: byteCount)
-            }
-            filled = done ? byteCount : 0
-        }
-        return done ? ByteView(owned: bytes) : nil
     }
 }
 

@@ -22,12 +22,11 @@ public enum HuggingFaceToGGUF {
         var written = 0
         var failure: ConvertError?
         do throws(FormatError) {
-            try GGUFWriter(metadata: metadata).write(to: output, overwrite: overwrite, descriptors: descriptors) { (i) throws(FormatError) -> ByteView in
+            try GGUFWriter(metadata: metadata).write(to: output, overwrite: overwrite, descriptors: descriptors) { (i, out) throws(FormatError) in
                 do throws(ConvertError) {
-                    let bytes = try plan.data(plan.entries[i], path: input)
-                    written += bytes.count
+                    try plan.write(plan.entries[i], path: input, into: out)
+                    written += descriptors[i].byteCount
                     progress(i + 1, descriptors.count, written, total)
-                    return bytes
                 } catch {
                     failure = error
                     throw FormatError.unencodable(path: output, what: "tensor '\(plan.entries[i].name)'", reason: "\(error)")

@@ -1,4 +1,3 @@
-import Dispatch
 
 /// Writes GGUF v3 in explicit phases, as gguf-py's `GGUFWriter` does (formats.md §2.1): header, metadata,
 /// tensor infos, zero padding to the alignment, then each tensor's data padded to the alignment (the last
@@ -108,65 +107,45 @@ public struct GGUFWriter {
     }
 
     /// Streaming form: the data of tensor `i` is asked for only when it is written, so peak memory is a few
-    /// tensors. `data(i)` must return exactly `descriptors[i].byteCount` bytes. Writing runs on a background
-    /// queue, overlapped with producing the next tensor (at most two tensors wait to be written).
+    /// tensors. `data(i)` must return exactly `descriptors[i].byteCount` bytes.
     public func write(to path: String, overwrite: Bool = false, descriptors: [TensorDescriptor],
                       data: (Int) throws(FormatError) -> ByteView) throws(FormatError) {
+        try write(to: path, overwrite: overwrite, descriptors: descriptors) { (i, out) throws(FormatError) in
+            try out.write(data(i))
+        }
+    }
+
+    /// Piecewise form: `stream(i, out)` writes tensor `i`'s bytes into `out` in as many pieces as it likes
+    /// (converting straight into its staging buffers), exactly `descriptors[i].byteCount` in all. Writing
+    /// runs on a background queue, overlapped with producing the next piece.
+    public func write(to path: String, overwrite: Bool = false, descriptors: [TensorDescriptor],
+                      stream: (Int, StagedOutput) throws(FormatError) -> Void) throws(FormatError) {
         try validate(path: path, descriptors)
-        let out = try AtomicOutput(path: path, overwrite: overwrite)
+        let file = try AtomicOutput(path: path, overwrite: overwrite)
         let align = alignment
-        try out.write(headerBytes(tensorCount: descriptors.count))
-        try out.write(metadataBytes())
-        try out.write(tensorInfoBytes(descriptors))
-        try out.padTo(alignment: align)
-        let writer = BackgroundWriter(out)
+        let header = headerBytes(tensorCount: descriptors.count) + metadataBytes() + tensorInfoBytes(descriptors)
+        let padded = { (n: Int) in (n + align - 1) / align * align }
+        file.reserve(descriptors.reduce(padded(header.count)) { $0 + padded($1.byteCount) })
+        try file.write(header)
+        try file.padTo(alignment: align)
+        let out = StagedOutput(file)
         for (i, descriptor) in descriptors.enumerated() {
-            let bytes: ByteView
+            let start = out.bytesStaged
             do {
-                bytes = try data(i)
+                try stream(i, out)
             } catch {
-                writer.drain()
+                try? out.finish()
                 throw error
             }
-            guard bytes.count == descriptor.byteCount else {
-                writer.drain()
+            guard out.bytesStaged - start == descriptor.byteCount else {
+                try? out.finish()
                 throw .unencodable(path: path, what: "tensor '\(descriptor.name)'",
-                                   reason: "produced \(bytes.count) bytes, the header promised \(descriptor.byteCount)")
+                                   reason: "produced \(out.bytesStaged - start) bytes, the header promised \(descriptor.byteCount)")
             }
-            if let failure = writer.enqueue(bytes, padTo: align) { throw failure }
+            try out.pad(toAlignment: align)
         }
-        if let failure = writer.drain() { throw failure }
-        try out.commit()
+        try out.finish()
+        try file.commit()
     }
 }
 
-/// Writes tensor data on a serial queue while the caller produces the next tensor.
-private final class BackgroundWriter: @unchecked Sendable {
-    private let out: AtomicOutput
-    private let queue = DispatchQueue(label: "ckpt.gguf.writer")
-    private let slots = DispatchSemaphore(value: 2)
-    /// Set on the queue, read after a `sync`.
-    private var failure: FormatError?
-
-    init(_ out: AtomicOutput) { self.out = out }
-
-    /// Queues one tensor; returns an earlier write's error, if any.
-    func enqueue(_ bytes: ByteView, padTo align: Int) -> FormatError? {
-        slots.wait()
-        queue.async {
-            defer { self.slots.signal() }
-            guard self.failure == nil else { return }
-            do throws(FormatError) {
-                try self.out.write(bytes)
-                try self.out.padTo(alignment: align)
-            } catch {
-                self.failure = error
-            }
-        }
-        return queue.sync { failure }
-    }
-
-    /// Waits for queued writes; returns the first error.
-    @discardableResult
-    func drain() -> FormatError? { queue.sync { failure } }
-}

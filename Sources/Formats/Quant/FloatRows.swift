@@ -1,3 +1,5 @@
+import CFloatRows
+
 /// Fast paths for the plain float types, which the block machinery would handle one element per call:
 /// widening F16/BF16 rows, viewing F32 data in place, and the NaN/Inf scan ggml runs before quantizing.
 /// Tested against the per-element codecs (same bits).
@@ -19,20 +21,31 @@ public enum FloatRows {
         return true
     }
 
-    /// Narrows `count` f32 values to F16 (round to nearest even, as numpy and ggml) or BF16 (ggml's
-    /// rounding); false for any other type. Tight typed loops: F16C/AVX2 code with the release flags.
+    /// Narrows `count` f32 values to F16 (round to nearest even, as numpy and ggml; a NaN becomes sign | 0x7E00)
+    /// or BF16 (ggml's rounding); false for any other type. cfloatrows.c: F16C/AVX2 where the CPU has them,
+    /// the same bits as `Half.fromFloat` / `BFloat16.fromFloat` (little-endian hosts).
     public static func narrow(_ src: UnsafePointer<Float>, count: Int, to dtype: DType, into out: UnsafeMutableRawPointer) -> Bool {
-        switch dtype {
-        case .f16:
-            let h = out.assumingMemoryBound(to: UInt16.self)
-            for i in 0..<count { h[i] = Half.fromFloat(src[i]).littleEndian }
-        case .bf16:
-            let h = out.assumingMemoryBound(to: UInt16.self)
-            for i in 0..<count { h[i] = BFloat16.fromFloat(src[i]).littleEndian }
-        default:
-            return false
-        }
+        guard let kind = narrowKind(dtype), dtype != .f32 else { return false }
+        cf_narrow(kind, src, Int64(count), out)
         return true
+    }
+
+    /// src [rows, cols] f32 transposed to [cols, rows] stored as F32/F16/BF16, output rows `columns` only, into
+    /// out [columns.count, rows] (callers split the columns across threads); false for any other type.
+    public static func transposeNarrow(_ src: UnsafePointer<Float>, rows: Int, cols: Int, columns: Range<Int>,
+                                       to dtype: DType, into out: UnsafeMutableRawPointer) -> Bool {
+        guard let kind = narrowKind(dtype) else { return false }
+        cf_transpose_narrow(kind, src, Int64(rows), Int64(cols), Int64(columns.lowerBound), Int64(columns.upperBound), out)
+        return true
+    }
+
+    static func narrowKind(_ dtype: DType) -> Int32? {
+        switch dtype {
+        case .f32: Int32(CF_F32)
+        case .f16: Int32(CF_F16)
+        case .bf16: Int32(CF_BF16)
+        default: nil
+        }
     }
 
     /// Calls `body` with the tensor's values as f32: F32 data in place (no copy), anything else decoded.

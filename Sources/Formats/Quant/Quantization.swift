@@ -7,27 +7,38 @@ public enum Quantization {
     /// Encodes `values` (rows of `rowLength`, which must be a multiple of the block size) as `dtype`.
     /// Returns nil for a type without a codec. `threads` > 1 splits the blocks across threads.
     public static func quantize(_ values: UnsafeBufferPointer<Float>, as dtype: DType, threads: Int = 1) -> [UInt8]? {
-        if dtype == .f16 || dtype == .bf16, let base = values.baseAddress {
-            return [UInt8](unsafeUninitializedCapacity: values.count * 2) { out, filled in
-                let src = UnsafeSendable(base), dst = UnsafeSendable(out.baseAddress!)
-                forEachChunk(blocks: values.count, threads: threads, minBlocks: 1 << 16) { range in
-                    _ = FloatRows.narrow(src.value + range.lowerBound, count: range.count, to: dtype,
-                                         into: UnsafeMutableRawPointer(dst.value + 2 * range.lowerBound))
-                }
-                filled = values.count * 2
-            }
+        let count = values.count / dtype.blockSize * dtype.bytesPerBlock
+        var supported = false
+        let bytes = [UInt8](unsafeUninitializedCapacity: max(1, count)) { out, filled in
+            supported = quantize(values, as: dtype, threads: threads, into: UnsafeMutableRawPointer(out.baseAddress!))
+            filled = supported ? count : 0
         }
-        guard let codec = BlockCodecs.codec(for: dtype) else { return nil }
+        return supported ? bytes : nil
+    }
+
+    /// The same into `out`, which holds values.count / blockSize × bytesPerBlock bytes; false (nothing
+    /// written) for a type without a codec.
+    public static func quantize(_ values: UnsafeBufferPointer<Float>, as dtype: DType, threads: Int = 1,
+                                into out: UnsafeMutableRawPointer) -> Bool {
+        let narrowing = dtype == .f16 || dtype == .bf16
+        guard narrowing || BlockCodecs.codec(for: dtype) != nil else { return false }
+        guard let base = values.baseAddress, !values.isEmpty else { return true }
+        if narrowing {
+            let src = UnsafeSendable(base), dst = UnsafeSendable(out)
+            forEachChunk(blocks: values.count, threads: threads, minBlocks: 1 << 16) { range in
+                _ = FloatRows.narrow(src.value + range.lowerBound, count: range.count, to: dtype, into: dst.value + 2 * range.lowerBound)
+            }
+            return true
+        }
+        let codec = BlockCodecs.codec(for: dtype)!
         let blocks = values.count / dtype.blockSize
         precondition(blocks * dtype.blockSize == values.count, "quantize: \(values.count) values are not whole \(dtype.name) blocks")
-        return [UInt8](unsafeUninitializedCapacity: blocks * dtype.bytesPerBlock) { out, filled in
-            let src = UnsafeSendable(values.baseAddress), dst = UnsafeSendable(out.baseAddress)
-            let type = UnsafeSendable(codec)  // a caseless enum's metatype: no state to share
-            forEachChunk(blocks: blocks, threads: threads, minBlocks: dtype.blockSize >= 256 ? 64 : 4096) { range in
-                quantizeBlocks(type.value, src.value, dst.value, range)
-            }
-            filled = blocks * dtype.bytesPerBlock
+        let src = UnsafeSendable(Optional(base)), dst = UnsafeSendable(Optional(out.assumingMemoryBound(to: UInt8.self)))
+        let type = UnsafeSendable(codec)  // a caseless enum's metatype: no state to share
+        forEachChunk(blocks: blocks, threads: threads, minBlocks: dtype.blockSize >= 256 ? 64 : 4096) { range in
+            quantizeBlocks(type.value, src.value, dst.value, range)
         }
+        return true
     }
 
     /// Decodes `count` elements of `dtype` from `bytes`.
