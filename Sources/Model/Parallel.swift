@@ -14,13 +14,18 @@ public enum Parallel {
 
     /// Calls `body` on at most `threads` × `perThread` contiguous chunks of 0..<count, each at least `minChunk`
     /// long, inline when one chunk suffices. More chunks than threads balance work whose speed differs
-    /// between threads (whoever finishes first claims the next chunk). The chunks run on ck_pool's spinning workers (a region costs a few
-    /// microseconds there, against tens for waking Dispatch's); on Dispatch when the pool is busy with
-    /// another thread's region; one after another when called from inside a chunk.
+    /// between threads (whoever finishes first claims the next chunk). The chunks run on ck_pool's spinning
+    /// workers (a region costs a few microseconds there, against tens for waking Dispatch's); on Dispatch
+    /// when the pool is busy with another thread's region; one after another when called from inside a chunk
+    /// or with one thread. Chunk boundaries depend only on count, minChunk and the thread count.
     public static func forChunks(_ count: Int, minChunk: Int, perThread: Int = 1, _ body: @Sendable (Range<Int>) -> Void) {
         let chunks = max(1, min(threads * perThread, count / max(1, minChunk)))
         if chunks == 1 { body(0..<count); return }
         let range = { @Sendable (c: Int) in (count * c / chunks)..<(count * (c + 1) / chunks) }
+        if threads == 1 {  // CKPT_THREADS=1: the same chunks, one after another, on this thread
+            for c in 0..<chunks { body(range(c)) }
+            return
+        }
         let outcome = withoutActuallyEscaping(body) { body in
             var job = PoolJob(run: { body(range($0)) })
             return withUnsafeMutablePointer(to: &job) { job in
