@@ -13,15 +13,19 @@ public enum Parallel {
     }()
 
     /// Calls `body` on at most `threads` × `perThread` contiguous chunks of 0..<count, each at least `minChunk`
-    /// long, inline when one chunk suffices. More chunks than threads balance work whose speed differs
-    /// between threads (whoever finishes first claims the next chunk). The chunks run on ck_pool's spinning
+    /// long on average, inline when one chunk suffices. More chunks than threads balance work whose speed
+    /// differs between threads (whoever finishes first claims the next chunk; they shrink towards the end). The chunks run on ck_pool's spinning
     /// workers (a region costs a few microseconds there, against tens for waking Dispatch's); on Dispatch
     /// when the pool is busy with another thread's region; one after another when called from inside a chunk
     /// or with one thread. Chunk boundaries depend only on count, minChunk and the thread count.
     public static func forChunks(_ count: Int, minChunk: Int, perThread: Int = 1, _ body: @Sendable (Range<Int>) -> Void) {
         let chunks = max(1, min(threads * perThread, count / max(1, minChunk)))
         if chunks == 1 { body(0..<count); return }
-        let range = { @Sendable (c: Int) in (count * c / chunks)..<(count * (c + 1) / chunks) }
+        // With several chunks per thread their sizes shrink linearly (chunk c ∝ chunks − c, claimed in
+        // order): the last ones are small, so the thread that runs out of work waits for little.
+        let guided = perThread > 1, weight = chunks * (chunks + 1) / 2
+        let bound = { @Sendable (c: Int) in guided ? count * (c * (2 * chunks - c + 1) / 2) / weight : count * c / chunks }
+        let range = { @Sendable (c: Int) in bound(c)..<bound(c + 1) }
         if threads == 1 {  // CKPT_THREADS=1: the same chunks, one after another, on this thread
             for c in 0..<chunks { body(range(c)) }
             return

@@ -52,7 +52,8 @@ extension Matmul {
         let total = ends.last ?? 0
         // Every input row prepared once; one parallel pass over all output rows of all matrices, each weight
         // row multiplied by every input row while it is in cache.
-        let prepared = (0..<rows).map { PreparedVector(inp + $0 * inDim, count: inDim) }
+        let blocks = group.contains { $0.weight.dtype.isQuantized }  // f32/f16 rows multiply x as floats
+        let prepared = (0..<rows).map { PreparedVector(inp + $0 * inDim, count: inDim, integers: blocks) }
         let vectors = prepared.map(\.kernelVector)
         vectors.withUnsafeBufferPointer { xs in
             let shared = SendablePointer((items: group.map { ($0.out, $0.weight) }, xs: xs))

@@ -67,15 +67,16 @@ public final class PreparedVector: @unchecked Sendable {
     let scales: UnsafeMutablePointer<Float>
     let sums: UnsafeMutablePointer<Float>
 
-    /// `x` must stay valid while this object is used.
-    public init(_ x: UnsafePointer<Float>, count: Int) {
+    /// `x` must stay valid while this object is used. `integers: false` skips the 16-bit form (only
+    /// block types read it; its buffers then stay unset).
+    public init(_ x: UnsafePointer<Float>, count: Int, integers wanted: Bool = true) {
         self.count = count
         values = x
         let blocks = max(1, count / 32)
         integers = .allocate(capacity: max(32, count))
         scales = .allocate(capacity: blocks)
         sums = .allocate(capacity: blocks)
-        if count % 32 == 0 { ck_prepare(x, Int32(count), integers, scales, sums) }
+        if wanted && count % 32 == 0 { ck_prepare(x, Int32(count), integers, scales, sums) }
     }
 
     /// The kernels' view of this vector.
