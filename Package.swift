@@ -30,8 +30,10 @@ let package = Package(
                 exclude: ["sentencepiece_model.proto"]),
         // f32 → f16/bf16 narrowing and transposing (F16C/AVX2 chosen at run time, portable fallback).
         .target(name: "CFloatRows", path: "Sources/Formats/CFloatRows"),
-        .target(name: "Formats", dependencies: ["CZlib", "CProtobufC", "CSentencePiece", "CFloatRows"],
-                exclude: ["CZlib", "CProtobufC", "CSentencePiece", "CFloatRows"]),
+        // GNU system calls the Glibc module does not expose (fallocate).
+        .target(name: "CPlatform", path: "Sources/Formats/CPlatform"),
+        .target(name: "Formats", dependencies: ["CZlib", "CProtobufC", "CSentencePiece", "CFloatRows", "CPlatform"],
+                exclude: ["CZlib", "CProtobufC", "CSentencePiece", "CFloatRows", "CPlatform"]),
         // Quantized-weight dot products for decoding (AVX2 chosen at run time, portable fallback).
         .target(name: "CKernels", path: "Sources/Model/CKernels"),
         .target(name: "Model", dependencies: ["Formats", "CBLAS", "CKernels"],
