@@ -1,3 +1,4 @@
+import CKernels
 import Dispatch
 import Foundation
 import Model
@@ -8,8 +9,8 @@ import Testing
 /// sleeping in between), from inside a chunk (run in place) and from several threads at once (one gets the
 /// pool, the others Dispatch).
 @Suite struct ParallelTests {
-    /// Counts of each index of 0..<count after `regions` calls, with `pause` µs between calls.
-    static func counts(count: Int, regions: Int, pauseMicroseconds: UInt32 = 0) -> [Int] {
+    /// Counts of each index of 0..<count after `regions` calls.
+    static func counts(count: Int, regions: Int) -> [Int] {
         let hits = UnsafeMutablePointer<Int>.allocate(capacity: count)
         hits.initialize(repeating: 0, count: count)
         defer { hits.deallocate() }
@@ -18,15 +19,17 @@ import Testing
             Parallel.forChunks(count, minChunk: 1) { range in
                 for i in range { shared.pointer[i] += 1 }  // chunks are disjoint: no two threads share an index
             }
-            if pauseMicroseconds > 0 { usleep(pauseMicroseconds) }
         }
         return Array(UnsafeBufferPointer(start: hits, count: count))
     }
 
     @Test func everyIndexOncePerRegion() {
         #expect(Self.counts(count: 1001, regions: 2000) == Array(repeating: 2000, count: 1001))
-        // Long enough between regions for the workers to go to sleep (they spin 200 µs by default).
-        #expect(Self.counts(count: 37, regions: 20, pauseMicroseconds: 2000) == Array(repeating: 20, count: 37))
+        // Workers that sleep after every region (no spin): each region wakes them through the condition
+        // variable. Process-wide; other suites only run slower meanwhile.
+        ck_pool_set_spin(0)
+        defer { ck_pool_set_spin(200) }
+        #expect(Self.counts(count: 37, regions: 200) == Array(repeating: 200, count: 37))
     }
 
     @Test func nestedRegionsRunInPlace() {

@@ -11,19 +11,12 @@ static float dot_scalar(const float *a, const float *b, int d) {
     return s;
 }
 
-static void attend_scalar(const float *q, const float *k, const float *v, size_t stride, int positions, int d,
-                          float scale, float *scores, float *out) {
-    float top = -INFINITY;
-    for (int s = 0; s < positions; s++) {
-        scores[s] = scale * dot_scalar(q, k + (size_t)s * stride, d);
-        if (scores[s] > top) top = scores[s];
-    }
-    const float inv = (float)(1 / ck_exp_shifted(scores, positions, top));
+// out = Σ_s p[s] · v_s.
+static void mix_scalar(const float *v, size_t stride, int positions, int d, const float *p, float *out) {
     for (int i = 0; i < d; i++) out[i] = 0;
     for (int s = 0; s < positions; s++) {
-        const float p = scores[s] * inv;
         const float *row = v + (size_t)s * stride;
-        for (int i = 0; i < d; i++) out[i] += p * row[i];
+        for (int i = 0; i < d; i++) out[i] += p[s] * row[i];
     }
 }
 
@@ -43,24 +36,17 @@ CK_AVX2 static float dot_avx2(const float *a, const float *b, int d) {
 }
 
 // d a multiple of 8. The output is built 32 lanes at a time (four accumulators) in one pass over v.
-CK_AVX2 static void attend_avx2(const float *q, const float *k, const float *v, size_t stride, int positions, int d,
-                                float scale, float *scores, float *out) {
-    float top = -INFINITY;
-    for (int s = 0; s < positions; s++) {
-        scores[s] = scale * dot_avx2(q, k + (size_t)s * stride, d);
-        if (scores[s] > top) top = scores[s];
-    }
-    const float inv = (float)(1 / ck_exp_shifted(scores, positions, top));
+CK_AVX2 static void mix_avx2(const float *v, size_t stride, int positions, int d, const float *p, float *out) {
     int i = 0;
     for (; i + 32 <= d; i += 32) {
         __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
         for (int s = 0; s < positions; s++) {
-            const __m256 p = _mm256_set1_ps(scores[s] * inv);
+            const __m256 w = _mm256_set1_ps(p[s]);
             const float *row = v + (size_t)s * stride + i;
-            a0 = _mm256_fmadd_ps(p, _mm256_loadu_ps(row), a0);
-            a1 = _mm256_fmadd_ps(p, _mm256_loadu_ps(row + 8), a1);
-            a2 = _mm256_fmadd_ps(p, _mm256_loadu_ps(row + 16), a2);
-            a3 = _mm256_fmadd_ps(p, _mm256_loadu_ps(row + 24), a3);
+            a0 = _mm256_fmadd_ps(w, _mm256_loadu_ps(row), a0);
+            a1 = _mm256_fmadd_ps(w, _mm256_loadu_ps(row + 8), a1);
+            a2 = _mm256_fmadd_ps(w, _mm256_loadu_ps(row + 16), a2);
+            a3 = _mm256_fmadd_ps(w, _mm256_loadu_ps(row + 24), a3);
         }
         _mm256_storeu_ps(out + i, a0);
         _mm256_storeu_ps(out + i + 8, a1);
@@ -70,19 +56,30 @@ CK_AVX2 static void attend_avx2(const float *q, const float *k, const float *v, 
     for (; i < d; i += 8) {
         __m256 acc = _mm256_setzero_ps();
         for (int s = 0; s < positions; s++)
-            acc = _mm256_fmadd_ps(_mm256_set1_ps(scores[s] * inv), _mm256_loadu_ps(v + (size_t)s * stride + i), acc);
+            acc = _mm256_fmadd_ps(_mm256_set1_ps(p[s]), _mm256_loadu_ps(v + (size_t)s * stride + i), acc);
         _mm256_storeu_ps(out + i, acc);
     }
 }
 #endif
 
+// Scores, soft-max in place (the probabilities stay in `scores`), then the weighted sum of v; the two
+// products by AVX2 when the CPU has it and d is a multiple of 8.
 void ck_attend_row(const float *q, const float *k, const float *v, size_t stride, int positions, int d, float scale,
                    float *scores, float *out) {
+    float (*dot)(const float *, const float *, int) = dot_scalar;
+    void (*mix)(const float *, size_t, int, int, const float *, float *) = mix_scalar;
 #ifdef CK_X86
     if (ck_cpu_has_avx2() && d % 8 == 0) {
-        attend_avx2(q, k, v, stride, positions, d, scale, scores, out);
-        return;
+        dot = dot_avx2;
+        mix = mix_avx2;
     }
 #endif
-    attend_scalar(q, k, v, stride, positions, d, scale, scores, out);
+    float top = -INFINITY;
+    for (int s = 0; s < positions; s++) {
+        scores[s] = scale * dot(q, k + (size_t)s * stride, d);
+        if (scores[s] > top) top = scores[s];
+    }
+    const float inv = (float)(1 / ck_exp_shifted(scores, positions, top));
+    for (int s = 0; s < positions; s++) scores[s] *= inv;
+    mix(v, stride, positions, d, scores, out);
 }
