@@ -18,6 +18,8 @@ public final class StagedOutput: @unchecked Sendable {
     private var next = 0
     private let queue = DispatchQueue(label: "ckpt.staged-output")
     private let free: DispatchSemaphore
+    /// Whole views queued by `write(_: ByteView)` and not yet written.
+    private let pendingViews = DispatchSemaphore(value: 2)
     /// The first write error (set on the queue, read by the producer without waiting for the queue).
     private let failure = Mutex<FormatError?>(nil)
     /// Bytes handed over so far (producer side).
@@ -75,8 +77,22 @@ public final class StagedOutput: @unchecked Sendable {
         }
     }
 
+    /// A view of at least `capacity` bytes is queued as it is (no copy; at most two wait), a smaller one is
+    /// copied through the staging buffers.
     public func write(_ view: ByteView) throws(FormatError) {
-        try view.withUnsafeBytes { (raw) throws(FormatError) in try write(raw) }
+        guard view.count >= Self.capacity else {
+            try view.withUnsafeBytes { (raw) throws(FormatError) in try write(raw) }
+            return
+        }
+        if let error = failure.withLock({ $0 }) { throw error }
+        pendingViews.wait()
+        bytesStaged += view.count
+        queue.async {
+            defer { self.pendingViews.signal() }
+            self.record { () throws(FormatError) in
+                try view.withUnsafeBytes { (raw) throws(FormatError) in try self.out.writeUnbuffered(raw) }
+            }
+        }
     }
 
     /// Zero bytes up to the next multiple of `alignment` of everything written to the file (queued after

@@ -111,7 +111,7 @@ public struct GGUFConversionPlan {
 
     /// The stored bytes of `entry` in GGUF layout and its target type, whole: f32 sources rearranged straight
     /// from the mapping, the rest widened first; then the encoding.
-    public func data(_ entry: Entry, path: String) throws(ConvertError) -> ByteView {
+    func data(_ entry: Entry, path: String) throws(ConvertError) -> ByteView {
         let arranged: [UInt8]?
         if entry.source.dtype == .f32 {
             arranged = entry.source.data.withUnsafeBytes {

@@ -107,7 +107,8 @@ public struct GGUFWriter {
     }
 
     /// Streaming form: the data of tensor `i` is asked for only when it is written, so peak memory is a few
-    /// tensors. `data(i)` must return exactly `descriptors[i].byteCount` bytes.
+    /// tensors. `data(i)` must return exactly `descriptors[i].byteCount` bytes. Writing runs on a background
+    /// queue, overlapped with producing the next tensor (at most two large tensors wait).
     public func write(to path: String, overwrite: Bool = false, descriptors: [TensorDescriptor],
                       data: (Int) throws(FormatError) -> ByteView) throws(FormatError) {
         try write(to: path, overwrite: overwrite, descriptors: descriptors) { (i, out) throws(FormatError) in
