@@ -65,10 +65,14 @@ public enum RowLayout {
         let all = columns ?? 0..<cols
         precondition(all.lowerBound >= 0 && all.upperBound <= cols, "transpose: columns outside the matrix")
         let shared = SendablePointer((src: src, out: out))
-        Parallel.forChunks(all.count, minChunk: 128) { part in
-            let range = (all.lowerBound + part.lowerBound)..<(all.lowerBound + part.upperBound)
+        // Threads take whole groups of 16 columns (one f32 cache line per source row), so that only the
+        // last group can need the kernel's scalar tail.
+        let group = 16
+        Parallel.forChunks((all.count + group - 1) / group, minChunk: 8) { groups in
+            let first = groups.lowerBound * group, end = min(all.count, groups.upperBound * group)
+            let range = (all.lowerBound + first)..<(all.lowerBound + end)
             _ = FloatRows.transposeNarrow(shared.pointer.src, rows: rows, cols: cols, columns: range, to: dtype,
-                                          into: shared.pointer.out + part.lowerBound * rows * dtype.bytesPerBlock)
+                                          into: shared.pointer.out + first * rows * dtype.bytesPerBlock)
         }
         return true
     }

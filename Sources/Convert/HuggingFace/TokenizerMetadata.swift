@@ -28,17 +28,18 @@ enum TokenizerMetadata {
             types[Int(id)] = added["special"]?.boolValue == true ? 3 : 4
         }
         let count = max(vocabSize, (byID.keys.max() ?? -1) + 1)
-        var tokens: [GGUFValue] = [], tokenTypes: [GGUFValue] = []
+        var tokens: [String] = [], tokenTypes: [Int32] = []
         tokens.reserveCapacity(count)
+        tokenTypes.reserveCapacity(count)
         let sentencePiece = SentencePieceBPE.isSentencePiece(json)
         for i in 0..<count {
             if let t = byID[i] {
-                tokens.append(.string(t))
+                tokens.append(t)
                 let byte = sentencePiece && SentencePieceBPE.byteValue(t) != nil
-                tokenTypes.append(.int32(types[i] ?? (byte ? 6 : 1)))
+                tokenTypes.append(types[i] ?? (byte ? 6 : 1))
             } else {
-                tokens.append(.string("[PAD\(i)]"))
-                tokenTypes.append(.int32(5))
+                tokens.append("[PAD" + String(i) + "]")
+                tokenTypes.append(5)
             }
         }
         let merges: [String] = (json["model"]?["merges"]?.arrayValue ?? []).compactMap { m in
@@ -56,21 +57,21 @@ enum TokenizerMetadata {
             // SentencePiece BPE scores each normal piece −(its index among normal pieces) (the trainer's
             // order, which is also the merge order); tokenizer.json drops them, the order keeps them.
             let unk = tokenText("unk_token").flatMap { index[$0] }
-            if let unk, unk < tokenTypes.count { tokenTypes[unk] = .int32(2) }
-            let firstNormal = tokenTypes.firstIndex { $0 == .int32(1) } ?? 0
-            let scores = (0..<count).map { i in tokenTypes[i] == .int32(1) ? GGUFValue.float32(-Float(i - firstNormal)) : .float32(0) }
+            if let unk, unk < tokenTypes.count { tokenTypes[unk] = 2 }
+            let firstNormal = tokenTypes.firstIndex { $0 == 1 } ?? 0
+            let scores = (0..<count).map { i in tokenTypes[i] == 1 ? -Float(i - firstNormal) : 0 }
             kv += [("tokenizer.ggml.model", .string("llama")), ("tokenizer.ggml.pre", .string("default")),
-                   ("tokenizer.ggml.tokens", .array(GGUFArray(.string, tokens))),
-                   ("tokenizer.ggml.scores", .array(GGUFArray(.float32, scores))),
-                   ("tokenizer.ggml.token_type", .array(GGUFArray(.int32, tokenTypes)))]
+                   ("tokenizer.ggml.tokens", .array(.strings(tokens))),
+                   ("tokenizer.ggml.scores", .array(.float32s(scores))),
+                   ("tokenizer.ggml.token_type", .array(.int32s(tokenTypes)))]
         } else {
             let kinds = (json["pre_tokenizer"]?["pretokenizers"]?.arrayValue ?? [json["pre_tokenizer"] ?? .null])
                 .compactMap { $0["type"]?.stringValue }
             kv += [("tokenizer.ggml.model", .string("gpt2")),
                    ("tokenizer.ggml.pre", .string(kinds.first == "Digits" ? "smollm" : "gpt-2")),
-                   ("tokenizer.ggml.tokens", .array(GGUFArray(.string, tokens))),
-                   ("tokenizer.ggml.token_type", .array(GGUFArray(.int32, tokenTypes))),
-                   ("tokenizer.ggml.merges", .array(GGUFArray(.string, merges.map { .string($0) })))]
+                   ("tokenizer.ggml.tokens", .array(.strings(tokens))),
+                   ("tokenizer.ggml.token_type", .array(.int32s(tokenTypes))),
+                   ("tokenizer.ggml.merges", .array(.strings(merges)))]
         }
         kv += specialKeys(hf, json: json, index: index)
         return kv
@@ -101,7 +102,7 @@ enum TokenizerMetadata {
     /// model up to vocab_size `[PADn]` (score −10000, unused); tokenizer_config.json's added_tokens_decoder
     /// entries become control (special) or user-defined tokens.
     static func sentencePieceKeys(_ model: SentencePieceModel, hf: HuggingFaceDirectory, vocabSize: Int) -> ([GGUFMetadata.KV], [String: Int]) {
-        var tokens = (0..<vocabSize).map { "[PAD\($0)]" }
+        var tokens = (0..<vocabSize).map { "[PAD" + String($0) + "]" }
         var scores = [Float](repeating: -10000, count: vocabSize), types = [Int32](repeating: 5, count: vocabSize)
         for (i, p) in model.pieces.enumerated() where i < vocabSize {
             tokens[i] = p.text
@@ -116,9 +117,9 @@ enum TokenizerMetadata {
         }
         let kv: [GGUFMetadata.KV] = [
             ("tokenizer.ggml.model", .string("llama")), ("tokenizer.ggml.pre", .string("default")),
-            ("tokenizer.ggml.tokens", .array(GGUFArray(.string, tokens.map { .string($0) }))),
-            ("tokenizer.ggml.scores", .array(GGUFArray(.float32, scores.map { .float32($0) }))),
-            ("tokenizer.ggml.token_type", .array(GGUFArray(.int32, types.map { .int32($0) }))),
+            ("tokenizer.ggml.tokens", .array(.strings(tokens))),
+            ("tokenizer.ggml.scores", .array(.float32s(scores))),
+            ("tokenizer.ggml.token_type", .array(.int32s(types))),
         ]
         return (kv, Dictionary(tokens.enumerated().map { ($1, $0) }, uniquingKeysWith: min))
     }

@@ -7,6 +7,11 @@ public struct GGUFArray: Sendable, Equatable {
         /// Encoded elements; `fileOffset` is where they start in `path`, for error messages.
         case encoded(ByteView, path: String, fileOffset: Int)
         case values([GGUFValue])
+        /// Typed forms for the large arrays writers build (a tokenizer's 50K tokens, types and scores):
+        /// no GGUFValue per element, encoded in one sized pass.
+        case strings([String])
+        case int32s([Int32])
+        case float32s([Float])
     }
     private let storage: Storage
 
@@ -23,9 +28,15 @@ public struct GGUFArray: Sendable, Equatable {
         storage = .values(values)
     }
 
-    public static func strings(_ values: [String]) -> GGUFArray { GGUFArray(.string, values.map { .string($0) }) }
-    public static func int32s(_ values: [Int32]) -> GGUFArray { GGUFArray(.int32, values.map { .int32($0) }) }
-    public static func float32s(_ values: [Float]) -> GGUFArray { GGUFArray(.float32, values.map { .float32($0) }) }
+    private init(_ elementType: GGUFValueType, count: Int, storage: Storage) {
+        self.elementType = elementType
+        self.count = count
+        self.storage = storage
+    }
+
+    public static func strings(_ values: [String]) -> GGUFArray { GGUFArray(.string, count: values.count, storage: .strings(values)) }
+    public static func int32s(_ values: [Int32]) -> GGUFArray { GGUFArray(.int32, count: values.count, storage: .int32s(values)) }
+    public static func float32s(_ values: [Float]) -> GGUFArray { GGUFArray(.float32, count: values.count, storage: .float32s(values)) }
 
     /// The first `limit` elements decoded (all when nil). Strings are checked for UTF-8 here.
     public func values(limit: Int? = nil) throws(FormatError) -> [GGUFValue] {
@@ -33,6 +44,12 @@ public struct GGUFArray: Sendable, Equatable {
         switch storage {
         case .values(let values):
             return Array(values.prefix(n))
+        case .strings(let values):
+            return values.prefix(n).map { .string($0) }
+        case .int32s(let values):
+            return values.prefix(n).map { .int32($0) }
+        case .float32s(let values):
+            return values.prefix(n).map { .float32($0) }
         case let .encoded(view, path, fileOffset):
             return try view.withUnsafeBytes { (raw) throws(FormatError) -> [GGUFValue] in
                 var out: [GGUFValue] = []
@@ -85,11 +102,35 @@ public struct GGUFArray: Sendable, Equatable {
     }
 
     func encodeElements(into out: inout [UInt8]) {
+        out.reserveCapacity(out.count + encodedElementsSize)
         switch storage {
         case .encoded(let view, _, _):
             view.withUnsafeBytes { out.append(contentsOf: $0) }
         case .values(let values):
             for value in values { value.encode(into: &out) }
+        case .strings(let values):
+            for value in values {
+                withUnsafeBytes(of: UInt64(value.utf8.count).littleEndian) { out.append(contentsOf: $0) }
+                // Native strings are contiguous UTF-8: one memcpy instead of the generic per-byte append.
+                if value.utf8.withContiguousStorageIfAvailable({ out.append(contentsOf: $0) }) == nil {
+                    out.append(contentsOf: value.utf8)
+                }
+            }
+        case .int32s(let values):
+            for value in values { withUnsafeBytes(of: value.littleEndian) { out.append(contentsOf: $0) } }
+        case .float32s(let values):
+            for value in values { withUnsafeBytes(of: value.bitPattern.littleEndian) { out.append(contentsOf: $0) } }
+        }
+    }
+
+    /// Bytes `encodeElements` appends.
+    var encodedElementsSize: Int {
+        switch storage {
+        case .encoded(let view, _, _): view.count
+        case .values(let values): values.reduce(0) { $0 + $1.encodedSize }
+        case .strings(let values): values.reduce(0) { $0 + 8 + $1.utf8.count }
+        case .int32s(let values): values.count * 4
+        case .float32s(let values): values.count * 4
         }
     }
 

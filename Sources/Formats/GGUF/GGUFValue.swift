@@ -86,6 +86,18 @@ public enum GGUFValue: Sendable, Equatable {
         }
     }
 
+    /// Bytes `encode(into:)` appends.
+    public var encodedSize: Int {
+        switch self {
+        case .uint8, .int8, .bool: 1
+        case .uint16, .int16: 2
+        case .uint32, .int32, .float32: 4
+        case .uint64, .int64, .float64: 8
+        case .string(let s): 8 + s.utf8.count
+        case .array(let a): 12 + a.encodedElementsSize
+        }
+    }
+
     /// Little-endian encoding of the value without its type tag.
     public func encode(into out: inout [UInt8]) {
         func put<T: FixedWidthInteger>(_ v: T) { withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) } }

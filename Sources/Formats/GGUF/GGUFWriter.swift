@@ -36,6 +36,7 @@ public struct GGUFWriter {
 
     public func metadataBytes() -> [UInt8] {
         var out: [UInt8] = []
+        out.reserveCapacity(metadata.reduce(0) { $0 + 12 + $1.key.utf8.count + $1.value.encodedSize })
         for (key, value) in metadata {
             GGUFValue.string(key).encode(into: &out)
             GGUFValue.uint32(value.type.rawValue).encode(into: &out)

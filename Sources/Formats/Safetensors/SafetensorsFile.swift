@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A safetensors file, mapped and validated exactly as the reference reader does (formats.md §1.4):
 /// `u64 N | N bytes of UTF-8 JSON | data`, tensors tiling the data from 0 with no gap or overlap, and the
 /// file ending exactly at the last tensor. Tensor bytes are views into the mapping; nothing is copied.
@@ -70,16 +74,19 @@ public struct SafetensorsFile: Sendable {
     /// File offset of `"key":` in the header (the JSON value carries no positions); 8 when not found
     /// verbatim (a key written with escapes).
     static func locate(_ key: String, in header: UnsafeRawBufferPointer) -> Int {
+        // memchr + memcmp: every key of a header is located, and a byte-by-byte Swift scan of GPT-2 small's 15 KB
+        // header for its 148 keys took ~5 ms.
         let needle = Array(JSONWriter.quoted(key).utf8)
-        guard needle.count <= header.count else { return 8 }
+        guard let base = header.baseAddress, !needle.isEmpty else { return 8 }
         var i = 0
         while i + needle.count <= header.count {
-            if header[i] == needle[0] && header[i..<(i + needle.count)].elementsEqual(needle) {
-                var j = i + needle.count
-                while j < header.count && [0x20, 0x09, 0x0A, 0x0D].contains(header[j]) { j += 1 }
-                if j < header.count && header[j] == UInt8(ascii: ":") { return 8 + i }
-            }
-            i += 1
+            guard let hit = memchr(base + i, Int32(needle[0]), header.count - needle.count + 1 - i) else { break }
+            let at = base.distance(to: UnsafeRawPointer(hit))
+            i = at + 1
+            guard needle.withUnsafeBytes({ memcmp(base + at, $0.baseAddress!, needle.count) }) == 0 else { continue }
+            var j = at + needle.count
+            while j < header.count && [0x20, 0x09, 0x0A, 0x0D].contains(header[j]) { j += 1 }
+            if j < header.count && header[j] == UInt8(ascii: ":") { return 8 + at }
         }
         return 8
     }
