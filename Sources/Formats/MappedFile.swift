@@ -11,6 +11,8 @@ public final class MappedFile: @unchecked Sendable {
     public let count: Int
     // nil for an empty file: mmap of zero bytes is an error on Linux.
     private let base: UnsafeRawPointer?
+    /// Kept open for `ByteView.copyBytes` (pread); −1 for an empty file.
+    private let descriptor: Int32
 
     /// `populate` pre-faults the whole mapping in one call (MAP_POPULATE), as llama.cpp does for files it
     /// will read through: far fewer page faults than touching 4 KB pages one by one. Off for header reads.
@@ -18,13 +20,15 @@ public final class MappedFile: @unchecked Sendable {
         self.path = path
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw .io(path: path, reason: "cannot open: \(Self.errnoText())") }
-        defer { close(fd) }
+        var keep = false
+        defer { if !keep { close(fd) } }
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw .io(path: path, reason: "cannot stat: \(Self.errnoText())") }
         guard (info.st_mode & S_IFMT) == S_IFREG else { throw .io(path: path, reason: "not a regular file") }
         count = Int(info.st_size)
         if count == 0 {
             base = nil
+            descriptor = -1
             return
         }
         #if os(Linux)
@@ -37,10 +41,29 @@ public final class MappedFile: @unchecked Sendable {
             throw .io(path: path, reason: "cannot mmap \(count) bytes: \(Self.errnoText())")
         }
         base = UnsafeRawPointer(mapped)
+        descriptor = fd
+        keep = true
     }
 
     deinit {
         if let base { munmap(UnsafeMutableRawPointer(mutating: base), count) }
+        if descriptor >= 0 { close(descriptor) }
+    }
+
+    /// Copies `count` bytes at file offset `offset` (inside the file) to `destination` with pread: the
+    /// kernel copies from the page cache, this process maps nothing (populating and dropping GPT-2
+    /// small's 498 MB of page-table entries cost more than the copy) and the bytes arrive in cache. What
+    /// pread cannot deliver (a file shortened since it was mapped) is copied from the mapping.
+    func copy(offset: Int, count: Int, to destination: UnsafeMutableRawPointer) {
+        precondition(offset >= 0 && count >= 0 && offset + count <= self.count, "MappedFile.copy outside the file")
+        var done = 0
+        while done < count {
+            let n = pread(descriptor, destination + done, count - done, off_t(offset + done))
+            if n > 0 { done += n; continue }
+            if n < 0 && errno == EINTR { continue }
+            break
+        }
+        if done < count, let base { (destination + done).copyMemory(from: base + offset + done, byteCount: count - done) }
     }
 
     /// The whole mapping. Valid only while `self` is alive: prefer `view(_:)` outside this module.
@@ -101,6 +124,21 @@ public struct ByteView: @unchecked Sendable {
                 do throws(E) { result = .success(try body(raw)) } catch { result = .failure(error) }
             }
             return try result.get()
+        }
+    }
+
+    /// Copies the bytes of `range` (relative to this view) to `destination`: from a mapped file with pread
+    /// (MappedFile.copy), owned bytes with memcpy. For streaming readers that touch each byte once.
+    public func copyBytes(_ range: Range<Int>, to destination: UnsafeMutableRawPointer) {
+        precondition(range.lowerBound >= 0 && range.upperBound <= count, "ByteView.copyBytes out of bounds")
+        switch storage {
+        case .mapped(let file):
+            file.copy(offset: self.range.lowerBound + range.lowerBound, count: range.count, to: destination)
+        case .owned(let array):
+            // A size-only view (init(size:)) holds no bytes: nothing to copy.
+            let start = self.range.lowerBound + range.lowerBound, n = min(range.count, max(0, array.count - start))
+            guard n > 0 else { return }
+            array.withUnsafeBytes { raw in destination.copyMemory(from: raw.baseAddress! + start, byteCount: n) }
         }
     }
 

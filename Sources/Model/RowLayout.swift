@@ -68,7 +68,7 @@ public enum RowLayout {
         // Threads take whole groups of 16 columns (one f32 cache line per source row), so that only the
         // last group can need the kernel's scalar tail.
         let group = 16
-        Parallel.forChunks((all.count + group - 1) / group, minChunk: 8) { groups in
+        Parallel.forChunks((all.count + group - 1) / group, minChunk: 4, perThread: 4) { groups in
             let first = groups.lowerBound * group, end = min(all.count, groups.upperBound * group)
             let range = (all.lowerBound + first)..<(all.lowerBound + end)
             _ = FloatRows.transposeNarrow(shared.pointer.src, rows: rows, cols: cols, columns: range, to: dtype,

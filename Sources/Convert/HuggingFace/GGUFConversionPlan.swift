@@ -91,14 +91,14 @@ public struct GGUFConversionPlan {
     }
 
     /// Writes the stored bytes of `entry` in GGUF layout and its target type into `out`. F32 sources without
-    /// a layout fixup (the bulk of a checkpoint) and GPT-2's f32 Conv1D weights are encoded straight from the
-    /// mapping into `out`'s staging buffers, a piece at a time, each piece's source pages released once read;
-    /// the rest go through `data`.
-    public func write(_ entry: Entry, path: String, into out: StagedOutput) throws(ConvertError) {
-        defer { entry.source.data.releasePages() }
+    /// a layout fixup (the bulk of a checkpoint) and GPT-2's f32 Conv1D weights are read into `source` (pread,
+    /// not through the mapping) and encoded from there into `out`'s staging buffers, a piece at a time; the
+    /// rest go through `data`, whose source pages are released once read.
+    public func write(_ entry: Entry, path: String, into out: StagedOutput, source: ScratchBuffer) throws(ConvertError) {
         do {
-            if entry.source.dtype == .f32, entry.fixup == .none, try streamNarrowed(entry, into: out) { return }
-            if entry.source.dtype == .f32, entry.fixup == .transpose, try streamTransposed(entry, into: out) { return }
+            if entry.source.dtype == .f32, entry.fixup == .none, try streamNarrowed(entry, into: out, source: source) { return }
+            if entry.source.dtype == .f32, entry.fixup == .transpose, try streamTransposed(entry, into: out, source: source) { return }
+            defer { entry.source.data.releasePages() }
             try out.write(data(entry, path: path))
         } catch let error as FormatError {
             throw .format(error)
@@ -136,57 +136,79 @@ public struct GGUFConversionPlan {
 }
 
 extension GGUFConversionPlan {
-    /// Pieces read at most this many source bytes (and write at most StagedOutput.capacity).
-    static let sliceBytes = 8 << 20
+    /// Pieces read at most this many source bytes (and write at most StagedOutput.capacity): small enough
+    /// to stay in cache between the read and the encoding.
+    static let sliceBytes = 4 << 20
 
-    /// F32 rows encoded a piece of whole rows at a time; false (nothing written) when the rows are not whole
-    /// blocks of the target or the mapping is misaligned.
-    func streamNarrowed(_ entry: Entry, into out: StagedOutput) throws(FormatError) -> Bool {
-        let count = entry.shape.reduce(1, *), rowLength = entry.shape.last ?? 1, target = entry.target
-        guard count % target.blockSize == 0, rowLength % target.blockSize == 0, count > 0 else { return false }
-        let rowOut = rowLength / target.blockSize * target.bytesPerBlock
-        let rowsPerPiece = max(1, min(Self.sliceBytes / (rowLength * 4), StagedOutput.capacity / rowOut))
-        let source = entry.source.data
-        return try source.withUnsafeBytes { (raw) throws(FormatError) -> Bool in
-            guard Int(bitPattern: raw.baseAddress) % 4 == 0, rowOut <= StagedOutput.capacity else { return false }
-            let floats = raw.bindMemory(to: Float.self), rows = count / rowLength
-            for row in stride(from: 0, to: rows, by: rowsPerPiece) {
-                let end = min(rows, row + rowsPerPiece)
-                let piece = UnsafeBufferPointer(rebasing: floats[(row * rowLength)..<(end * rowLength)])
-                source.populate((row * rowLength * 4)..<(end * rowLength * 4))
-                try out.fill((end - row) * rowOut) { buffer in
-                    if target == .f32 {
-                        buffer.copyMemory(from: piece.baseAddress!, byteCount: piece.count * 4)
-                        return true
-                    }
-                    return Quantization.quantize(piece, as: target, threads: 2, into: buffer)
-                }
-                source.releasePages((row * rowLength * 4)..<(end * rowLength * 4))
-            }
-            return true
+    /// Copies `range` of `view` to `destination`, the threads each reading a part: the kernel's page-cache
+    /// copy is half the CPU time of a conversion's reading, and one thread doing it all left the other idle.
+    static func read(_ view: ByteView, _ range: Range<Int>, to destination: UnsafeMutableRawPointer) {
+        let page = 4096, pages = (range.count + page - 1) / page
+        let shared = SendablePointer(destination)
+        Parallel.forChunks(pages, minChunk: 64, perThread: 4) { part in
+            let start = range.lowerBound + part.lowerBound * page, end = min(range.upperBound, range.lowerBound + part.upperBound * page)
+            view.copyBytes(start..<end, to: shared.pointer + (start - range.lowerBound))
         }
     }
 
-    /// An f32 Conv1D weight [rows, cols] transposed and narrowed to its target type, a piece of output rows
-    /// (source columns) at a time, threaded within each piece; false for other targets or a misaligned mapping.
-    func streamTransposed(_ entry: Entry, into out: StagedOutput) throws(FormatError) -> Bool {
+    /// F32 rows encoded a piece of whole rows at a time; false (nothing written) when the rows are not whole
+    /// blocks of the target.
+    func streamNarrowed(_ entry: Entry, into out: StagedOutput, source: ScratchBuffer) throws(FormatError) -> Bool {
+        let count = entry.shape.reduce(1, *), rowLength = entry.shape.last ?? 1, target = entry.target
+        guard count % target.blockSize == 0, rowLength % target.blockSize == 0, count > 0 else { return false }
+        let rowOut = rowLength / target.blockSize * target.bytesPerBlock
+        guard rowOut <= StagedOutput.capacity else { return false }
+        let rowsPerPiece = max(1, min(Self.sliceBytes / (rowLength * 4), StagedOutput.capacity / rowOut))
+        let rows = count / rowLength
+        let floats = source.reserve(min(rows, rowsPerPiece) * rowLength * 4).assumingMemoryBound(to: Float.self)
+        let data = entry.source.data
+        for row in stride(from: 0, to: rows, by: rowsPerPiece) {
+            let end = min(rows, row + rowsPerPiece), bytes = (row * rowLength * 4)..<(end * rowLength * 4)
+            try out.fill((end - row) * rowOut) { buffer in
+                switch target {
+                case .f32:
+                    Self.read(data, bytes, to: buffer)
+                    return true
+                case .f16, .bf16:
+                    // Each thread reads a part and narrows it while it is still in its cache.
+                    let shared = SendablePointer((floats: floats, buffer: buffer))
+                    Parallel.forChunks((end - row) * rowLength / 1024, minChunk: 16, perThread: 4) { part in
+                        let first = part.lowerBound * 1024
+                        let n = part.upperBound == (end - row) * rowLength / 1024 ? (end - row) * rowLength - first : part.count * 1024
+                        let at = shared.pointer.floats + first
+                        data.copyBytes((bytes.lowerBound + first * 4)..<(bytes.lowerBound + (first + n) * 4), to: UnsafeMutableRawPointer(at))
+                        _ = FloatRows.narrow(at, count: n, to: target, into: shared.pointer.buffer + first * 2)
+                    }
+                    return true
+                default:
+                    Self.read(data, bytes, to: UnsafeMutableRawPointer(floats))
+                    return Quantization.quantize(UnsafeBufferPointer(start: floats, count: (end - row) * rowLength), as: target,
+                                                 threads: 2, into: buffer)
+                }
+            }
+        }
+        return true
+    }
+
+    /// An f32 Conv1D weight [rows, cols] read whole into `source`, then transposed and narrowed to its target
+    /// type a piece of output rows (source columns) at a time, threaded within each piece; false for other
+    /// targets.
+    func streamTransposed(_ entry: Entry, into out: StagedOutput, source: ScratchBuffer) throws(FormatError) -> Bool {
         let shape = entry.source.shape
         guard shape.count == 2, shape[0] > 0, shape[1] > 0, [.f32, .f16, .bf16].contains(entry.target) else { return false }
         let (rows, cols) = (shape[0], shape[1]), size = entry.target.bytesPerBlock
-        guard rows * size <= StagedOutput.capacity else { return false }
+        guard rows * size <= StagedOutput.capacity, entry.source.data.count == rows * cols * 4 else { return false }
         let columnsPerPiece = StagedOutput.capacity / (rows * size)
-        return try entry.source.data.withUnsafeBytes { (raw) throws(FormatError) -> Bool in
-            guard Int(bitPattern: raw.baseAddress) % 4 == 0, raw.count == rows * cols * 4 else { return false }
-            let src = raw.baseAddress!.assumingMemoryBound(to: Float.self)
-            entry.source.data.populate(0..<raw.count)
-            for c0 in stride(from: 0, to: cols, by: columnsPerPiece) {
-                let c1 = min(cols, c0 + columnsPerPiece)
-                try out.fill((c1 - c0) * rows * size) { buffer in
-                    RowLayout.transpose(src, rows: rows, cols: cols, columns: c0..<c1, to: entry.target, into: buffer)
-                }
+        let src = source.reserve(rows * cols * 4)
+        Self.read(entry.source.data, 0..<(rows * cols * 4), to: src)
+        let floats = UnsafePointer(src.assumingMemoryBound(to: Float.self))
+        for c0 in stride(from: 0, to: cols, by: columnsPerPiece) {
+            let c1 = min(cols, c0 + columnsPerPiece)
+            try out.fill((c1 - c0) * rows * size) { buffer in
+                RowLayout.transpose(floats, rows: rows, cols: cols, columns: c0..<c1, to: entry.target, into: buffer)
             }
-            return true
         }
+        return true
     }
 }
 

@@ -2,7 +2,8 @@ import Formats
 import Model
 
 /// HF folder → GGUF, streaming: the plan and metadata are fixed first, then each tensor is read from its
-/// mapping, transformed and written one at a time (peak memory: a few tensors), atomically.
+/// file (f32 pieces with pread into one reused buffer, the rest through the mapping), transformed and
+/// written one at a time (peak memory: the largest tensor and a few buffers), atomically.
 public enum HuggingFaceToGGUF {
     public struct Summary: Sendable {
         public var tensors = 0, bytes = 0
@@ -21,10 +22,11 @@ public enum HuggingFaceToGGUF {
         let total = descriptors.reduce(0) { $0 + $1.byteCount }
         var written = 0
         var failure: ConvertError?
+        let source = ScratchBuffer()
         do throws(FormatError) {
             try GGUFWriter(metadata: metadata).write(to: output, overwrite: overwrite, descriptors: descriptors) { (i, out) throws(FormatError) in
                 do throws(ConvertError) {
-                    try plan.write(plan.entries[i], path: input, into: out)
+                    try plan.write(plan.entries[i], path: input, into: out, source: source)
                     written += descriptors[i].byteCount
                     progress(i + 1, descriptors.count, written, total)
                 } catch {
