@@ -1,7 +1,10 @@
 # ckpt: the two commands in README.md (`make demo`, `make test`) plus bench and crosscheck.
 SWIFT ?= swift
-# Release builds for speed target Haswell-class CPUs (AVX2, FMA, F16C); see shared swift-notes.
-RELEASE_FLAGS ?= -c release -Xswiftc -target-cpu -Xswiftc haswell
+# Release builds for speed target Haswell-class CPUs (AVX2, FMA, F16C); see shared swift-notes. The Swift
+# runtime and Foundation are linked in (--static-swift-stdlib): a self-contained binary that starts in
+# 15 ms instead of 25 (loading and relocating the runtime's shared libraries), which every short command
+# pays (GPT-2 small HF → GGUF takes ~0.2 s in all). The binary is ~80 MB instead of ~13.
+RELEASE_FLAGS ?= -c release -Xswiftc -target-cpu -Xswiftc haswell --static-swift-stdlib
 
 .PHONY: demo test build release bench crosscheck setup clean
 

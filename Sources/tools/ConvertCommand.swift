@@ -1,6 +1,7 @@
 import ArgumentParser
 import Convert
 import Formats
+import Model
 import Foundation
 
 struct ConvertCommand: ParsableCommand {
@@ -30,6 +31,7 @@ struct ConvertCommand: ParsableCommand {
     var force = false
 
     func run() throws {
+        Parallel.preferSleepingWorkers()
         let inputIsGGUF = (try? CheckpointFormat.detect(input)) == .gguf
         let target = to ?? (inputIsGGUF ? "hf" : "gguf")
         if target == "hf" {
