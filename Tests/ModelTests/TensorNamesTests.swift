@@ -123,3 +123,29 @@ enum Hex {
         return out
     }
 }
+
+/// Name matching over UTF-8 bytes: what a pattern's `{N}` accepts.
+@Suite struct TensorNameMatchingTests {
+    @Test(arguments: [
+        ("h.0.attn.c_attn.weight", 0), ("transformer.h.11.attn.c_attn.weight", 11), ("h.007.attn.c_attn.weight", 7),
+    ])
+    func layerNumbersAreDecimalDigits(_ name: String, _ layer: Int) {
+        let parsed = TensorNames.parseHuggingFace(name, family: .gpt2)
+        #expect(parsed?.layer == layer)
+        #expect(parsed.map { TensorNames.gguf($0.slot, layer: $0.layer) } == "blk.\(layer).attn_qkv.weight")
+    }
+
+    @Test(arguments: ["h..attn.c_attn.weight", "h.1a.attn.c_attn.weight", "h.-1.attn.c_attn.weight", "h.١.attn.c_attn.weight",
+                      "h.99999999999999999999.attn.c_attn.weight", "x.1.attn.c_attn.weight", "h.1.attn.c_attn.weigh"])
+    func otherNamesDoNotMatch(_ name: String) {
+        #expect(TensorNames.parseHuggingFace(name, family: .gpt2) == nil)
+    }
+
+    @Test func globalNamesMatchExactly() {
+        let parsed = TensorNames.parseHuggingFace("wte.weight", family: .gpt2)
+        #expect(parsed != nil && parsed?.layer == nil)
+        #expect(parsed.map { TensorNames.gguf($0.slot, layer: nil) } == "token_embd.weight")
+        #expect(TensorNames.parseHuggingFace("wte.weights", family: .gpt2) == nil)
+        #expect(TensorNames.parseGGUF("blk.3.ffn_up.weight")?.layer == 3)
+    }
+}
