@@ -8,7 +8,7 @@ import Foundation
 public enum Parallel {
     /// Worker count: CKPT_THREADS, else the active processor count.
     public static let threads: Int = {
-        if let text = ProcessInfo.processInfo.environment["CKPT_THREADS"], let n = Int(text), n > 0 { return n }
+        if let text = environment("CKPT_THREADS"), let n = Int(text), n > 0 { return n }
         return max(1, ProcessInfo.processInfo.activeProcessorCount)
     }()
 
@@ -52,7 +52,7 @@ public enum Parallel {
     /// gaps between one token's regions; short enough not to hold a core from OpenBLAS between training's
     /// products for long).
     public static func configurePool() {
-        if let text = ProcessInfo.processInfo.environment["CKPT_SPIN_US"], let us = Int(text), us >= 0 {
+        if let text = environment("CKPT_SPIN_US"), let us = Int(text), us >= 0 {
             ck_pool_set_spin(us)
         }
     }
@@ -61,8 +61,12 @@ public enum Parallel {
     /// needs a core between the regions): workers sleep right after a region unless CKPT_SPIN_US says
     /// otherwise. Spinning took 13% of GPT-2 small's HF → GGUF conversion and made it ~7% slower.
     public static func preferSleepingWorkers() {
-        if ProcessInfo.processInfo.environment["CKPT_SPIN_US"] == nil { ck_pool_set_spin(0) }
+        if environment("CKPT_SPIN_US") == nil { ck_pool_set_spin(0) }
     }
+
+    /// One variable (getenv: ProcessInfo.environment copies the whole environment into a dictionary, which
+    /// showed in every command's start-up).
+    static func environment(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }
 
     /// OpenBLAS's idle threads spin (sched_yield) for 2^28 cycles, about 0.1 s, after each product before
     /// they sleep: between the products of a training step they never sleep, and on 2 vCPUs the spinning
