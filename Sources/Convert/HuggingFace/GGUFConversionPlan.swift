@@ -175,9 +175,12 @@ extension GGUFConversionPlan {
                     Parallel.forChunks((end - row) * rowLength / 1024, minChunk: 16, perThread: 4) { part in
                         let first = part.lowerBound * 1024
                         let n = part.upperBound == (end - row) * rowLength / 1024 ? (end - row) * rowLength - first : part.count * 1024
-                        let at = shared.pointer.floats + first
-                        data.copyBytes((bytes.lowerBound + first * 4)..<(bytes.lowerBound + (first + n) * 4), to: UnsafeMutableRawPointer(at))
-                        _ = FloatRows.narrow(at, count: n, to: target, into: shared.pointer.buffer + first * 2)
+                        // 64 KB at a time: read into L2 and narrowed from there.
+                        for start in stride(from: first, to: first + n, by: 16_384) {
+                            let m = min(16_384, first + n - start), at = shared.pointer.floats + start
+                            data.copyBytes((bytes.lowerBound + start * 4)..<(bytes.lowerBound + (start + m) * 4), to: UnsafeMutableRawPointer(at))
+                            _ = FloatRows.narrow(at, count: m, to: target, into: shared.pointer.buffer + start * 2)
+                        }
                     }
                     return true
                 default:
