@@ -11,7 +11,7 @@ import Testing
 /// stores [in, out]; f32 tensors are copied bit for bit. (The small fixtures fit in one piece.)
 @Suite struct StreamedConversionTests {
     @Test func largeTensorsMatchTheElementwiseCodec() throws {
-        let (embd, inner, vocab, positions) = (512, 2048, 4096, 64)
+        let (embd, inner, vocab, positions) = (512, 2048, 2048, 64)
         let folder = HuggingFaceConversionTests.temporary("streamed")
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
