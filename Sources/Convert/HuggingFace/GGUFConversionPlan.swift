@@ -151,6 +151,21 @@ extension GGUFConversionPlan {
         }
     }
 
+    /// The f32 values at `range` of `view` narrowed to `target` (f16 or bf16) into `out`, through `scratch`
+    /// (range.count bytes): each thread reads a part 64 KB at a time and narrows it from L2 while it is there.
+    static func readNarrowed(_ view: ByteView, _ range: Range<Int>, as target: DType, through scratch: UnsafeMutablePointer<Float>,
+                             into out: UnsafeMutableRawPointer) {
+        let count = range.count / 4, step = 16_384
+        let shared = SendablePointer((scratch: scratch, out: out))
+        Parallel.forChunks((count + step - 1) / step, minChunk: 1, perThread: 4) { steps in
+            for start in stride(from: steps.lowerBound * step, to: min(count, steps.upperBound * step), by: step) {
+                let n = min(step, count - start), at = shared.pointer.scratch + start
+                view.copyBytes((range.lowerBound + start * 4)..<(range.lowerBound + (start + n) * 4), to: UnsafeMutableRawPointer(at))
+                _ = FloatRows.narrow(at, count: n, to: target, into: shared.pointer.out + start * 2)
+            }
+        }
+    }
+
     /// F32 rows encoded a piece of whole rows at a time; false (nothing written) when the rows are not whole
     /// blocks of the target.
     func streamNarrowed(_ entry: Entry, into out: StagedOutput, source: ScratchBuffer) throws(FormatError) -> Bool {
@@ -170,18 +185,7 @@ extension GGUFConversionPlan {
                     Self.read(data, bytes, to: buffer)
                     return true
                 case .f16, .bf16:
-                    // Each thread reads a part and narrows it while it is still in its cache.
-                    let shared = SendablePointer((floats: floats, buffer: buffer))
-                    Parallel.forChunks((end - row) * rowLength / 1024, minChunk: 16, perThread: 4) { part in
-                        let first = part.lowerBound * 1024
-                        let n = part.upperBound == (end - row) * rowLength / 1024 ? (end - row) * rowLength - first : part.count * 1024
-                        // 64 KB at a time: read into L2 and narrowed from there.
-                        for start in stride(from: first, to: first + n, by: 16_384) {
-                            let m = min(16_384, first + n - start), at = shared.pointer.floats + start
-                            data.copyBytes((bytes.lowerBound + start * 4)..<(bytes.lowerBound + (start + m) * 4), to: UnsafeMutableRawPointer(at))
-                            _ = FloatRows.narrow(at, count: m, to: target, into: shared.pointer.buffer + start * 2)
-                        }
-                    }
+                    Self.readNarrowed(data, bytes, as: target, through: floats, into: buffer)
                     return true
                 default:
                     Self.read(data, bytes, to: UnsafeMutableRawPointer(floats))
