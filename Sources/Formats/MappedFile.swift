@@ -146,25 +146,13 @@ public struct ByteView: @unchecked Sendable {
     /// once a streaming reader is done with them: the mapping is a read-only file mapping, so a later read
     /// simply faults them in again. Keeps a converter's resident memory at a few tensors, not the whole file.
     public func releasePages(_ range: Range<Int>? = nil) {
-        advise(range ?? 0..<count, MADV_DONTNEED)
-    }
-
-    /// Maps the pages of `range` (relative to this view) in one call before a streaming reader walks them
-    /// (MADV_POPULATE_READ, Linux 5.14+; a no-op elsewhere): one batch instead of a fault every 16 pages.
-    public func populate(_ range: Range<Int>) {
-        #if os(Linux)
-        advise(range, 22 /* MADV_POPULATE_READ */)
-        #endif
-    }
-
-    /// madvise over the whole pages covering `range` (relative to this view) of the mapping; owned bytes: nothing.
-    private func advise(_ range: Range<Int>, _ advice: Int32) {
-        guard case .mapped(let file) = storage, let base = file.bytes.baseAddress, !range.isEmpty else { return }
+        guard case .mapped(let file) = storage, let base = file.bytes.baseAddress else { return }
+        let r = range ?? 0..<count
         let page = Int(sysconf(Int32(_SC_PAGESIZE)))
-        let start = (self.range.lowerBound + range.lowerBound) / page * page
-        let end = min(file.count, (self.range.lowerBound + range.upperBound + page - 1) / page * page)
+        let start = (self.range.lowerBound + r.lowerBound) / page * page
+        let end = min(file.count, (self.range.lowerBound + r.upperBound + page - 1) / page * page)
         guard end > start else { return }
-        _ = madvise(UnsafeMutableRawPointer(mutating: base + start), end - start, advice)
+        madvise(UnsafeMutableRawPointer(mutating: base + start), end - start, MADV_DONTNEED)
     }
 
     /// The sub-range `r` (relative to this view) as a view of the same storage; `r` must lie inside.

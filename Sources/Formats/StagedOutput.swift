@@ -1,8 +1,5 @@
 import Dispatch
 import Synchronization
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Tensor data streamed into an AtomicOutput through two reusable staging buffers: the producer fills one
 /// (converting straight into it) while a background queue writes the other. Nothing is
@@ -15,8 +12,7 @@ public final class StagedOutput: @unchecked Sendable {
     public static let capacity = 1 << 20
 
     private let out: AtomicOutput
-    private let scratch: [ScratchBuffer]
-    private let buffers: [UnsafeMutableRawPointer]
+    private let buffers: [ScratchBuffer]
     private var next = 0
     private let queue = DispatchQueue(label: "ckpt.staged-output")
     private let free: DispatchSemaphore
@@ -29,8 +25,7 @@ public final class StagedOutput: @unchecked Sendable {
 
     public init(_ out: AtomicOutput, buffers count: Int = 2) {
         self.out = out
-        scratch = (0..<count).map { _ in ScratchBuffer(capacity: Self.capacity) }
-        buffers = scratch.map { $0.pointer! }
+        buffers = (0..<count).map { _ in ScratchBuffer(capacity: Self.capacity) }
         free = DispatchSemaphore(value: count)
     }
 
@@ -45,7 +40,7 @@ public final class StagedOutput: @unchecked Sendable {
         precondition(byteCount >= 0 && byteCount <= Self.capacity, "staged piece of \(byteCount) bytes")
         if let error = failure.withLock({ $0 }) { throw error }
         free.wait()
-        let buffer = buffers[next]
+        let buffer = buffers[next].pointer!
         next = (next + 1) % buffers.count
         guard body(buffer) else {
             free.signal()

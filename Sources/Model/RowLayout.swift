@@ -54,8 +54,8 @@ public enum RowLayout {
     }
 
     /// f32 [rows, cols] transposed to [cols, rows] and stored as `dtype` (f32, f16 or bf16) in one pass:
-    /// the GPT-2 Conv1D weights of an HF → GGUF conversion, read straight from the mapping
-    /// (FloatRows.transposeNarrow: the same bits as transposing first and narrowing after). Only output rows
+    /// the GPT-2 Conv1D weights of an HF → GGUF conversion (FloatRows.transposeNarrow: the same bits as
+    /// transposing first and narrowing after). Only output rows
     /// `columns` (default all) are made, into `out` [columns.count, rows]; they are split across threads.
     /// False for any other dtype.
     @discardableResult

@@ -135,7 +135,7 @@ public enum TensorNames {
     static func match(_ name: String, _ pattern: String) -> Match? {
         guard let (head, tail) = splitAtLayer(pattern) else { return name == pattern ? Match(layer: nil) : nil }
         let bytes = name.utf8, h = head.utf8.count, t = tail.utf8.count
-        guard bytes.count > h + t, bytes.starts(with: head.utf8), bytes.reversed().starts(with: tail.utf8.reversed()) else { return nil }
+        guard bytes.count > h + t, bytes.starts(with: head.utf8), bytes.suffix(t).elementsEqual(tail.utf8) else { return nil }
         var n = 0
         for byte in bytes.dropFirst(h).dropLast(t) {
             guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }

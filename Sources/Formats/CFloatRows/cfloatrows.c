@@ -73,12 +73,10 @@ CF_AVX2 static inline void store8(int kind, __m256 v, void *p) {
     }
 }
 
-// One entry point per kind (the dispatchers at the end pick it); the transpose keeps its scalar edges out
-// of line and tests a whole 8 × 8 block for NaN at once. With the edges and a per-row NaN test inside its
-// loops, clang kept the block's addresses on the stack: the 48 GPT-2 small transposes took 37% more time.
-#define CF_INLINE CF_AVX2 static
-
-CF_INLINE void narrow_avx2(int kind, const float *src, int64_t n, void *out) {
+// One entry point per kind (the dispatchers at the end pick it), and the transpose's scalar edges out of
+// line: with `kind` switched on inside its loops and the edges inlined, clang kept the block's addresses on
+// the stack, and the 48 GPT-2 small transposes took 37% more time.
+CF_AVX2 static void narrow_avx2(int kind, const float *src, int64_t n, void *out) {
     const int size = kind == CF_F32 ? 4 : 2;
     int64_t i = 0;
     for (; i + 8 <= n; i += 8) store8(kind, _mm256_loadu_ps(src + i), (uint8_t *)out + i * size);
@@ -120,7 +118,7 @@ __attribute__((noinline)) static void transpose_edges(int kind, const float *src
         for (int64_t r = 0; r < rows; r++) store_scalar(kind, src[r * cols + c], out, (c - c0) * rows + r);
 }
 
-CF_INLINE void transpose_avx2(int kind, const float *src, int64_t rows, int64_t cols, int64_t c0, int64_t c1, void *out) {
+CF_AVX2 static void transpose_avx2(int kind, const float *src, int64_t rows, int64_t cols, int64_t c0, int64_t c1, void *out) {
     const int size = kind == CF_F32 ? 4 : 2;
     const int64_t c8 = c0 + (c1 - c0) / 8 * 8, rows8 = rows / 8 * 8;
     for (int64_t rt = 0; rt < rows8; rt += CF_BAND) {

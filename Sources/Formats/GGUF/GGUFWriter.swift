@@ -1,4 +1,3 @@
-
 /// Writes GGUF v3 in explicit phases, as gguf-py's `GGUFWriter` does (formats.md §2.1): header, metadata,
 /// tensor infos, zero padding to the alignment, then each tensor's data padded to the alignment (the last
 /// one too). Byte-identical to gguf-py for the same metadata (in order) and tensors (in order).
