@@ -22,8 +22,6 @@ let package = Package(
                        providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CProtobufC", path: "Sources/Formats/CProtobufC", pkgConfig: "libprotobuf-c",
                        providers: [.apt(["libprotobuf-c-dev"])]),
-        .systemLibrary(name: "CBLAS", path: "Sources/Model/CBLAS", pkgConfig: "openblas",
-                       providers: [.apt(["libopenblas-dev"])]),
 
         // protoc-c output for SentencePiece's tokenizer.model (scripts/regenerate-protobuf), committed.
         .target(name: "CSentencePiece", dependencies: ["CProtobufC"], path: "Sources/Formats/CSentencePiece",
@@ -34,6 +32,8 @@ let package = Package(
         .target(name: "CPlatform", path: "Sources/Formats/CPlatform"),
         .target(name: "Formats", dependencies: ["CZlib", "CProtobufC", "CSentencePiece", "CFloatRows", "CPlatform"],
                 exclude: ["CZlib", "CProtobufC", "CSentencePiece", "CFloatRows", "CPlatform"]),
+        // CBLAS and OpenBLAS calls, libopenblas opened on the first one (most commands never multiply).
+        .target(name: "CBLAS", path: "Sources/Model/CBLAS"),
         // Quantized-weight dot products for decoding (AVX2 chosen at run time, portable fallback).
         .target(name: "CKernels", path: "Sources/Model/CKernels"),
         .target(name: "Model", dependencies: ["Formats", "CBLAS", "CKernels"],

@@ -18,6 +18,10 @@ public final class StagedOutput: @unchecked Sendable {
     private let free: DispatchSemaphore
     /// Whole views queued by `write(_: ByteView)` and not yet written.
     private let pendingViews = DispatchSemaphore(value: 2)
+    /// `fillWhole`'s growable buffers: one is filled while the other is written.
+    private let wholeBuffers = [ScratchBuffer(), ScratchBuffer()]
+    private var nextWhole = 0
+    private let freeWhole = DispatchSemaphore(value: 2)
     /// The first write error (set on the queue, read by the producer without waiting for the queue).
     private let failure = Mutex<FormatError?>(nil)
     /// Bytes handed over so far (producer side).
@@ -46,15 +50,37 @@ public final class StagedOutput: @unchecked Sendable {
             free.signal()
             return false
         }
+        queueWrite(buffer, byteCount, thenSignal: free)
+        return true
+    }
+
+    /// `fill` for pieces of any size: one above `capacity` (a whole tensor whose bytes are made out of order,
+    /// such as a transpose made band by band) goes into one of two buffers that grow to the largest piece.
+    @discardableResult
+    public func fillWhole(_ byteCount: Int, _ body: (UnsafeMutableRawPointer) -> Bool) throws(FormatError) -> Bool {
+        if byteCount <= Self.capacity { return try fill(byteCount, body) }
+        if let error = failure.withLock({ $0 }) { throw error }
+        freeWhole.wait()
+        let buffer = wholeBuffers[nextWhole].reserve(byteCount)
+        nextWhole = (nextWhole + 1) % wholeBuffers.count
+        guard body(buffer) else {
+            freeWhole.signal()
+            return false
+        }
+        queueWrite(buffer, byteCount, thenSignal: freeWhole)
+        return true
+    }
+
+    /// Queues the write of a filled buffer; `released` is signalled once the buffer may be filled again.
+    private func queueWrite(_ buffer: UnsafeMutableRawPointer, _ byteCount: Int, thenSignal released: DispatchSemaphore) {
         bytesStaged += byteCount
         let piece = SendablePiece(pointer: buffer, count: byteCount)
         queue.async {
-            defer { self.free.signal() }
+            defer { released.signal() }
             self.record { () throws(FormatError) in
                 try self.out.writeUnbuffered(UnsafeRawBufferPointer(start: piece.pointer, count: piece.count))
             }
         }
-        return true
     }
 
     /// Copies `bytes` through the staging buffers.
@@ -93,6 +119,18 @@ public final class StagedOutput: @unchecked Sendable {
     public func pad(toAlignment alignment: Int) throws(FormatError) {
         if let error = failure.withLock({ $0 }) { throw error }
         queue.async { self.record { () throws(FormatError) in try self.out.padTo(alignment: alignment) } }
+    }
+
+    /// Queues `work` on the output itself, in order with the pieces (the GGUF header, written while the
+    /// first tensors are being converted). It runs on the writer's queue: it must not share mutable state
+    /// with the producer.
+    public func enqueue(_ work: @escaping (AtomicOutput) throws(FormatError) -> Void) {
+        let job = UncheckedJob(run: work)
+        queue.async { self.record { () throws(FormatError) in try job.run(self.out) } }
+    }
+
+    private struct UncheckedJob: @unchecked Sendable {
+        let run: (AtomicOutput) throws(FormatError) -> Void
     }
 
     /// Waits until every queued piece is written; throws the first write error.

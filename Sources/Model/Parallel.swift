@@ -19,19 +19,25 @@ public enum Parallel {
     /// when the pool is busy with another thread's region; one after another when called from inside a chunk
     /// or with one thread. Chunk boundaries depend only on count, minChunk and the thread count.
     public static func forChunks(_ count: Int, minChunk: Int, perThread: Int = 1, _ body: @Sendable (Range<Int>) -> Void) {
-        let chunks = max(1, min(threads * perThread, count / max(1, minChunk)))
-        if chunks == 1 { body(0..<count); return }
+        forIndexedChunks(count, minChunk: minChunk, perThread: perThread) { _, range in body(range) }
+    }
+
+    /// The same chunks, each with its index (0..<chunkCount(…)): for bodies that keep a buffer per chunk
+    /// and reuse it across the chunk's items while it is in cache.
+    public static func forIndexedChunks(_ count: Int, minChunk: Int, perThread: Int = 1, _ body: @Sendable (Int, Range<Int>) -> Void) {
+        let chunks = chunkCount(count, minChunk: minChunk, perThread: perThread)
+        if chunks == 1 { body(0, 0..<count); return }
         // With several chunks per thread their sizes shrink linearly (chunk c ∝ chunks − c, claimed in
         // order): the last ones are small, so the thread that runs out of work waits for little.
         let guided = perThread > 1, weight = chunks * (chunks + 1) / 2
         let bound = { @Sendable (c: Int) in guided ? count * (c * (2 * chunks - c + 1) / 2) / weight : count * c / chunks }
         let range = { @Sendable (c: Int) in bound(c)..<bound(c + 1) }
         if threads == 1 {  // CKPT_THREADS=1: the same chunks, one after another, on this thread
-            for c in 0..<chunks { body(range(c)) }
+            for c in 0..<chunks { body(c, range(c)) }
             return
         }
         let outcome = withoutActuallyEscaping(body) { body in
-            var job = PoolJob(run: { body(range($0)) })
+            var job = PoolJob(run: { body($0, range($0)) })
             return withUnsafeMutablePointer(to: &job) { job in
                 ck_parallel(Int32(threads), Int32(chunks), { context, c in
                     context!.assumingMemoryBound(to: PoolJob.self).pointee.run(Int(c))
@@ -40,9 +46,14 @@ public enum Parallel {
         }
         switch outcome {
         case 0: return
-        case -1: for c in 0..<chunks { body(range(c)) }
-        default: DispatchQueue.concurrentPerform(iterations: chunks) { body(range($0)) }
+        case -1: for c in 0..<chunks { body(c, range(c)) }
+        default: DispatchQueue.concurrentPerform(iterations: chunks) { body($0, range($0)) }
         }
+    }
+
+    /// How many chunks forChunks and forIndexedChunks make of `count` items.
+    public static func chunkCount(_ count: Int, minChunk: Int, perThread: Int = 1) -> Int {
+        max(1, min(threads * perThread, count / max(1, minChunk)))
     }
 
     /// What ck_parallel's C callback calls: chunk index → work.
@@ -71,11 +82,13 @@ public enum Parallel {
     /// OpenBLAS's idle threads spin (sched_yield) for 2^28 cycles, about 0.1 s, after each product before
     /// they sleep: between the products of a training step they never sleep, and on 2 vCPUs the spinning
     /// thread takes turns with our own element-wise threads. This shortens the spin to 2^`log2Cycles` cycles
-    /// (OpenBLAS reads OPENBLAS_THREAD_TIMEOUT only when it loads, so the setting is re-read and the pool
-    /// restarted). A value the user exported is kept. Call once, before any other thread uses BLAS.
+    /// (OpenBLAS reads OPENBLAS_THREAD_TIMEOUT when it loads, which is on the first BLAS call; if it is
+    /// loaded already, the setting is re-read and the pool restarted). A value the user exported is kept.
+    /// Call once, before any other thread uses BLAS.
     public static func shortenBLASSpin(log2Cycles: Int = 4) {
         guard getenv("OPENBLAS_THREAD_TIMEOUT") == nil else { return }
         setenv("OPENBLAS_THREAD_TIMEOUT", "\(log2Cycles)", 1)
+        guard cblas_lazy_loaded() != 0 else { return }
         openblas_read_env()
         _ = blas_thread_shutdown_()
     }

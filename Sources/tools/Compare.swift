@@ -5,6 +5,7 @@ import Model
 
 struct Compare: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "compare",
         abstract: "How far OTHER (quantized, distilled) is from BASE on a text: llama-perplexity --kl-divergence's report.",
         discussion: """
             Both models see the same chunks (--ctx tokens, second half scored, as perplexity). Reports PPL of each, \

@@ -6,6 +6,7 @@ import Model
 
 struct Eval: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "eval",
         abstract: "ROUGE-L, exact match and length of sampled answers on instruction data (the PromptKD protocol).",
         discussion: """
             One sampled answer per example and seed (T 1, top-k 0, top-p 1, --no-repeat-ngram 6, at most 256 new \

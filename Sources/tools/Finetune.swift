@@ -7,6 +7,7 @@ import Model
 
 struct Finetune: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "finetune",
         abstract: "Supervised fine-tuning (SFT) of every weight on instruction data.",
         discussion: """
             The loss is the cross-entropy of the response tokens and EOS (the prompt is context only), averaged \

@@ -6,6 +6,7 @@ import Model
 
 struct Generate: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "generate",
         abstract: "Generate text with a GGUF model (f32 math over the dequantized weights).",
         discussion: """
             --prompt is raw text, special tokens such as <|im_start|> parsed. --chat wraps a user message in the \

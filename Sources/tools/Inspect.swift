@@ -3,6 +3,7 @@ import Formats
 
 struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "inspect",
         abstract: "Summarize a checkpoint: GGUF, safetensors (single or sharded) or a Hugging Face folder.",
         discussion: "The format is detected from the content, not the extension. No tensor data is read.")
 

@@ -5,6 +5,7 @@ import Foundation
 
 struct Quantize: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "quantize",
         abstract: "Quantize a GGUF like llama-quantize: same type mixes, fallbacks and bytes.",
         discussion: """
         TYPE is one of \(LlamaFileType.menu.map(\.name).joined(separator: ", ")) (case-insensitive).

@@ -6,6 +6,7 @@ import Model
 
 struct Student: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "student",
         abstract: "Make a student model from a teacher.", subcommands: [StudentInit.self])
 }
 

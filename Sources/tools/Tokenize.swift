@@ -4,6 +4,7 @@ import Model
 
 struct Tokenize: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "tokenize",
         abstract: "Token ids of text with a GGUF model's vocabulary (special tokens parsed), like llama-tokenize.")
 
     @Argument(help: "A GGUF model (byte-level BPE or SentencePiece vocabulary).")

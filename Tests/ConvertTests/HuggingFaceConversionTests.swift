@@ -157,4 +157,28 @@ import Testing
         }
         #expect(try Data(contentsOf: URL(fileURLWithPath: out)) == Data([1, 2, 3]))
     }
+
+    /// A token id far past vocab_size (a lying tokenizer.json) is refused with the file and token named, no
+    /// output written, and nothing sized by it allocated.
+    @Test func tokenIdFarPastTheVocabularyIsRefused() throws {
+        let fixture = Self.fixtures + "/hf/gpt2/safetensors", folder = Self.temporary("lying-id")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        for name in try FileManager.default.contentsOfDirectory(atPath: fixture) {
+            try FileManager.default.copyItem(atPath: fixture + "/" + name, toPath: folder + "/" + name)
+        }
+        var tokenizer = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder + "/tokenizer.json"))) as! [String: Any]
+        var added = tokenizer["added_tokens"] as? [[String: Any]] ?? []
+        added.append(["id": 9_000_000_000_000, "content": "<huge>", "special": true])
+        tokenizer["added_tokens"] = added
+        try FileManager.default.removeItem(atPath: folder + "/tokenizer.json")
+        try JSONSerialization.data(withJSONObject: tokenizer).write(to: URL(fileURLWithPath: folder + "/tokenizer.json"))
+        let out = folder + "/out.gguf"
+        #expect {
+            _ = try HuggingFaceToGGUF.convert(input: folder, output: out, outtype: .f32, overwrite: false)
+        } throws: { error in
+            "\(error)".contains("tokenizer.json") && "\(error)".contains("token '<huge>' has id 9000000000000")
+        }
+        #expect(!FileManager.default.fileExists(atPath: out))
+    }
 }

@@ -70,4 +70,28 @@ import Testing
             #expect(ok && out == want, "\(dtype.name) portable \(portable)")
         }
     }
+
+    /// Bands of source rows, each transposed into its columns of the whole output (output stride = all
+    /// rows), make the same bytes as one transpose of the whole matrix, short last band included.
+    @Test(arguments: [false, true])
+    func bandsTransposedIntoTheWholeOutputEqualOneTranspose(portable: Bool) {
+        cf_force_portable(portable ? 1 : 0)
+        defer { cf_force_portable(0) }
+        let rows = 37, cols = 29, band = 8
+        let src = (0..<(rows * cols)).map { Self.sweep[($0 * 7919) % Self.sweep.count] }
+        for dtype in [DType.f32, .f16, .bf16] {
+            let size = dtype.bytesPerBlock
+            var whole = [UInt8](repeating: 0xAA, count: rows * cols * size), banded = whole
+            src.withUnsafeBufferPointer { s in
+                whole.withUnsafeMutableBytes { _ = FloatRows.transposeNarrow(s.baseAddress!, rows: rows, cols: cols, columns: 0..<cols, to: dtype, into: $0.baseAddress!) }
+                banded.withUnsafeMutableBytes { out in
+                    for r0 in stride(from: 0, to: rows, by: band) {
+                        _ = FloatRows.transposeNarrow(s.baseAddress! + r0 * cols, rows: min(band, rows - r0), cols: cols, columns: 0..<cols,
+                                                      to: dtype, into: out.baseAddress! + r0 * size, outputStride: rows)
+                    }
+                }
+            }
+            #expect(banded == whole, "\(dtype.name) portable \(portable)")
+        }
+    }
 }

@@ -82,4 +82,16 @@ import Testing
         #expect(Array(header[35..<38]) == Array(#""a""#.utf8))
         #expect(header.withUnsafeBytes { SafetensorsFile.locate("missing", in: $0) } == 8)
     }
+
+    /// The search starts where the previous key was found (keys come in file order); a key before that
+    /// point (a hint past it) is still found, from the beginning.
+    @Test func locateFromAHintFindsKeysEitherSide() {
+        let header = Array(#"{"b": {"dtype": "a", "shape": []}, "a" : {"dtype": "F32"}}"#.utf8)
+        header.withUnsafeBytes { raw in
+            #expect(SafetensorsFile.locate("a", in: raw, from: 2) == 8 + 35)
+            #expect(SafetensorsFile.locate("b", in: raw, from: 36) == 8 + 1)
+            #expect(SafetensorsFile.locate("a", in: raw, from: 36) == 8 + 35)
+            #expect(SafetensorsFile.locate("missing", in: raw, from: 20) == 8)
+        }
+    }
 }

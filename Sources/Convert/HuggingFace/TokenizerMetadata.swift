@@ -19,15 +19,28 @@ enum TokenizerMetadata {
         guard let vocab = json["model"]?["vocab"]?.objectValue, json["model"]?["type"]?.stringValue == "BPE" else {
             throw .unsupportedInput(path: hf.path + "/tokenizer.json", reason: "only BPE tokenizers (byte-level or SentencePiece-converted) are converted")
         }
-        var byID: [Int: String] = [:]
-        for (token, id) in vocab { if let i = id.int64Value { byID[Int(i)] = token } }
-        var types: [Int: Int32] = [:]
-        for added in json["added_tokens"]?.arrayValue ?? [] {
-            guard let id = added["id"]?.int64Value, let content = added["content"]?.stringValue else { continue }
-            byID[Int(id)] = content
-            types[Int(id)] = added["special"]?.boolValue == true ? 3 : 4
+        // Ids index arrays (a dictionary lookup per id, and "[PAD" + String(i) + "]", were most of the 8 ms
+        // this took for a 50257-id vocabulary padded from a small one).
+        let added = json["added_tokens"]?.arrayValue ?? []
+        var ids: [(Int, String, Int32)] = []  // (id, text, type; 0: from the vocabulary)
+        ids.reserveCapacity(vocab.count + added.count)
+        for (token, id) in vocab { if let i = id.int64Value { ids.append((Int(i), token, 0)) } }
+        for entry in added {
+            guard let id = entry["id"]?.int64Value, let content = entry["content"]?.stringValue else { continue }
+            ids.append((Int(id), content, entry["special"]?.boolValue == true ? 3 : 4))
         }
-        let count = max(vocabSize, (byID.keys.max() ?? -1) + 1)
+        // Ids past vocab_size are kept (the count grows to cover them), but not past what the entries could
+        // fill: a lying id must not make the arrays huge.
+        let limit = vocabSize + ids.count
+        if let bad = ids.first(where: { $0.0 < 0 || $0.0 >= limit }) {
+            throw .unsupportedInput(path: hf.path + "/tokenizer.json", reason: "token '\(bad.1)' has id \(bad.0), outside 0..<\(limit)")
+        }
+        let count = max(vocabSize, (ids.map(\.0).max() ?? -1) + 1)
+        var byID = [String?](repeating: nil, count: count), types = [Int32](repeating: 0, count: count)
+        for (id, text, type) in ids {
+            byID[id] = text
+            if type != 0 { types[id] = type }
+        }
         var tokens: [String] = [], tokenTypes: [Int32] = []
         tokens.reserveCapacity(count)
         tokenTypes.reserveCapacity(count)
@@ -36,9 +49,9 @@ enum TokenizerMetadata {
             if let t = byID[i] {
                 tokens.append(t)
                 let byte = sentencePiece && SentencePieceBPE.byteValue(t) != nil
-                tokenTypes.append(types[i] ?? (byte ? 6 : 1))
+                tokenTypes.append(types[i] != 0 ? types[i] : (byte ? 6 : 1))
             } else {
-                tokens.append("[PAD" + String(i) + "]")
+                tokens.append(padToken(i))
                 tokenTypes.append(5)
             }
         }
@@ -47,7 +60,9 @@ enum TokenizerMetadata {
             guard let pair = m.arrayValue?.compactMap(\.stringValue), pair.count == 2 else { return nil }
             return pair.joined(separator: " ")
         }
-        let index = Dictionary(byID.map { ($1, $0) }, uniquingKeysWith: min)
+        var index: [String: Int] = [:]  // text → its smallest id
+        index.reserveCapacity(ids.count)
+        for (id, text) in byID.enumerated() { if let text, index[text] == nil { index[text] = id } }
         func tokenText(_ key: String) -> String? {
             let v = hf.tokenizerConfig?[key]
             return v?.stringValue ?? v?["content"]?.stringValue
@@ -77,6 +92,26 @@ enum TokenizerMetadata {
         return kv
     }
 
+    /// `[PADn]`, the text convert_hf_to_gguf gives an id without a token, built from its digits (a small
+    /// string: no allocation).
+    static func padToken(_ id: Int) -> String {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32) { buffer in
+            var digits = max(0, id), end = 32
+            buffer[end - 1] = UInt8(ascii: "]")
+            end -= 1
+            repeat {
+                end -= 1
+                buffer[end] = UInt8(ascii: "0") + UInt8(digits % 10)
+                digits /= 10
+            } while digits > 0
+            for byte in "[PAD".utf8.reversed() {
+                end -= 1
+                buffer[end] = byte
+            }
+            return String(decoding: UnsafeBufferPointer(rebasing: buffer[end..<32]), as: UTF8.self)
+        }
+    }
+
     /// Special ids (from tokenizer_config.json's token texts), which special tokens are added, the template.
     static func specialKeys(_ hf: HuggingFaceDirectory, json: JSONValue, index: [String: Int]) -> [GGUFMetadata.KV] {
         func tokenText(_ key: String) -> String? {
@@ -102,7 +137,7 @@ enum TokenizerMetadata {
     /// model up to vocab_size `[PADn]` (score −10000, unused); tokenizer_config.json's added_tokens_decoder
     /// entries become control (special) or user-defined tokens.
     static func sentencePieceKeys(_ model: SentencePieceModel, hf: HuggingFaceDirectory, vocabSize: Int) -> ([GGUFMetadata.KV], [String: Int]) {
-        var tokens = (0..<vocabSize).map { "[PAD" + String($0) + "]" }
+        var tokens = (0..<vocabSize).map(padToken)
         var scores = [Float](repeating: -10000, count: vocabSize), types = [Int32](repeating: 5, count: vocabSize)
         for (i, p) in model.pieces.enumerated() where i < vocabSize {
             tokens[i] = p.text

@@ -110,15 +110,17 @@ CF_AVX2 static inline void transpose8(__m256 r[8]) {
 #endif
 // Rows past the last multiple of 8 and columns past the last multiple of 8 after c0, one at a time (out of
 // line: see above).
-__attribute__((noinline)) static void transpose_edges(int kind, const float *src, int64_t rows, int64_t cols, int64_t c0, int64_t c1, void *out) {
+__attribute__((noinline)) static void transpose_edges(int kind, const float *src, int64_t rows, int64_t cols, int64_t c0, int64_t c1,
+                                                      void *out, int64_t stride) {
     const int64_t c8 = c0 + (c1 - c0) / 8 * 8, rows8 = rows / 8 * 8;
     for (int64_t c = c0; c < c8; c++)
-        for (int64_t r = rows8; r < rows; r++) store_scalar(kind, src[r * cols + c], out, (c - c0) * rows + r);
+        for (int64_t r = rows8; r < rows; r++) store_scalar(kind, src[r * cols + c], out, (c - c0) * stride + r);
     for (int64_t c = c8; c < c1; c++)
-        for (int64_t r = 0; r < rows; r++) store_scalar(kind, src[r * cols + c], out, (c - c0) * rows + r);
+        for (int64_t r = 0; r < rows; r++) store_scalar(kind, src[r * cols + c], out, (c - c0) * stride + r);
 }
 
-CF_AVX2 static void transpose_avx2(int kind, const float *src, int64_t rows, int64_t cols, int64_t c0, int64_t c1, void *out) {
+CF_AVX2 static void transpose_avx2(int kind, const float *src, int64_t rows, int64_t cols, int64_t c0, int64_t c1, void *out,
+                                   int64_t stride) {
     const int size = kind == CF_F32 ? 4 : 2;
     const int64_t c8 = c0 + (c1 - c0) / 8 * 8, rows8 = rows / 8 * 8;
     for (int64_t rt = 0; rt < rows8; rt += CF_BAND) {
@@ -133,19 +135,19 @@ CF_AVX2 static void transpose_avx2(int kind, const float *src, int64_t rows, int
                 __m256 v[8];
                 for (int i = 0; i < 8; i++) v[i] = _mm256_loadu_ps(src + (r + i) * cols + c);
                 transpose8(v);  // v[j] = column c + j, rows r..r+7
-                for (int j = 0; j < 8; j++) store8(kind, v[j], (uint8_t *)out + ((c - c0 + j) * rows + r) * size);
+                for (int j = 0; j < 8; j++) store8(kind, v[j], (uint8_t *)out + ((c - c0 + j) * stride + r) * size);
             }
         }
     }
-    if (rows8 < rows || c8 < c1) transpose_edges(kind, src, rows, cols, c0, c1, out);
+    if (rows8 < rows || c8 < c1) transpose_edges(kind, src, rows, cols, c0, c1, out, stride);
 }
 
 CF_AVX2 static void narrow_f32(const float *s, int64_t n, void *o) { narrow_avx2(CF_F32, s, n, o); }
 CF_AVX2 static void narrow_f16(const float *s, int64_t n, void *o) { narrow_avx2(CF_F16, s, n, o); }
 CF_AVX2 static void narrow_bf16(const float *s, int64_t n, void *o) { narrow_avx2(CF_BF16, s, n, o); }
-CF_AVX2 static void transpose_f32(const float *s, int64_t r, int64_t c, int64_t c0, int64_t c1, void *o) { transpose_avx2(CF_F32, s, r, c, c0, c1, o); }
-CF_AVX2 static void transpose_f16(const float *s, int64_t r, int64_t c, int64_t c0, int64_t c1, void *o) { transpose_avx2(CF_F16, s, r, c, c0, c1, o); }
-CF_AVX2 static void transpose_bf16(const float *s, int64_t r, int64_t c, int64_t c0, int64_t c1, void *o) { transpose_avx2(CF_BF16, s, r, c, c0, c1, o); }
+CF_AVX2 static void transpose_f32(const float *s, int64_t r, int64_t c, int64_t c0, int64_t c1, void *o, int64_t t) { transpose_avx2(CF_F32, s, r, c, c0, c1, o, t); }
+CF_AVX2 static void transpose_f16(const float *s, int64_t r, int64_t c, int64_t c0, int64_t c1, void *o, int64_t t) { transpose_avx2(CF_F16, s, r, c, c0, c1, o, t); }
+CF_AVX2 static void transpose_bf16(const float *s, int64_t r, int64_t c, int64_t c0, int64_t c1, void *o, int64_t t) { transpose_avx2(CF_BF16, s, r, c, c0, c1, o, t); }
 #endif
 
 static uint16_t f16_scalar(float x) {
@@ -180,13 +182,13 @@ void cf_narrow(int kind, const float *src, int64_t n, void *out) {
     for (int64_t i = 0; i < n; i++) store_scalar(kind, src[i], out, i);
 }
 
-void cf_transpose_narrow(int kind, const float *src, int64_t rows, int64_t cols, int64_t c0, int64_t c1, void *out) {
+void cf_transpose_narrow(int kind, const float *src, int64_t rows, int64_t cols, int64_t c0, int64_t c1, void *out, int64_t stride) {
 #ifdef CF_X86
     if (has_avx2()) {
-        (kind == CF_F32 ? transpose_f32 : kind == CF_F16 ? transpose_f16 : transpose_bf16)(src, rows, cols, c0, c1, out);
+        (kind == CF_F32 ? transpose_f32 : kind == CF_F16 ? transpose_f16 : transpose_bf16)(src, rows, cols, c0, c1, out, stride);
         return;
     }
 #endif
     for (int64_t c = c0; c < c1; c++)
-        for (int64_t r = 0; r < rows; r++) store_scalar(kind, src[r * cols + c], out, (c - c0) * rows + r);
+        for (int64_t r = 0; r < rows; r++) store_scalar(kind, src[r * cols + c], out, (c - c0) * stride + r);
 }

@@ -109,17 +109,36 @@ public struct GGUFArray: Sendable, Equatable {
         case .values(let values):
             for value in values { value.encode(into: &out) }
         case .strings(let values):
-            for value in values {
-                withUnsafeBytes(of: UInt64(value.utf8.count).littleEndian) { out.append(contentsOf: $0) }
-                // Native strings are contiguous UTF-8: one memcpy instead of the generic per-byte append.
-                if value.utf8.withContiguousStorageIfAvailable({ out.append(contentsOf: $0) }) == nil {
-                    out.append(contentsOf: value.utf8)
+            // Written through one pointer into bytes made once: two Array appends per string took 4 ms for a
+            // 50257-token vocabulary.
+            out += Self.encoded(encodedElementsSize) { p in
+                var at = p
+                for value in values {
+                    let n = value.utf8.count
+                    at.storeBytes(of: UInt64(n).littleEndian, as: UInt64.self)
+                    at += 8
+                    if value.utf8.withContiguousStorageIfAvailable({ at.copyMemory(from: $0.baseAddress!, byteCount: n) }) == nil {
+                        for (i, byte) in value.utf8.enumerated() { at.storeBytes(of: byte, toByteOffset: i, as: UInt8.self) }
+                    }
+                    at += n
                 }
             }
         case .int32s(let values):
-            for value in values { withUnsafeBytes(of: value.littleEndian) { out.append(contentsOf: $0) } }
+            out += Self.encoded(values.count * 4) { p in
+                for (i, value) in values.enumerated() { p.storeBytes(of: value.littleEndian, toByteOffset: i * 4, as: Int32.self) }
+            }
         case .float32s(let values):
-            for value in values { withUnsafeBytes(of: value.bitPattern.littleEndian) { out.append(contentsOf: $0) } }
+            out += Self.encoded(values.count * 4) { p in
+                for (i, value) in values.enumerated() { p.storeBytes(of: value.bitPattern.littleEndian, toByteOffset: i * 4, as: UInt32.self) }
+            }
+        }
+    }
+
+    /// `size` bytes, all written by `body`.
+    private static func encoded(_ size: Int, _ body: (UnsafeMutableRawPointer) -> Void) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+            if let base = buffer.baseAddress { body(UnsafeMutableRawPointer(base)) }
+            count = size
         }
     }
 

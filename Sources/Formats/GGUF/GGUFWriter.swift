@@ -124,12 +124,16 @@ public struct GGUFWriter {
         try validate(path: path, descriptors)
         let file = try AtomicOutput(path: path, overwrite: overwrite)
         let align = alignment
-        let header = headerBytes(tensorCount: descriptors.count) + metadataBytes() + tensorInfoBytes(descriptors)
-        let padded = { (n: Int) in (n + align - 1) / align * align }
-        file.reserve(descriptors.reduce(padded(header.count)) { $0 + padded($1.byteCount) })
-        try file.write(header)
-        try file.padTo(alignment: align)
         let out = StagedOutput(file)
+        // The header is encoded and written, and the file's blocks reserved, on the writer's queue, ahead
+        // of the pieces: ~7 ms (a 50k-token vocabulary) that used to delay the first tensor.
+        out.enqueue { (file) throws(FormatError) in
+            let header = headerBytes(tensorCount: descriptors.count) + metadataBytes() + tensorInfoBytes(descriptors)
+            let padded = { (n: Int) in (n + align - 1) / align * align }
+            file.reserve(descriptors.reduce(padded(header.count)) { $0 + padded($1.byteCount) })
+            try file.write(header)
+            try file.padTo(alignment: align)
+        }
         for (i, descriptor) in descriptors.enumerated() {
             let start = out.bytesStaged
             do {

@@ -31,11 +31,15 @@ public enum FloatRows {
     }
 
     /// src [rows, cols] f32 transposed to [cols, rows] stored as F32/F16/BF16, output rows `columns` only, into
-    /// out [columns.count, rows] (callers split the columns across threads); false for any other type.
+    /// out [columns.count, outputStride] (callers split the columns across threads); false for any other type.
+    /// `outputStride` (elements, default rows) is larger when src is a band of rows of a taller matrix whose
+    /// transpose `out` points into.
     public static func transposeNarrow(_ src: UnsafePointer<Float>, rows: Int, cols: Int, columns: Range<Int>,
-                                       to dtype: DType, into out: UnsafeMutableRawPointer) -> Bool {
+                                       to dtype: DType, into out: UnsafeMutableRawPointer, outputStride: Int? = nil) -> Bool {
         guard let kind = narrowKind(dtype) else { return false }
-        cf_transpose_narrow(kind, src, Int64(rows), Int64(cols), Int64(columns.lowerBound), Int64(columns.upperBound), out)
+        let stride = outputStride ?? rows
+        precondition(stride >= rows, "transposeNarrow: output stride below the row count")
+        cf_transpose_narrow(kind, src, Int64(rows), Int64(cols), Int64(columns.lowerBound), Int64(columns.upperBound), out, Int64(stride))
         return true
     }
 

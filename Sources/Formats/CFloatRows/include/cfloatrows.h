@@ -12,8 +12,10 @@ enum { CF_F32 = 0, CF_F16 = 1, CF_BF16 = 2 };
 void cf_narrow(int kind, const float *src, int64_t n, void *out);
 
 /// src [rows, cols] f32 transposed to [cols, rows] of `kind`, output rows (source columns) [c0, c1) only,
-/// into out [c1 − c0, rows]: threads and pieces take disjoint column ranges.
-void cf_transpose_narrow(int kind, const float *src, int64_t rows, int64_t cols, int64_t c0, int64_t c1, void *out);
+/// into out [c1 − c0, stride ≥ rows]: output row c − c0 starts `stride` elements after the one before it
+/// (stride = rows: a dense block of output rows; stride > rows: src is a band of a taller matrix, and out
+/// points at the band's first column of the whole output).
+void cf_transpose_narrow(int kind, const float *src, int64_t rows, int64_t cols, int64_t c0, int64_t c1, void *out, int64_t stride);
 
 /// Tests only: the portable code even where AVX2/F16C is available (process-wide).
 void cf_force_portable(int on);
