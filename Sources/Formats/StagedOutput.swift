@@ -54,6 +54,13 @@ public final class StagedOutput: @unchecked Sendable {
         return true
     }
 
+    /// Maps both of `fillWhole`'s buffers at `byteCount` now, for a producer that knows its largest piece:
+    /// growing them piece by piece mapped (and first-touched) them several times over.
+    public func reserveWhole(_ byteCount: Int) {
+        guard byteCount > Self.capacity else { return }
+        for buffer in wholeBuffers { _ = buffer.reserve(byteCount) }
+    }
+
     /// `fill` for pieces of any size: one above `capacity` (a whole tensor whose bytes are made out of order,
     /// such as a transpose made band by band) goes into one of two buffers that grow to the largest piece.
     @discardableResult

@@ -151,6 +151,12 @@ extension GGUFConversionPlan {
         }
     }
 
+    /// Output bytes of the largest tensor `streamTransposed` makes whole (0 when none).
+    public var largestTransposedBytes: Int {
+        entries.filter { $0.fixup == .transpose && $0.source.dtype == .f32 }
+            .map { $0.shape.reduce(1, *) * $0.target.bytesPerBlock / $0.target.blockSize }.max() ?? 0
+    }
+
     /// Floats each thread reads and narrows at a time (64 KB, from L2).
     static let narrowStep = 16_384
 
@@ -184,7 +190,10 @@ extension GGUFConversionPlan {
         guard rowOut <= StagedOutput.capacity else { return false }
         let rowsPerPiece = max(1, min(Self.sliceBytes / (rowLength * 4), StagedOutput.capacity / rowOut))
         let rows = count / rowLength
-        let floats = source.reserve(max(min(rows, rowsPerPiece) * rowLength, Self.narrowScratchCount) * 4).assumingMemoryBound(to: Float.self)
+        // f16/bf16 narrow through per-chunk 64 KB slots; quantized targets need a piece's floats.
+        let narrows = target == .f16 || target == .bf16
+        let floats = source.reserve((narrows ? Self.narrowScratchCount : min(rows, rowsPerPiece) * rowLength) * 4)
+            .assumingMemoryBound(to: Float.self)
         let data = entry.source.data
         for row in stride(from: 0, to: rows, by: rowsPerPiece) {
             let end = min(rows, row + rowsPerPiece), bytes = (row * rowLength * 4)..<(end * rowLength * 4)

@@ -26,6 +26,7 @@ public enum HuggingFaceToGGUF {
         do throws(FormatError) {
             try GGUFWriter(metadata: metadata).write(to: output, overwrite: overwrite, descriptors: descriptors) { (i, out) throws(FormatError) in
                 do throws(ConvertError) {
+                    if i == 0 { out.reserveWhole(plan.largestTransposedBytes) }
                     try plan.write(plan.entries[i], path: input, into: out, source: source)
                     written += descriptors[i].byteCount
                     progress(i + 1, descriptors.count, written, total)
