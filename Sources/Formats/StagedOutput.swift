@@ -42,16 +42,10 @@ public final class StagedOutput: @unchecked Sendable {
     @discardableResult
     public func fill(_ byteCount: Int, _ body: (UnsafeMutableRawPointer) -> Bool) throws(FormatError) -> Bool {
         precondition(byteCount >= 0 && byteCount <= Self.capacity, "staged piece of \(byteCount) bytes")
-        if let error = failure.withLock({ $0 }) { throw error }
-        free.wait()
-        let buffer = buffers[next].pointer!
-        next = (next + 1) % buffers.count
-        guard body(buffer) else {
-            free.signal()
-            return false
-        }
-        queueWrite(buffer, byteCount, thenSignal: free)
-        return true
+        return try fill(byteCount, from: free, buffer: {
+            defer { next = (next + 1) % buffers.count }
+            return buffers[next].pointer!
+        }, body)
     }
 
     /// Maps both of `fillWhole`'s buffers at `byteCount` now, for a producer that knows its largest piece:
@@ -66,15 +60,23 @@ public final class StagedOutput: @unchecked Sendable {
     @discardableResult
     public func fillWhole(_ byteCount: Int, _ body: (UnsafeMutableRawPointer) -> Bool) throws(FormatError) -> Bool {
         if byteCount <= Self.capacity { return try fill(byteCount, body) }
+        return try fill(byteCount, from: freeWhole, buffer: {
+            defer { nextWhole = (nextWhole + 1) % wholeBuffers.count }
+            return wholeBuffers[nextWhole].reserve(byteCount)
+        }, body)
+    }
+
+    /// Waits for one of the buffers `released` counts, lets `body` fill it and queues its write.
+    private func fill(_ byteCount: Int, from released: DispatchSemaphore, buffer: () -> UnsafeMutableRawPointer,
+                      _ body: (UnsafeMutableRawPointer) -> Bool) throws(FormatError) -> Bool {
         if let error = failure.withLock({ $0 }) { throw error }
-        freeWhole.wait()
-        let buffer = wholeBuffers[nextWhole].reserve(byteCount)
-        nextWhole = (nextWhole + 1) % wholeBuffers.count
-        guard body(buffer) else {
-            freeWhole.signal()
+        released.wait()
+        let pointer = buffer()
+        guard body(pointer) else {
+            released.signal()
             return false
         }
-        queueWrite(buffer, byteCount, thenSignal: freeWhole)
+        queueWrite(pointer, byteCount, thenSignal: released)
         return true
     }
 
