@@ -25,7 +25,9 @@ static struct {
     pthread_cond_t wake;
     atomic_uint generation;  // bumped when a region starts
     atomic_int sleepers;
-    atomic_int next;         // next chunk to claim
+    // (region << 32) | next chunk to claim: a claim names its region, so a worker still finishing one
+    // region can never take a chunk of the next (see run_chunks).
+    atomic_ullong claim;
     atomic_int done;         // chunks finished
     atomic_int chunks;
     _Atomic(ck_task) task;
@@ -44,12 +46,21 @@ static long now_ns(void) {
     return (long)t.tv_sec * 1000000000L + t.tv_nsec;
 }
 
-// Claims and runs chunks until none is left. The fields are read after each claim: a claim that sees the
-// counter reset for a new region also sees that region's task (written before the reset).
-static void run_chunks(void) {
+// Claims and runs chunks of `region` until none is left. A claim is a compare-and-swap on (region, next
+// chunk): with a plain counter reset per region, a worker late out of one region could add to the counter
+// before the reset yet read the next region's chunk count, run a chunk twice and count it in the new
+// region's `done`, which then let the caller return while a chunk still used its closure (seen as a
+// "closure argument was escaped" trap in training). A claim that names the region also sees that region's
+// task, context and count (written before the claim word).
+static void run_chunks(unsigned region) {
     for (;;) {
-        const int c = atomic_fetch_add(&pool.next, 1);
-        if (c >= atomic_load_explicit(&pool.chunks, memory_order_relaxed)) return;
+        unsigned long long current = atomic_load(&pool.claim);
+        int c;
+        do {
+            if ((unsigned)(current >> 32) != region) return;
+            c = (int)(current & 0xffffffffu);
+            if (c >= atomic_load_explicit(&pool.chunks, memory_order_relaxed)) return;
+        } while (!atomic_compare_exchange_weak(&pool.claim, &current, current + 1));
         atomic_load_explicit(&pool.task, memory_order_relaxed)(atomic_load_explicit(&pool.context, memory_order_relaxed), c);
         atomic_fetch_add_explicit(&pool.done, 1, memory_order_release);
     }
@@ -76,7 +87,7 @@ static void *worker(void *unused) {
             }
         }
         seen = g;
-        run_chunks();
+        run_chunks(g);
     }
     return NULL;
 }
@@ -102,15 +113,16 @@ int ck_parallel(int threads, int chunks, ck_task task, void *context) {
     atomic_store_explicit(&pool.context, context, memory_order_relaxed);
     atomic_store_explicit(&pool.chunks, chunks, memory_order_relaxed);
     atomic_store_explicit(&pool.done, 0, memory_order_relaxed);
-    atomic_store(&pool.next, 0);
-    atomic_fetch_add(&pool.generation, 1);
+    const unsigned region = atomic_load(&pool.generation) + 1;  // only the owner changes it
+    atomic_store(&pool.claim, (unsigned long long)region << 32);
+    atomic_store(&pool.generation, region);
     if (atomic_load(&pool.sleepers) > 0) {
         pthread_mutex_lock(&pool.sleep_lock);
         pthread_cond_broadcast(&pool.wake);
         pthread_mutex_unlock(&pool.sleep_lock);
     }
     inside_chunk = 1;
-    run_chunks();
+    run_chunks(region);
     inside_chunk = 0;
     // The other chunks are being run: spin briefly, then give the CPU away between checks.
     for (int spins = 0; atomic_load_explicit(&pool.done, memory_order_acquire) < chunks; spins++) {
