@@ -1,8 +1,9 @@
 import Dispatch
 import Synchronization
 
-/// Tensor data streamed into an AtomicOutput through two reusable staging buffers: the producer fills one
-/// (converting straight into it) while a background queue writes the other. Nothing is
+/// Tensor data streamed into an AtomicOutput through two reusable staging buffers (and two growable ones for
+/// whole tensors made out of order, `fillWhole`): the producer fills one (converting straight into it) while
+/// a background queue writes the other. Nothing is
 /// allocated per tensor: on this VM, first-touching fresh pages costs more than converting into them (an HF
 /// → GGUF conversion of GPT-2 small allocated and faulted in 252 MB of per-tensor arrays before).
 /// One producer thread; write errors surface on the next call or in `finish()`.

@@ -53,26 +53,21 @@ public enum RowLayout {
         }
     }
 
-    /// f32 [rows, cols] transposed to [cols, rows] and stored as `dtype` (f32, f16 or bf16) in one pass:
-    /// the GPT-2 Conv1D weights of an HF → GGUF conversion (FloatRows.transposeNarrow: the same bits as
-    /// transposing first and narrowing after). Only output rows
-    /// `columns` (default all) are made, into `out` [columns.count, rows]; they are split across threads.
-    /// False for any other dtype.
+    /// f32 [rows, cols] transposed to [cols, rows] and stored as `dtype` (f32, f16 or bf16) in one pass
+    /// (FloatRows.transposeNarrow: the same bits as transposing first and narrowing after), the output rows
+    /// split across threads. False for any other dtype. (HF → GGUF conversion transposes GPT-2's Conv1D
+    /// weights band by band instead, straight from its pread buffers: GGUFConversionPlan.streamTransposed.)
     @discardableResult
-    public static func transpose(_ src: UnsafePointer<Float>, rows: Int, cols: Int, columns: Range<Int>? = nil,
-                                 to dtype: DType, into out: UnsafeMutableRawPointer) -> Bool {
+    public static func transpose(_ src: UnsafePointer<Float>, rows: Int, cols: Int, to dtype: DType, into out: UnsafeMutableRawPointer) -> Bool {
         guard [.f32, .f16, .bf16].contains(dtype) else { return false }
-        let all = columns ?? 0..<cols
-        precondition(all.lowerBound >= 0 && all.upperBound <= cols, "transpose: columns outside the matrix")
         let shared = SendablePointer((src: src, out: out))
         // Threads take whole groups of 16 columns (one f32 cache line per source row), so that only the
         // last group can need the kernel's scalar tail.
         let group = 16
-        Parallel.forChunks((all.count + group - 1) / group, minChunk: 4, perThread: 4) { groups in
-            let first = groups.lowerBound * group, end = min(all.count, groups.upperBound * group)
-            let range = (all.lowerBound + first)..<(all.lowerBound + end)
+        Parallel.forChunks((cols + group - 1) / group, minChunk: 4, perThread: 4) { groups in
+            let range = (groups.lowerBound * group)..<min(cols, groups.upperBound * group)
             _ = FloatRows.transposeNarrow(shared.pointer.src, rows: rows, cols: cols, columns: range, to: dtype,
-                                          into: shared.pointer.out + first * rows * dtype.bytesPerBlock)
+                                          into: shared.pointer.out + range.lowerBound * rows * dtype.bytesPerBlock)
         }
         return true
     }

@@ -91,9 +91,10 @@ public struct GGUFConversionPlan {
     }
 
     /// Writes the stored bytes of `entry` in GGUF layout and its target type into `out`. F32 sources without
-    /// a layout fixup (the bulk of a checkpoint) and GPT-2's f32 Conv1D weights are read into `source` (pread,
-    /// not through the mapping) and encoded from there into `out`'s staging buffers, a piece at a time; the
-    /// rest go through `data`, whose source pages are released once read.
+    /// a layout fixup (the bulk of a checkpoint) are read with pread (not through the mapping) into small
+    /// slots of `source` and encoded into `out`'s staging buffers a piece at a time; GPT-2's f32 Conv1D
+    /// weights are read the same way a band of rows at a time and transposed into a whole-tensor buffer
+    /// (`streamTransposed`); the rest go through `data`, whose source pages are released once read.
     public func write(_ entry: Entry, path: String, into out: StagedOutput, source: ScratchBuffer) throws(ConvertError) {
         do {
             if entry.source.dtype == .f32, entry.fixup == .none, try streamNarrowed(entry, into: out, source: source) { return }
@@ -161,7 +162,7 @@ extension GGUFConversionPlan {
     static let narrowStep = 16_384
 
     /// Scratch floats `readNarrowed` needs: one step per chunk.
-    static var narrowScratchCount: Int { Parallel.chunkCount(Int.max / narrowStep, minChunk: 1, perThread: 4) * narrowStep }
+    static var narrowScratchCount: Int { Parallel.chunkCount(.max, minChunk: 1, perThread: 4) * narrowStep }
 
     /// The f32 values at `range` of `view` narrowed to `target` (f16 or bf16) into `out`, through `scratch`
     /// (`narrowScratchCount` floats): each chunk of steps reads 64 KB at a time into its own slot, which

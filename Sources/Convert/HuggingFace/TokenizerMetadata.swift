@@ -60,9 +60,7 @@ enum TokenizerMetadata {
             guard let pair = m.arrayValue?.compactMap(\.stringValue), pair.count == 2 else { return nil }
             return pair.joined(separator: " ")
         }
-        var index: [String: Int] = [:]  // text → its smallest id
-        index.reserveCapacity(ids.count)
-        for (id, text) in byID.enumerated() { if let text, index[text] == nil { index[text] = id } }
+        let index = smallestIDs(byID)
         func tokenText(_ key: String) -> String? {
             let v = hf.tokenizerConfig?[key]
             return v?.stringValue ?? v?["content"]?.stringValue
@@ -156,7 +154,15 @@ enum TokenizerMetadata {
             ("tokenizer.ggml.scores", .array(.float32s(scores))),
             ("tokenizer.ggml.token_type", .array(.int32s(types))),
         ]
-        return (kv, Dictionary(tokens.enumerated().map { ($1, $0) }, uniquingKeysWith: min))
+        return (kv, smallestIDs(tokens.map(Optional.some)))
+    }
+
+    /// Each token text's smallest id, from the texts in id order (nil: an id without a text).
+    static func smallestIDs(_ textsByID: [String?]) -> [String: Int] {
+        var index: [String: Int] = [:]
+        index.reserveCapacity(textsByID.count)
+        for (id, text) in textsByID.enumerated() { if let text, index[text] == nil { index[text] = id } }
+        return index
     }
 
     /// Which special tokens the tokenizer adds, as gguf-py's SpecialVocab reads them: a TemplateProcessing

@@ -102,7 +102,8 @@ public struct GGUFArray: Sendable, Equatable {
     }
 
     func encodeElements(into out: inout [UInt8]) {
-        out.reserveCapacity(out.count + encodedElementsSize)
+        let size = encodedElementsSize
+        out.reserveCapacity(out.count + size)
         switch storage {
         case .encoded(let view, _, _):
             view.withUnsafeBytes { out.append(contentsOf: $0) }
@@ -111,7 +112,7 @@ public struct GGUFArray: Sendable, Equatable {
         case .strings(let values):
             // Written through one pointer into bytes made once: two Array appends per string took 4 ms for a
             // 50257-token vocabulary.
-            out += Self.encoded(encodedElementsSize) { p in
+            out += Self.encoded(size) { p in
                 var at = p
                 for value in values {
                     let n = value.utf8.count
@@ -124,11 +125,11 @@ public struct GGUFArray: Sendable, Equatable {
                 }
             }
         case .int32s(let values):
-            out += Self.encoded(values.count * 4) { p in
+            out += Self.encoded(size) { p in
                 for (i, value) in values.enumerated() { p.storeBytes(of: value.littleEndian, toByteOffset: i * 4, as: Int32.self) }
             }
         case .float32s(let values):
-            out += Self.encoded(values.count * 4) { p in
+            out += Self.encoded(size) { p in
                 for (i, value) in values.enumerated() { p.storeBytes(of: value.bitPattern.littleEndian, toByteOffset: i * 4, as: UInt32.self) }
             }
         }
