@@ -42,12 +42,14 @@ public final class ParameterSet: @unchecked Sendable {
 
     /// numpy-order shape of a slot (GGUF layout).
     public static func shape(_ slot: TensorNames.Slot, _ c: TransformerConfig) -> [Int] {
-        let e = c.embeddingSize, f = c.feedForwardSize
+        let e = c.embeddingSize, f = c.feedForwardSize, up = c.fusedGateUp ? 2 * f : f
         switch slot {
         case .tokenEmbedding, .output: return [c.vocabSize, e]
         case .positionEmbedding: return [c.contextLength, e]
-        case .outputNorm, .outputNormBias, .attnNorm, .attnNormBias, .ffnNorm, .ffnNormBias, .attnOutputBias, .ffnDownBias:
+        case .outputNorm, .outputNormBias, .attnNorm, .attnNormBias, .ffnNorm, .ffnNormBias, .attnOutputBias, .ffnDownBias,
+             .postAttnNorm, .postFfnNorm:
             return [e]
+        case .attnQNorm, .attnKNorm: return [c.headDim]
         case .attnQ: return [c.queryWidth, e]
         case .attnQBias: return [c.queryWidth]
         case .attnK, .attnV: return [c.kvWidth, e]
@@ -55,8 +57,10 @@ public final class ParameterSet: @unchecked Sendable {
         case .attnQKV: return [c.queryWidth + 2 * c.kvWidth, e]
         case .attnQKVBias: return [c.queryWidth + 2 * c.kvWidth]
         case .attnOutput: return [e, c.queryWidth]
-        case .ffnGate, .ffnUp: return [f, e]
-        case .ffnGateBias, .ffnUpBias: return [f]
+        case .ffnGate: return [f, e]
+        case .ffnUp: return [up, e]
+        case .ffnGateBias: return [f]
+        case .ffnUpBias: return [up]
         case .ffnDown: return [e, f]
         }
     }

@@ -86,6 +86,13 @@ public enum RowLayout {
         case .permuteHeads(let kv):
             guard let rows = shape.first else { return nil }
             return permuteHeads(bytes, rows: rows, heads: kv ? config.kvHeadCount : config.headCount, inverse: !toGGUF)
+        case .addOne:
+            // Gemma norms: f32 only (norm weights are 1-D and converted as f32 by every writer).
+            guard elementSize == 4, bytes.count % 4 == 0 else { return nil }
+            let delta: Float = toGGUF ? 1 : -1
+            return bytes.withMemoryRebound(to: Float.self) { values in
+                values.map { $0 + delta }.withUnsafeBytes { Array($0) }
+            }
         }
     }
 

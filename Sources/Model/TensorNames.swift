@@ -1,14 +1,15 @@
 import Formats
 
-/// The only table of tensor names (DESIGN.md): each model slot with its GGUF name and its Hugging Face name
-/// per family, and the layout fixups from HF to GGUF declared as data (formats.md §5.1, §5.2). `{N}` stands
-/// for the layer number. Name matching on tensor names happens here and nowhere else.
+/// The GGUF name of every model slot (gguf-py's constants), with the name matching used on tensor names:
+/// nothing else compares tensor names. Each family's Hugging Face names and their layout fixups live in its
+/// file under Families/ (ModelFamily.huggingFaceNames), and are read through the functions below.
+/// `{N}` stands for the layer number.
 public enum TensorNames {
     public enum Slot: String, CaseIterable, Sendable {
         case tokenEmbedding, positionEmbedding, outputNorm, outputNormBias, output
         case attnNorm, attnNormBias, attnQ, attnQBias, attnK, attnKBias, attnV, attnVBias
-        case attnQKV, attnQKVBias, attnOutput, attnOutputBias
-        case ffnNorm, ffnNormBias, ffnGate, ffnGateBias, ffnUp, ffnUpBias, ffnDown, ffnDownBias
+        case attnQKV, attnQKVBias, attnQNorm, attnKNorm, attnOutput, attnOutputBias, postAttnNorm
+        case ffnNorm, ffnNormBias, ffnGate, ffnGateBias, ffnUp, ffnUpBias, ffnDown, ffnDownBias, postFfnNorm
     }
 
     /// How an HF tensor becomes the GGUF one (and back, inverted).
@@ -18,61 +19,39 @@ public enum TensorNames {
         case permuteHeads(kv: Bool)
         /// GPT-2 Conv1D stores [in, out]; GGUF (and Linear) want [out, in].
         case transpose
+        /// Gemma's RMSNorm computes x·(1 + w) and stores w; GGUF (and ckpt) store 1 + w.
+        case addOne
     }
 
-    struct Row {
-        var slot: Slot
-        var gguf: String
-        var llama: String?
-        var gpt2: String?
-        var llamaFixup: Fixup = .none
-        var gpt2Fixup: Fixup = .none
-    }
-
-    static let rows: [Row] = [
-        Row(slot: .tokenEmbedding, gguf: "token_embd.weight", llama: "model.embed_tokens.weight", gpt2: "wte.weight"),
-        Row(slot: .positionEmbedding, gguf: "position_embd.weight", llama: nil, gpt2: "wpe.weight"),
-        Row(slot: .outputNorm, gguf: "output_norm.weight", llama: "model.norm.weight", gpt2: "ln_f.weight"),
-        Row(slot: .outputNormBias, gguf: "output_norm.bias", llama: nil, gpt2: "ln_f.bias"),
-        Row(slot: .output, gguf: "output.weight", llama: "lm_head.weight", gpt2: "lm_head.weight"),
-        Row(slot: .attnNorm, gguf: "blk.{N}.attn_norm.weight", llama: "model.layers.{N}.input_layernorm.weight", gpt2: "h.{N}.ln_1.weight"),
-        Row(slot: .attnNormBias, gguf: "blk.{N}.attn_norm.bias", llama: nil, gpt2: "h.{N}.ln_1.bias"),
-        Row(slot: .attnQ, gguf: "blk.{N}.attn_q.weight", llama: "model.layers.{N}.self_attn.q_proj.weight", gpt2: nil,
-            llamaFixup: .permuteHeads(kv: false)),
-        Row(slot: .attnQBias, gguf: "blk.{N}.attn_q.bias", llama: "model.layers.{N}.self_attn.q_proj.bias", gpt2: nil,
-            llamaFixup: .permuteHeads(kv: false)),
-        Row(slot: .attnK, gguf: "blk.{N}.attn_k.weight", llama: "model.layers.{N}.self_attn.k_proj.weight", gpt2: nil,
-            llamaFixup: .permuteHeads(kv: true)),
-        Row(slot: .attnKBias, gguf: "blk.{N}.attn_k.bias", llama: "model.layers.{N}.self_attn.k_proj.bias", gpt2: nil,
-            llamaFixup: .permuteHeads(kv: true)),
-        Row(slot: .attnV, gguf: "blk.{N}.attn_v.weight", llama: "model.layers.{N}.self_attn.v_proj.weight", gpt2: nil),
-        Row(slot: .attnVBias, gguf: "blk.{N}.attn_v.bias", llama: "model.layers.{N}.self_attn.v_proj.bias", gpt2: nil),
-        Row(slot: .attnQKV, gguf: "blk.{N}.attn_qkv.weight", llama: nil, gpt2: "h.{N}.attn.c_attn.weight", gpt2Fixup: .transpose),
-        Row(slot: .attnQKVBias, gguf: "blk.{N}.attn_qkv.bias", llama: nil, gpt2: "h.{N}.attn.c_attn.bias"),
-        Row(slot: .attnOutput, gguf: "blk.{N}.attn_output.weight", llama: "model.layers.{N}.self_attn.o_proj.weight",
-            gpt2: "h.{N}.attn.c_proj.weight", gpt2Fixup: .transpose),
-        Row(slot: .attnOutputBias, gguf: "blk.{N}.attn_output.bias", llama: "model.layers.{N}.self_attn.o_proj.bias",
-            gpt2: "h.{N}.attn.c_proj.bias"),
-        Row(slot: .ffnNorm, gguf: "blk.{N}.ffn_norm.weight", llama: "model.layers.{N}.post_attention_layernorm.weight",
-            gpt2: "h.{N}.ln_2.weight"),
-        Row(slot: .ffnNormBias, gguf: "blk.{N}.ffn_norm.bias", llama: nil, gpt2: "h.{N}.ln_2.bias"),
-        Row(slot: .ffnGate, gguf: "blk.{N}.ffn_gate.weight", llama: "model.layers.{N}.mlp.gate_proj.weight", gpt2: nil),
-        Row(slot: .ffnGateBias, gguf: "blk.{N}.ffn_gate.bias", llama: "model.layers.{N}.mlp.gate_proj.bias", gpt2: nil),
-        Row(slot: .ffnUp, gguf: "blk.{N}.ffn_up.weight", llama: "model.layers.{N}.mlp.up_proj.weight",
-            gpt2: "h.{N}.mlp.c_fc.weight", gpt2Fixup: .transpose),
-        Row(slot: .ffnUpBias, gguf: "blk.{N}.ffn_up.bias", llama: "model.layers.{N}.mlp.up_proj.bias", gpt2: "h.{N}.mlp.c_fc.bias"),
-        Row(slot: .ffnDown, gguf: "blk.{N}.ffn_down.weight", llama: "model.layers.{N}.mlp.down_proj.weight",
-            gpt2: "h.{N}.mlp.c_proj.weight", gpt2Fixup: .transpose),
-        Row(slot: .ffnDownBias, gguf: "blk.{N}.ffn_down.bias", llama: "model.layers.{N}.mlp.down_proj.bias",
-            gpt2: "h.{N}.mlp.c_proj.bias"),
+    /// GGUF names in convert_hf_to_gguf's order within a layer.
+    static let ggufNames: [Slot: String] = [
+        .tokenEmbedding: "token_embd.weight", .positionEmbedding: "position_embd.weight",
+        .outputNorm: "output_norm.weight", .outputNormBias: "output_norm.bias", .output: "output.weight",
+        .attnNorm: "blk.{N}.attn_norm.weight", .attnNormBias: "blk.{N}.attn_norm.bias",
+        .attnQ: "blk.{N}.attn_q.weight", .attnQBias: "blk.{N}.attn_q.bias",
+        .attnK: "blk.{N}.attn_k.weight", .attnKBias: "blk.{N}.attn_k.bias",
+        .attnV: "blk.{N}.attn_v.weight", .attnVBias: "blk.{N}.attn_v.bias",
+        .attnQKV: "blk.{N}.attn_qkv.weight", .attnQKVBias: "blk.{N}.attn_qkv.bias",
+        .attnQNorm: "blk.{N}.attn_q_norm.weight", .attnKNorm: "blk.{N}.attn_k_norm.weight",
+        .attnOutput: "blk.{N}.attn_output.weight", .attnOutputBias: "blk.{N}.attn_output.bias",
+        .postAttnNorm: "blk.{N}.post_attention_norm.weight",
+        .ffnNorm: "blk.{N}.ffn_norm.weight", .ffnNormBias: "blk.{N}.ffn_norm.bias",
+        .ffnGate: "blk.{N}.ffn_gate.weight", .ffnGateBias: "blk.{N}.ffn_gate.bias",
+        .ffnUp: "blk.{N}.ffn_up.weight", .ffnUpBias: "blk.{N}.ffn_up.bias",
+        .ffnDown: "blk.{N}.ffn_down.weight", .ffnDownBias: "blk.{N}.ffn_down.bias",
+        .postFfnNorm: "blk.{N}.post_ffw_norm.weight",
     ]
+
+    /// Global GGUF tensors that are not weights of a slot but rotary data of the config (Llama 3's per-pair
+    /// frequency divisors, Phi-3's longrope factors): read into RotaryEmbedding.Scaling, written from it.
+    public enum RopeTensor: String, CaseIterable, Sendable {
+        case frequencies = "rope_freqs.weight"
+        case longFactors = "rope_factors_long.weight"
+        case shortFactors = "rope_factors_short.weight"
+    }
 
     /// HF tensors that are buffers, not weights: dropped on import (formats.md §5.1, §5.2).
     static let ignorableHuggingFaceSuffixes = [".rotary_emb.inv_freq", ".attn.bias", ".attn.masked_bias"]
-    /// GPT-2 checkpoints name their tensors with or without this prefix.
-    static let gpt2Prefix = "transformer."
-
-    static func row(_ slot: Slot) -> Row { rows.first { $0.slot == slot }! }
 
     static func fill(_ pattern: String, _ layer: Int?) -> String {
         guard let layer, let (head, tail) = splitAtLayer(pattern) else { return pattern }
@@ -94,32 +73,31 @@ public enum TensorNames {
         return nil
     }
 
-    public static func isPerLayer(_ slot: Slot) -> Bool { splitAtLayer(row(slot).gguf) != nil }
+    public static func isPerLayer(_ slot: Slot) -> Bool { splitAtLayer(ggufNames[slot]!) != nil }
 
-    public static func gguf(_ slot: Slot, layer: Int?) -> String { fill(row(slot).gguf, layer) }
+    public static func gguf(_ slot: Slot, layer: Int?) -> String { fill(ggufNames[slot]!, layer) }
 
     /// The HF name of a slot in `family`, nil when the family has no such tensor.
-    public static func huggingFace(_ slot: Slot, layer: Int?, family: TransformerConfig.Family) -> String? {
-        let r = row(slot)
-        return (family == .llama ? r.llama : r.gpt2).map { fill($0, layer) }
+    public static func huggingFace(_ slot: Slot, layer: Int?, family: ModelFamily) -> String? {
+        family.huggingFaceNames[slot].map { fill($0, layer) }
     }
 
-    public static func fixup(_ slot: Slot, family: TransformerConfig.Family) -> Fixup {
-        family == .llama ? row(slot).llamaFixup : row(slot).gpt2Fixup
-    }
+    public static func fixup(_ slot: Slot, family: ModelFamily) -> Fixup { family.fixups[slot] ?? .none }
 
     /// The slot and layer of a GGUF name.
     public static func parseGGUF(_ name: String) -> (slot: Slot, layer: Int?)? {
-        for r in rows { if let m = match(name, r.gguf) { return (r.slot, m.layer) } }
+        for slot in Slot.allCases { if let m = match(name, ggufNames[slot]!) { return (slot, m.layer) } }
         return nil
     }
 
-    /// The slot and layer of an HF name (GPT-2 with or without `transformer.`).
-    public static func parseHuggingFace(_ name: String, family: TransformerConfig.Family) -> (slot: Slot, layer: Int?)? {
-        let bare = family == .gpt2 && name.hasPrefix(gpt2Prefix) ? String(name.dropFirst(gpt2Prefix.count)) : name
-        for r in rows {
-            guard let pattern = family == .llama ? r.llama : r.gpt2 else { continue }
-            if let m = match(bare, pattern) { return (r.slot, m.layer) }
+    /// The slot and layer of an HF name (without the family's optional prefix, e.g. GPT-2's `transformer.`).
+    public static func parseHuggingFace(_ name: String, family: ModelFamily) -> (slot: Slot, layer: Int?)? {
+        var bare = Substring(name)
+        if let prefix = family.optionalHuggingFacePrefix, bare.hasPrefix(prefix) { bare = bare.dropFirst(prefix.count) }
+        let text = String(bare)
+        for slot in Slot.allCases {
+            guard let pattern = family.huggingFaceNames[slot] else { continue }
+            if let m = match(text, pattern) { return (slot, m.layer) }
         }
         return nil
     }
@@ -148,26 +126,30 @@ public enum TensorNames {
     }
 
     /// Every slot the model has, in GGUF file order of convert_hf_to_gguf (globals first, then layers).
-    public static func expected(_ config: TransformerConfig) -> [(slot: Slot, layer: Int?)] {
+    public static func expected(_ c: TransformerConfig) -> [(slot: Slot, layer: Int?)] {
+        let layerNorm: Bool
+        if case .layerNorm = c.norm { layerNorm = true } else { layerNorm = false }
+        let separate = !c.fusedQKV, gate = c.mlp.isGated && !c.fusedGateUp
         func present(_ slot: Slot) -> Bool {
             switch slot {
-            case .positionEmbedding: return config.position == .learned
-            case .output: return !config.tiedEmbeddings
-            case .outputNormBias, .attnNormBias, .ffnNormBias:
-                if case .layerNorm = config.norm { return true } else { return false }
-            case .attnQ, .attnK, .attnV: return config.family == .llama
-            case .attnQBias, .attnKBias, .attnVBias: return config.family == .llama && config.attentionBias
-            case .attnQKV: return config.family == .gpt2
-            case .attnQKVBias: return config.family == .gpt2 && config.attentionBias
-            case .attnOutputBias: return config.attentionBias
-            case .ffnGate: return config.mlp == .swiglu
-            case .ffnGateBias: return config.mlp == .swiglu && config.mlpBias
-            case .ffnUpBias, .ffnDownBias: return config.mlpBias
+            case .positionEmbedding: return c.position == .learned
+            case .output: return !c.tiedEmbeddings
+            case .outputNormBias, .attnNormBias, .ffnNormBias: return layerNorm
+            case .attnQ, .attnK, .attnV: return separate
+            case .attnQBias, .attnKBias, .attnVBias: return separate && c.qkvBias
+            case .attnQKV: return c.fusedQKV
+            case .attnQKVBias: return c.fusedQKV && c.qkvBias
+            case .attnQNorm, .attnKNorm: return c.qkNorm
+            case .attnOutputBias: return c.outputBias
+            case .postAttnNorm, .postFfnNorm: return c.postNorms
+            case .ffnGate: return gate
+            case .ffnGateBias: return gate && c.mlpBias
+            case .ffnUpBias, .ffnDownBias: return c.mlpBias
             default: return true
             }
         }
         var out: [(Slot, Int?)] = Slot.allCases.filter { !isPerLayer($0) && present($0) }.map { ($0, nil) }
-        for layer in 0..<config.layerCount {
+        for layer in 0..<c.layerCount {
             out += Slot.allCases.filter { isPerLayer($0) && present($0) }.map { ($0, layer) }
         }
         return out

@@ -50,101 +50,31 @@ public struct Transformer: Sendable {
     /// holds its segment's rows.
     public func forward(batch: [Segment], logits wanted: LogitRows = .all) throws(ModelError) -> [[Float]] {
         try validate(batch)
-        let c = config, E = c.embeddingSize
+        let c = config, E = c.embeddingSize, V = c.vocabSize
         let rows = batch.map { $0.prefix.count / E + $0.tokens.count }, N = rows.reduce(0, +)
         guard N > 0 else { return batch.map { _ in [] } }
         let firstRow = rows.indices.map { rows[..<$0].reduce(0, +) }
-        let b = ForwardBuffers(config: c, rows: N)
-        let p = weights
-
-        // Embeddings (+ learned positions), row by row from the stored (possibly quantized) tables.
-        let wte = p.matrix(.tokenEmbedding)
-        for (s, segment) in batch.enumerated() {
-            let P = segment.prefix.count / E
-            if P > 0 {
-                segment.prefix.withUnsafeBufferPointer { (b.x + firstRow[s] * E).update(from: $0.baseAddress!, count: P * E) }
-            }
-            for t in 0..<rows[s] {
-                let row = b.x + (firstRow[s] + t) * E
-                if t >= P { wte.widenRows(segment.tokens[t - P]..<(segment.tokens[t - P] + 1), into: row) }
-                if c.position == .learned {
-                    let pos = segment.cache.count + t
-                    p.matrix(.positionEmbedding).widenRows(pos..<(pos + 1), into: b.h)
-                    for i in 0..<E { row[i] += b.h[i] }
-                }
-            }
+        let lastOnly = wanted == .last && N > batch.count
+        let b = ForwardBuffers(config: c, rows: N, logitRows: lastOnly ? batch.count : N)
+        let graph = BlockGraph(config: c, weights: weights,
+                               segments: batch.indices.map { (firstRow[$0], rows[$0], batch[$0].cache.count) },
+                               contexts: batch.map(\.cache.capacity))
+        graph.embed(into: b.x, tokens: batch.map(\.tokens), prefixRows: batch.map { $0.prefix.count / E }, scratch: b.h) { s, row in
+            batch[s].prefix.withUnsafeBufferPointer { row.update(from: $0.baseAddress!, count: $0.count) }
         }
-        func norm(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, _ weight: TensorNames.Slot,
-                  _ bias: TensorNames.Slot, _ layer: Int?, rows n: Int) {
-            switch c.norm {
-            case .rmsNorm(let eps):
-                RMSNorm.forward(out: out, inp: inp, weight: p.vector(weight, layer: layer), rows: n, dim: E, epsilon: eps)
-            case .layerNorm(let eps):
-                LayerNorm.forward(out: out, inp: inp, weight: p.vector(weight, layer: layer),
-                                  bias: p.vector(bias, layer: layer), rows: n, dim: E, epsilon: eps)
-            }
-        }
-        // Linear layers sharing one input run as one group (one parallel pass when decoding).
-        func linear(_ inp: UnsafePointer<Float>, _ layer: Int,
-                    _ outputs: [(UnsafeMutablePointer<Float>, TensorNames.Slot, TensorNames.Slot?)]) {
-            Matmul.forward(group: outputs.map { out, weight, bias in
-                (out, p.matrix(weight, layer: layer), bias.flatMap { p.contains($0, layer: layer) ? p.vector($0, layer: layer) : nil })
-            }, inp: inp, rows: N)
-        }
-
-        // Rotation angles once per sequence, shared by every layer.
-        let ropeTables: [Rope.Table?] = batch.map { segment in
-            guard case .rope(let theta) = c.position else { return nil }
-            let start = segment.cache.count
-            return Rope.Table(positions: start..<(start + segment.prefix.count / c.embeddingSize + segment.tokens.count),
-                              headDim: c.headDim, theta: theta)
-        }
+        var probOffset = 0
         for l in 0..<c.layerCount {
-            norm(b.h, b.x, .attnNorm, .attnNormBias, l, rows: N)
-            if c.family == .gpt2 {
-                linear(b.h, l, [(b.qkv, .attnQKV, .attnQKVBias)])
-                b.splitQKV()
-            } else {
-                linear(b.h, l, [(b.q, .attnQ, .attnQBias), (b.k, .attnK, .attnKBias), (b.v, .attnV, .attnVBias)])
-            }
-            for (s, segment) in batch.enumerated() {
-                let r = firstRow[s], T = rows[s], start = segment.cache.count
-                if let table = ropeTables[s] {
-                    Rope.forward(b.q + r * c.queryWidth, rows: T, heads: c.headCount, headDim: c.headDim, table: table)
-                    Rope.forward(b.k + r * c.kvWidth, rows: T, heads: c.kvHeadCount, headDim: c.headDim, table: table)
-                }
-                segment.cache.store(layer: l, k: b.k + r * c.kvWidth, v: b.v + r * c.kvWidth, rows: T)
-                Attention.forward(out: b.att + r * c.queryWidth, q: b.q + r * c.queryWidth, k: segment.cache.keys(l),
-                                  v: segment.cache.values(l), rows: T, start: start,
-                                  heads: c.headCount, kvHeads: c.kvHeadCount, headDim: c.headDim)
-            }
-            linear(b.att, l, [(b.h, .attnOutput, .attnOutputBias)])
-            b.addResidual()
-
-            norm(b.h, b.x, .ffnNorm, .ffnNormBias, l, rows: N)
-            switch c.mlp {
-            case .swiglu:
-                linear(b.h, l, [(b.up, .ffnUp, .ffnUpBias), (b.gate, .ffnGate, .ffnGateBias)])
-                SwiGLU.forward(out: b.act, gate: b.gate, up: b.up, count: N * c.feedForwardSize)
-            case .gelu:
-                linear(b.h, l, [(b.act, .ffnUp, .ffnUpBias)])
-                GELU.forward(b.act, count: N * c.feedForwardSize)
-            }
-            linear(b.act, l, [(b.h, .ffnDown, .ffnDownBias)])
-            b.addResidual()
+            graph.layer(l, b.layer, keys: .caches(batch.map(\.cache)), probOffset: &probOffset)
         }
         for (s, segment) in batch.enumerated() { segment.cache.advance(rows[s]) }
-        let head = p.matrix(c.tiedEmbeddings ? .tokenEmbedding : .output), V = c.vocabSize
-        if wanted == .last && N > batch.count {
-            // Gather each segment's last row, then norm and head over those rows only.
-            for s in batch.indices { (b.h + s * E).update(from: b.x + (firstRow[s] + rows[s] - 1) * E, count: E) }
-            b.x.update(from: b.h, count: batch.count * E)
-            norm(b.h, b.x, .outputNorm, .outputNormBias, nil, rows: batch.count)
-            Matmul.forward(group: [(b.logits, head, nil)], inp: b.h, rows: batch.count)
+        if lastOnly {
+            // Gather each segment's last row, then norm and head over those rows only (the output head is a
+            // fifth of a small model's work per row; llama.cpp skips it the same way).
+            for s in batch.indices { (b.branch + s * E).update(from: b.x + (firstRow[s] + rows[s] - 1) * E, count: E) }
+            graph.head(logits: b.logits, x: b.branch, h: b.h, rows: batch.count)
             return batch.indices.map { s in Array(UnsafeBufferPointer(start: b.logits + s * V, count: V)) }
         }
-        norm(b.h, b.x, .outputNorm, .outputNormBias, nil, rows: N)
-        Matmul.forward(group: [(b.logits, head, nil)], inp: b.h, rows: N)
+        graph.head(logits: b.logits, x: b.x, h: b.h, rows: N)
         return rows.indices.map { s in Array(UnsafeBufferPointer(start: b.logits + firstRow[s] * V, count: rows[s] * V)) }
     }
 

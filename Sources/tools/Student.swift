@@ -50,7 +50,7 @@ struct StudentInit: ParsableCommand {
             let c = try TransformerConfig(huggingFace: JSONFile.read(config), path: config)
             try FreshStudent.write(teacher: gguf, config: c, seed: seed, to: out, overwrite: force)
             let count = TensorNames.expected(c).reduce(0) { $0 + ParameterSet.shape($1.slot, c).reduce(1, *) }
-            Stdout.write("student: fresh \(c.family.rawValue), \(c.layerCount) layers, \(count) parameters -> \(out)\n")
+            Stdout.write("student: fresh \(c.architecture), \(c.layerCount) layers, \(count) parameters -> \(out)\n")
             return
         }
         let kept: [Int]

@@ -119,18 +119,19 @@ import Testing
     }
 
     @Test func unsupportedArchitectureIsRefusedBeforeWriting() throws {
-        let folder = Self.temporary("mistral")
+        let folder = Self.temporary("mamba")
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
         var config = try String(contentsOfFile: Self.fixtures + "/hf/llama-gqa/safetensors/config.json", encoding: .utf8)
-        config = config.replacingOccurrences(of: "LlamaForCausalLM", with: "MistralForCausalLM")
-            .replacingOccurrences(of: "\"llama\"", with: "\"mistral\"")
+        config = config.replacingOccurrences(of: "LlamaForCausalLM", with: "MambaForCausalLM")
+            .replacingOccurrences(of: "\"llama\"", with: "\"mamba\"")
         try config.write(toFile: folder + "/config.json", atomically: true, encoding: .utf8)
         let out = folder + "/out.gguf"
         #expect {
             _ = try HuggingFaceToGGUF.convert(input: folder, output: out, outtype: .f32, overwrite: false)
         } throws: { error in
-            "\(error)".contains("architecture 'MistralForCausalLM' is not supported (supported: LlamaForCausalLM, GPT2LMHeadModel)")
+            "\(error)".contains("architecture 'MambaForCausalLM' is not supported (supported: "
+                                 + TransformerConfig.supportedHuggingFaceArchitectures.joined(separator: ", ") + ")")
         }
         #expect(!FileManager.default.fileExists(atPath: out))
     }

@@ -22,6 +22,10 @@ import Testing
             case .transpose:
                 bytes = try #require(bytes.withUnsafeBytes { RowLayout.transpose($0, rows: shape[0], cols: shape[1], elementSize: 4) })
                 shape.reverse()
+            case .addOne:
+                bytes = try #require(bytes.withUnsafeBytes {
+                    RowLayout.apply(.addOne, $0, shape: shape, elementSize: 4, config: config, toGGUF: false)
+                })
             case .permuteHeads(let kv):
                 bytes = try #require(bytes.withUnsafeBytes {
                     RowLayout.permuteHeads($0, rows: shape[0], heads: kv ? config.kvHeadCount : config.headCount, inverse: true)

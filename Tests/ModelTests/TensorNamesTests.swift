@@ -12,9 +12,9 @@ import Testing
         return try JSONParser.parse([UInt8](Data(contentsOf: url.appendingPathComponent("fixtures/names/" + name))))
     }
 
-    @Test(arguments: [TransformerConfig.Family.llama, .gpt2])
-    func huggingFaceNamesMapLikeGGUFPy(_ family: TransformerConfig.Family) throws {
-        let rows = try #require(try Self.fixture("tensor_names.json")[family.rawValue]?.arrayValue)
+    @Test(arguments: [ModelFamily.llama, .gpt2])
+    func huggingFaceNamesMapLikeGGUFPy(_ family: ModelFamily) throws {
+        let rows = try #require(try Self.fixture("tensor_names.json")[family.ggufArchitecture]?.arrayValue)
         #expect(rows.count > 20)
         for row in rows {
             let pair = row.arrayValue ?? []

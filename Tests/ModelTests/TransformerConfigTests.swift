@@ -13,8 +13,9 @@ import Testing
     @Test func llamaWithGQAAndTiedEmbeddings() throws {
         let c = try hf(#"{"architectures": ["LlamaForCausalLM"], "hidden_size": 576, "intermediate_size": 1536, "num_hidden_layers": 30, "num_attention_heads": 9, "num_key_value_heads": 3, "max_position_embeddings": 8192, "rms_norm_eps": 1e-05, "rope_theta": 100000, "tie_word_embeddings": true, "vocab_size": 49152}"#)
         #expect(c.family == .llama && c.headCount == 9 && c.kvHeadCount == 3 && c.headDim == 64)
-        #expect(c.position == .rope(theta: 100_000) && c.norm == .rmsNorm(epsilon: 1e-5) && c.mlp == .swiglu)
-        #expect(c.tiedEmbeddings && !c.attentionBias && c.queryWidth == 576 && c.kvWidth == 192)
+        #expect(c.position == .rope(RotaryEmbedding(layout: .adjacentPairs, dimensions: 64, theta: 100_000)))
+        #expect(c.norm == .rmsNorm(epsilon: 1e-5) && c.mlp == .swiglu)
+        #expect(c.tiedEmbeddings && !c.qkvBias && !c.outputBias && c.queryWidth == 576 && c.kvWidth == 192)
         let slots = TensorNames.expected(c)
         #expect(slots.count == 2 + 30 * 9)  // token_embd, output_norm; 9 per layer; no output.weight (tied)
     }
@@ -22,8 +23,9 @@ import Testing
     /// transformers v5 moves rope_theta into rope_parameters; head_dim may be explicit; defaults apply.
     @Test func llamaRopeParametersAndDefaults() throws {
         let c = try hf(#"{"model_type": "llama", "hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2, "num_attention_heads": 4, "head_dim": 32, "max_position_embeddings": 128, "vocab_size": 100, "rope_parameters": {"rope_type": "default", "rope_theta": 500000.0}, "attention_bias": true, "num_key_value_heads": null}"#)
-        #expect(c.position == .rope(theta: 500_000) && c.headDim == 32 && c.kvHeadCount == 4)
-        #expect(c.norm == .rmsNorm(epsilon: 1e-6) && c.attentionBias && !c.tiedEmbeddings)
+        #expect(c.position == .rope(RotaryEmbedding(layout: .adjacentPairs, dimensions: 32, theta: 500_000)))
+        #expect(c.headDim == 32 && c.kvHeadCount == 4)
+        #expect(c.norm == .rmsNorm(epsilon: 1e-6) && c.qkvBias && c.outputBias && !c.tiedEmbeddings)
         #expect(TensorNames.expected(c).contains { $0.slot == .attnQBias })
         #expect(TensorNames.expected(c).contains { $0.slot == .output })
     }
@@ -38,9 +40,9 @@ import Testing
     }
 
     @Test func refusals() throws {
-        #expect(throws: ModelError.unsupportedArchitecture(path: "config.json", found: "MistralForCausalLM",
-                                                           supported: ["LlamaForCausalLM", "GPT2LMHeadModel"])) {
-            try hf(#"{"architectures": ["MistralForCausalLM"]}"#)
+        #expect(throws: ModelError.unsupportedArchitecture(path: "config.json", found: "MambaForCausalLM",
+                                                           supported: TransformerConfig.supportedHuggingFaceArchitectures)) {
+            try hf(#"{"architectures": ["MambaForCausalLM"]}"#)
         }
         #expect(throws: ModelError.missingKey(path: "config.json", key: "hidden_size")) {
             try hf(#"{"architectures": ["LlamaForCausalLM"], "vocab_size": 10}"#)

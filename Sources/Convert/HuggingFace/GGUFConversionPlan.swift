@@ -72,7 +72,7 @@ public struct GGUFConversionPlan {
                                  target: Self.outputType(slot: slot, name: name, shape: shape, weightType: weightType), fixup: fixup))
         }
         if !unknown.isEmpty {
-            throw .unsupportedInput(path: hf.path, reason: "tensor(s) '\(unknown.prefix(8).joined(separator: "', '"))' have no place in a \(c.family.rawValue) model")
+            throw .unsupportedInput(path: hf.path, reason: "tensor(s) '\(unknown.prefix(8).joined(separator: "', '"))' have no place in a \(c.architecture) model")
         }
         let missing = TensorNames.expected(c).map { TensorNames.gguf($0.slot, layer: $0.layer) }.filter { !seen.contains($0) }
         if !missing.isEmpty {

@@ -8,34 +8,14 @@ enum GGUFMetadata {
     typealias KV = (key: String, value: GGUFValue)
 
     static func build(_ hf: HuggingFaceDirectory, plan: GGUFConversionPlan) throws(ConvertError) -> [KV] {
-        let c = hf.config, arch = c.family.rawValue
+        let c = hf.config, arch = c.architecture
         let parameters = plan.entries.reduce(0) { $0 + $1.shape.reduce(1, *) }
         var kv: [KV] = [
             ("general.architecture", .string(arch)), ("general.type", .string("model")),
             ("general.name", .string(modelName(hf.path))), ("general.size_label", .string(sizeLabel(parameters))),
-            ("\(arch).block_count", .uint32(UInt32(c.layerCount))), ("\(arch).context_length", .uint32(UInt32(c.contextLength))),
-            ("\(arch).embedding_length", .uint32(UInt32(c.embeddingSize))),
-            ("\(arch).feed_forward_length", .uint32(UInt32(c.feedForwardSize))),
-            ("\(arch).attention.head_count", .uint32(UInt32(c.headCount))),
         ]
-        switch (c.family, c.norm, c.position) {
-        case (.llama, .rmsNorm(let eps), .rope(let theta)):
-            kv.append(("llama.attention.head_count_kv", .uint32(UInt32(c.kvHeadCount))))
-            kv.append(("llama.rope.freq_base", .float32(theta)))
-            kv.append(("llama.attention.layer_norm_rms_epsilon", .float32(eps)))
-            if hf.configJSON["head_dim"]?.uint64Value != nil {
-                kv.append(("llama.attention.key_length", .uint32(UInt32(c.headDim))))
-                kv.append(("llama.attention.value_length", .uint32(UInt32(c.headDim))))
-            }
-            kv.append(("general.file_type", .uint32(plan.fileType)))
-            kv.append(("llama.vocab_size", .uint32(UInt32(c.vocabSize))))
-            kv.append(("llama.rope.dimension_count", .uint32(UInt32(c.headDim))))
-        case (.gpt2, .layerNorm(let eps), _):
-            kv.append(("gpt2.attention.layer_norm_epsilon", .float32(eps)))
-            kv.append(("general.file_type", .uint32(plan.fileType)))
-        default:
-            throw .unsupportedInput(path: hf.path, reason: "the config's norm and position do not match its \(arch) family")
-        }
+        kv += c.family.ggufKeys(c, GGUFKeyContext(fileType: plan.fileType,
+                                                  source: HFConfigReader(json: hf.configJSON, path: hf.path + "/config.json")))
         kv.append(("general.quantization_version", .uint32(2)))
         kv += try TokenizerMetadata.build(hf, vocabSize: c.vocabSize)
         return kv

@@ -90,7 +90,7 @@ public enum GGUFToHuggingFace {
             let fixup = TensorNames.fixup(slot, family: config.family)
             var shape = info.shape
             if fixup == .transpose { shape.reverse() }
-            plan.append(PlannedTensor(info: info, name: config.family == .gpt2 ? "transformer." + bare : bare,
+            plan.append(PlannedTensor(info: info, name: (config.family.exportHuggingFacePrefix ?? "") + bare,
                                       shape: shape, fixup: fixup, slot: slot))
         }
         return plan

@@ -10,34 +10,14 @@ enum HFFiles {
         func id(_ name: String) -> JSONValue {
             gguf["tokenizer.ggml.\(name)_token_id"]?.integerValue.map { JSONValue.int($0) } ?? .null
         }
-        // GGUF keeps float32 values: write the shortest decimal that reads back to that float (1e-05, not 9.99…e-06).
-        func float(_ x: Float) -> JSONValue { .double(Double(String(x)) ?? Double(x)) }
-        let torchDType: JSONValue = .string(dtype == .f16 ? "float16" : dtype == .bf16 ? "bfloat16" : "float32")
-        var config: [(String, JSONValue)]
-        switch (c.family, c.norm, c.position) {
-        case (.llama, .rmsNorm(let eps), .rope(let theta)):
-            config = [
-                ("architectures", .array([.string("LlamaForCausalLM")])), ("attention_bias", .bool(c.attentionBias)),
-                ("bos_token_id", id("bos")), ("eos_token_id", id("eos")), ("head_dim", .int(c.headDim)),
-                ("hidden_act", .string("silu")), ("hidden_size", .int(c.embeddingSize)),
-                ("intermediate_size", .int(c.feedForwardSize)), ("max_position_embeddings", .int(c.contextLength)),
-                ("mlp_bias", .bool(c.mlpBias)), ("model_type", .string("llama")),
-                ("num_attention_heads", .int(c.headCount)), ("num_hidden_layers", .int(c.layerCount)),
-                ("num_key_value_heads", .int(c.kvHeadCount)), ("pad_token_id", id("padding")), ("rms_norm_eps", float(eps)),
-                ("rope_theta", float(theta)), ("tie_word_embeddings", .bool(c.tiedEmbeddings)),
-                ("torch_dtype", torchDType), ("vocab_size", .int(c.vocabSize)),
-            ]
-        case (.gpt2, .layerNorm(let eps), _):
-            config = [
-                ("activation_function", .string("gelu_new")), ("architectures", .array([.string("GPT2LMHeadModel")])),
-                ("bos_token_id", id("bos")), ("eos_token_id", id("eos")), ("layer_norm_epsilon", float(eps)),
-                ("model_type", .string("gpt2")), ("n_ctx", .int(c.contextLength)), ("n_embd", .int(c.embeddingSize)),
-                ("n_head", .int(c.headCount)), ("n_inner", .int(c.feedForwardSize)), ("n_layer", .int(c.layerCount)),
-                ("n_positions", .int(c.contextLength)), ("pad_token_id", id("padding")), ("tie_word_embeddings", .bool(true)),
-                ("torch_dtype", torchDType), ("vocab_size", .int(c.vocabSize)),
-            ]
-        default:
-            throw .unsupportedInput(path: gguf.path, reason: "the model's norm and position do not match its family")
+        let torchDType = dtype == .f16 ? "float16" : dtype == .bf16 ? "bfloat16" : "float32"
+        let config: [(String, JSONValue)]
+        do {
+            config = try c.family.huggingFaceConfig(c, HFExportContext(bos: id("bos"), eos: id("eos"), pad: id("padding"),
+                                                                      torchDType: torchDType, path: gguf.path))
+                .sorted { $0.0 < $1.0 }
+        } catch {
+            throw .unsupportedInput(path: gguf.path, reason: "\(error)")
         }
         let generation: [(String, JSONValue)] = [("bos_token_id", id("bos")), ("eos_token_id", id("eos")),
                                                  ("pad_token_id", id("padding"))].filter { $0.1 != .null }

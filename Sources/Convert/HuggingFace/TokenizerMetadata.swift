@@ -9,7 +9,7 @@ import Model
 /// post-processor; the chat template.
 enum TokenizerMetadata {
     static func build(_ hf: HuggingFaceDirectory, vocabSize: Int) throws(ConvertError) -> [GGUFMetadata.KV] {
-        if hf.config.family == .llama, let model = hf.sentencePiece {
+        if let model = hf.sentencePiece {
             let (keys, index) = sentencePieceKeys(model, hf: hf, vocabSize: vocabSize)
             return keys + specialKeys(hf, json: hf.tokenizerJSON ?? .object([]), index: index)
         }

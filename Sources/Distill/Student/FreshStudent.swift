@@ -22,29 +22,16 @@ public enum FreshStudent {
         guard c.vocabSize == teacherConfig.vocabSize else {
             throw .invalidOption(name: "--config", reason: "vocab_size \(c.vocabSize), the teacher's vocabulary has \(teacherConfig.vocabSize) tokens")
         }
-        let arch = c.family.rawValue, teacherArch = teacher[GGUFKeys.architecture]?.stringValue ?? ""
+        let arch = c.architecture, teacherArch = teacher[GGUFKeys.architecture]?.stringValue ?? ""
         var metadata: [(key: String, value: GGUFValue)] = [(GGUFKeys.architecture, .string(arch))]
         for entry in teacher.metadata where !entry.key.hasPrefix(teacherArch + ".")
             && ![GGUFKeys.architecture, GGUFKeys.fileType, GGUFKeys.quantizationVersion].contains(entry.key) {
             metadata.append((entry.key, entry.key == "general.name" ? .string((entry.value.stringValue ?? "model") + " (fresh student)") : entry.value))
         }
-        func u32(_ key: GGUFKeys.ArchKey, _ v: Int) { metadata.append((GGUFKeys.arch(arch, key), .uint32(UInt32(v)))) }
-        u32(.vocabSize, c.vocabSize)
-        u32(.contextLength, c.contextLength)
-        u32(.embeddingLength, c.embeddingSize)
-        u32(.blockCount, c.layerCount)
-        u32(.feedForwardLength, c.feedForwardSize)
-        u32(.headCount, c.headCount)
-        u32(.headCountKV, c.kvHeadCount)
-        switch c.norm {
-        case .rmsNorm(let eps): metadata.append((GGUFKeys.arch(arch, .rmsEpsilon), .float32(eps)))
-        case .layerNorm(let eps): metadata.append((GGUFKeys.arch(arch, .layerNormEpsilon), .float32(eps)))
+        metadata += c.family.ggufKeys(c, GGUFKeyContext(fileType: GGUFExport.allF32))
+        if !metadata.contains(where: { $0.key == GGUFKeys.arch(arch, .vocabSize) }) {
+            metadata.append((GGUFKeys.arch(arch, .vocabSize), .uint32(UInt32(c.vocabSize))))
         }
-        if case .rope(let theta) = c.position {
-            metadata.append((GGUFKeys.arch(arch, .ropeFreqBase), .float32(theta)))
-            u32(.ropeDimensionCount, c.headDim)
-        }
-        metadata.append((GGUFKeys.fileType, .uint32(GGUFExport.allF32)))
         let slots = TensorNames.expected(c)
         let descriptors = slots.map { slot, layer in
             let shape = ParameterSet.shape(slot, c)

@@ -47,6 +47,14 @@ public enum GGUFKeys {
         case layerNormEpsilon = "attention.layer_norm_epsilon"
         case ropeFreqBase = "rope.freq_base"
         case ropeDimensionCount = "rope.dimension_count"
+        case keyLength = "attention.key_length"
+        case valueLength = "attention.value_length"
+        case slidingWindow = "attention.sliding_window"
+        case ropeFreqBaseSWA = "rope.freq_base_swa"
+        case ropeScalingType = "rope.scaling.type"
+        case ropeScalingFactor = "rope.scaling.factor"
+        case ropeScalingAttnFactor = "rope.scaling.attn_factor"
+        case ropeScalingOriginalContext = "rope.scaling.original_context_length"
     }
 
     public static func arch(_ architecture: String, _ key: ArchKey) -> String { "\(architecture).\(key.rawValue)" }

@@ -60,3 +60,39 @@ public enum GELU {
         }
     }
 }
+
+/// GeGLU (Gemma MLP): out = gelu_tanh(gate) · up, GELU as above. Shapes: gate, up, out and gradients [n].
+public enum GeGLU {
+    /// Elements per scratch chunk of the backward pass.
+    static let scratch = 4096
+
+    public static func forward(out: UnsafeMutablePointer<Float>, gate: UnsafePointer<Float>, up: UnsafePointer<Float>, count: Int) {
+        let p = SendablePointer((out, gate, up))
+        Elementwise.forChunks(count) { r in
+            let (out, gate, up) = p.pointer
+            let i = r.lowerBound
+            ck_gelu_forward(out + i, gate + i, Int64(r.count))
+            for j in r { out[j] *= up[j] }
+        }
+    }
+
+    /// dup += dout·gelu(gate);  dgate += dout·up·gelu′(gate) (GELU.backward on dout·up).
+    public static func backward(dgate: UnsafeMutablePointer<Float>, dup: UnsafeMutablePointer<Float>,
+                                dout: UnsafePointer<Float>, gate: UnsafePointer<Float>, up: UnsafePointer<Float>, count: Int) {
+        let p = SendablePointer((dgate, dup, dout, gate, up))
+        Elementwise.forChunks(count) { r in
+            let (dgate, dup, dout, gate, up) = p.pointer
+            let g = UnsafeMutablePointer<Float>.allocate(capacity: scratch)
+            defer { g.deallocate() }
+            var i = r.lowerBound
+            while i < r.upperBound {
+                let n = min(scratch, r.upperBound - i)
+                ck_gelu_forward(g, gate + i, Int64(n))
+                for j in 0..<n { dup[i + j] += dout[i + j] * g[j] }
+                for j in 0..<n { g[j] = dout[i + j] * up[i + j] }
+                ck_gelu_backward(dgate + i, g, gate + i, Int64(n))
+                i += n
+            }
+        }
+    }
+}

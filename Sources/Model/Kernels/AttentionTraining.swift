@@ -7,8 +7,9 @@ import Foundation
 extension Attention {
     public static func forward(out: UnsafeMutablePointer<Float>, probs: UnsafeMutablePointer<Float>,
                                q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
-                               rows: Int, heads: Int, kvHeads: Int, headDim: Int) {
-        let shape = Shape(rows: rows, start: 0, heads: heads, kvHeads: kvHeads, headDim: headDim)
+                               rows: Int, heads: Int, kvHeads: Int, headDim: Int, scale: Float? = nil, window: Int = 0) {
+        let shape = Shape(rows: rows, start: 0, heads: heads, kvHeads: kvHeads, headDim: headDim,
+                          scale: scale ?? 1 / Float(headDim).squareRoot(), window: window)
         let buffers = SendablePointer((out: out, probs: probs, q: q, k: k, v: v))
         Parallel.withBLASThreads(1) {
             Parallel.forChunks(heads, minChunk: 1) { range in
@@ -20,16 +21,17 @@ extension Attention {
         }
     }
 
-    /// Accumulates dq, dk, dv. Per query head h (kv its KV head, P its probabilities, scale 1/√d):
+    /// Accumulates dq, dk, dv. Per query head h (kv its KV head, P its probabilities, the forward's scale;
+    /// entries outside a sliding window have P = 0 and so no gradient):
     /// dP = dout_h·v_kvᵀ;  dv_kv += Pᵀ·dout_h;  dS = P ∘ (dP − rowsum(P ∘ dP))·scale;
     /// dq_h += dS·k_kv;  dk_kv += dSᵀ·q_h. Work is split by KV head, so no two threads write one dk/dv column.
     public static func backward(dq: UnsafeMutablePointer<Float>, dk: UnsafeMutablePointer<Float>,
                                 dv: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>, probs: UnsafePointer<Float>,
                                 q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
-                                rows T: Int, heads: Int, kvHeads: Int, headDim d: Int) {
+                                rows T: Int, heads: Int, kvHeads: Int, headDim d: Int, scale: Float? = nil) {
         let buffers = SendablePointer((dq: dq, dk: dk, dv: dv, dout: dout, probs: probs, q: q, k: k, v: v))
         let group = heads / kvHeads, qStride = Int32(heads * d), kvStride = Int32(kvHeads * d)
-        let scale = 1 / Float(d).squareRoot()
+        let scale = scale ?? 1 / Float(d).squareRoot()
         let n = Int32(T), dim = Int32(d)
         Parallel.withBLASThreads(1) {
             Parallel.forChunks(kvHeads, minChunk: 1) { range in

@@ -2,18 +2,19 @@
 /// prompt rows, then its tokens), plus the backward scratch. Buffers hold `rows` rows (and `probRows`
 /// soft-max rows); a pass over fewer uses their beginning, so one allocation serves every batch of a run
 /// (TrainingWorkspace) instead of faulting in a gigabyte of fresh pages each step.
-/// Per layer l: xIn [N, E] (the residual stream entering the layer; xIn[L] enters the final norm),
-/// xMid [N, E] (after the attention residual), norm1/norm2 [N, E] (norm outputs), q [N, H·d], k, v
-/// [N, KV·d] (after RoPE), probs [Σ T_s², H] (soft-max per sequence), att [N, H·d], pre [N, F] (gpt2: the
-/// GELU input; llama: gate), up [N, F] (llama only), act [N, F]. Final: normOut [N, E], logits [N, V].
+/// Per layer l (BlockGraph.LayerBuffers, shapes there): xIn (xIn[L] enters the final norm), xMid, norm1,
+/// norm2, q, k, v (after RoPE), qRaw/kRaw (before the q/k norms; only with them), probs [Σ T_s², H], att,
+/// attnOut and ffnOut (only with post norms: their inputs), pre (gpt2: the GELU input; gated: the gate),
+/// up (gated only), act. Final: normOut [N, E], logits [N, V].
 final class TrainingActivations {
     let rows: Int
     let xIn: [UnsafeMutablePointer<Float>]
-    let xMid, norm1, norm2, q, k, v, probs, att, pre, up, act: [UnsafeMutablePointer<Float>]
+    let layers: [BlockGraph.LayerBuffers]
+    let probs: [UnsafeMutablePointer<Float>]
     let normOut, logits: UnsafeMutablePointer<Float>
-    /// Backward scratch: dx, dh [N, E]; datt, dq [N, H·d]; dk, dv [N, KV·d]; dqkv [N, H·d + 2·KV·d] (gpt2);
-    /// dact, dpre, dup [N, F].
-    let dx, dh, datt, dq, dk, dv, dqkv, dact, dpre, dup: UnsafeMutablePointer<Float>
+    /// Backward scratch: dx, dh, dbranch [N, E]; datt, dq, dqRaw [N, H·d]; dk, dv, dkRaw [N, KV·d]; dqkv
+    /// [N, H·d + 2·KV·d] (fused); dgateUp [N, 2F] (fused); dact, dpre, dup [N, F].
+    let dx, dh, dbranch, datt, dq, dk, dv, dqRaw, dkRaw, dqkv, dgateUp, dact, dpre, dup: UnsafeMutablePointer<Float>
     private let arena: FloatArena
 
     let probRows: Int
@@ -27,36 +28,42 @@ final class TrainingActivations {
     init(config c: TransformerConfig, rows n: Int, probRows: Int) {
         config = c
         self.probRows = probRows
-        let E = c.embeddingSize, F = c.feedForwardSize, L = c.layerCount
-        let swiglu = c.mlp == .swiglu
+        let E = c.embeddingSize, F = c.feedForwardSize, L = c.layerCount, qw = c.queryWidth, kw = c.kvWidth
+        let gated = c.mlp.isGated
         let arena = FloatArena()
         func buffer(_ count: Int) -> UnsafeMutablePointer<Float> { arena.make(count) }
-        func perLayer(_ count: Int, layers: Int = L) -> [UnsafeMutablePointer<Float>] { (0..<layers).map { _ in buffer(count) } }
         rows = n
-        xIn = perLayer(n * E, layers: L + 1)
-        xMid = perLayer(n * E)
-        norm1 = perLayer(n * E)
-        norm2 = perLayer(n * E)
-        q = perLayer(n * c.queryWidth)
-        k = perLayer(n * c.kvWidth)
-        v = perLayer(n * c.kvWidth)
-        probs = perLayer(probRows)
-        att = perLayer(n * c.queryWidth)
-        pre = perLayer(n * F)
-        up = perLayer(swiglu ? n * F : 0)
-        act = perLayer(n * F)
+        let xIn = (0...L).map { _ in buffer(n * E) }
+        self.xIn = xIn
+        // Scratch every layer shares: fused projections, post-norm outputs, branch outputs without post norms.
+        let qkv = buffer(c.fusedQKV ? n * (qw + 2 * kw) : 0), gateUp = buffer(c.fusedGateUp ? 2 * n * F : 0)
+        let post = buffer(c.postNorms ? n * E : 0), branch = buffer(c.postNorms ? 0 : n * E)
+        layers = (0..<L).map { l in
+            let q = buffer(n * qw), k = buffer(n * kw), act = buffer(n * F)
+            return BlockGraph.LayerBuffers(
+                xIn: xIn[l], xMid: buffer(n * E), xOut: xIn[l + 1], norm1: buffer(n * E), norm2: buffer(n * E),
+                qkv: qkv, qRaw: c.qkNorm ? buffer(n * qw) : q, kRaw: c.qkNorm ? buffer(n * kw) : k,
+                q: q, k: k, v: buffer(n * kw), att: buffer(n * qw),
+                attnOut: c.postNorms ? buffer(n * E) : branch, gateUp: gateUp, pre: buffer(n * F),
+                up: buffer(gated ? n * F : 0), act: act, ffnOut: c.postNorms ? buffer(n * E) : branch, post: post)
+        }
+        probs = (0..<L).map { _ in buffer(probRows) }
         normOut = buffer(n * E)
         logits = buffer(n * c.vocabSize)
         dx = buffer(n * E)
         dh = buffer(n * E)
-        datt = buffer(n * c.queryWidth)
-        dq = buffer(n * c.queryWidth)
-        dk = buffer(n * c.kvWidth)
-        dv = buffer(n * c.kvWidth)
-        dqkv = buffer(c.family == .gpt2 ? n * (c.queryWidth + 2 * c.kvWidth) : 0)
+        dbranch = buffer(c.postNorms ? n * E : 0)
+        datt = buffer(n * qw)
+        dq = buffer(n * qw)
+        dk = buffer(n * kw)
+        dv = buffer(n * kw)
+        dqRaw = buffer(c.qkNorm ? n * qw : 0)
+        dkRaw = buffer(c.qkNorm ? n * kw : 0)
+        dqkv = buffer(c.fusedQKV ? n * (qw + 2 * kw) : 0)
+        dgateUp = buffer(c.fusedGateUp ? 2 * n * F : 0)
         dact = buffer(n * F)
         dpre = buffer(n * F)
-        dup = buffer(swiglu ? n * F : 0)
+        dup = buffer(gated ? n * F : 0)
         self.arena = arena
     }
 

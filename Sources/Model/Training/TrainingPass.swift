@@ -21,7 +21,8 @@ public final class TrainingPass {
     /// Rows of each sequence (prompt + tokens) and where each starts in the packed batch.
     public let rows: [Int], firstRow: [Int]
     let acts: TrainingActivations
-    let ropeTables: [Rope.Table?]
+    /// The block graph over these sequences (positions from 0), shared with backward.
+    let graph: BlockGraph
     var config: TransformerConfig { params.config }
 
     /// `workspace`: activation memory reused across passes (a fresh one when nil).
@@ -43,12 +44,11 @@ public final class TrainingPass {
         let rows = sequences.map { $0.tokens.count + ($0.prompted ? promptRows : 0) }
         self.rows = rows
         rowCount = rows.reduce(0, +)
-        firstRow = rows.indices.map { i in rows[..<i].reduce(0, +) }
+        let firstRow = rows.indices.map { i in rows[..<i].reduce(0, +) }
+        self.firstRow = firstRow
         acts = (workspace ?? TrainingWorkspace()).activations(config: c, sequenceRows: rows)
-        ropeTables = rows.map { T in
-            guard case .rope(let theta) = c.position else { return nil }
-            return Rope.Table(positions: 0..<T, headDim: c.headDim, theta: theta)
-        }
+        graph = BlockGraph(config: c, weights: ModelWeights(params),
+                           segments: rows.indices.map { (firstRow[$0], rows[$0], 0) }, contexts: rows)
     }
 
     /// Packed rows of all sequences.
@@ -78,110 +78,18 @@ public final class TrainingPass {
     /// Forward over the batch; `prompt` [P, E] is read for prompted sequences. Returns the logits buffer.
     @discardableResult
     public func forward(prompt: UnsafePointer<Float>? = nil) -> UnsafeMutablePointer<Float> {
-        let c = config, E = c.embeddingSize, N = rowCount, a = acts, p = params
+        let c = config, E = c.embeddingSize, a = acts
         precondition(promptRows == 0 || prompt != nil || !sequences.contains(where: \.prompted), "forward: prompted batch without a prompt")
-        // Embeddings (+ learned positions).
-        let wte = p.pointer(.tokenEmbedding)
-        for (s, sequence) in sequences.enumerated() {
-            var r = firstRow[s]
-            if sequence.prompted, let prompt {
-                (a.xIn[0] + r * E).update(from: prompt, count: promptRows * E)
-                r += promptRows
-            }
-            for id in sequence.tokens {
-                (a.xIn[0] + r * E).update(from: wte + id * E, count: E)
-                r += 1
-            }
-            if c.position == .learned {
-                let wpe = p.pointer(.positionEmbedding)
-                for t in 0..<rows[s] {
-                    let row = a.xIn[0] + (firstRow[s] + t) * E, pos = wpe + t * E
-                    for i in 0..<E { row[i] += pos[i] }
-                }
-            }
+        graph.embed(into: a.xIn[0], tokens: sequences.map(\.tokens),
+                    prefixRows: sequences.map { $0.prompted ? promptRows : 0 }, scratch: a.normOut) { _, row in
+            row.update(from: prompt!, count: promptRows * E)
         }
+        var probOffset = 0
         for l in 0..<c.layerCount {
-            norm(out: a.norm1[l], inp: a.xIn[l], .attnNorm, .attnNormBias, l)
-            if c.family == .gpt2 {
-                linear(out: a.dqkv, inp: a.norm1[l], .attnQKV, .attnQKVBias, l)
-                split(qkv: a.dqkv, q: a.q[l], k: a.k[l], v: a.v[l])
-            } else {
-                linear(out: a.q[l], inp: a.norm1[l], .attnQ, .attnQBias, l)
-                linear(out: a.k[l], inp: a.norm1[l], .attnK, .attnKBias, l)
-                linear(out: a.v[l], inp: a.norm1[l], .attnV, .attnVBias, l)
-            }
-            var probOffset = 0
-            for s in sequences.indices {
-                let r = firstRow[s], T = rows[s]
-                if let table = ropeTables[s] {
-                    Rope.forward(a.q[l] + r * c.queryWidth, rows: T, heads: c.headCount, headDim: c.headDim, table: table)
-                    Rope.forward(a.k[l] + r * c.kvWidth, rows: T, heads: c.kvHeadCount, headDim: c.headDim, table: table)
-                }
-                Attention.forward(out: a.att[l] + r * c.queryWidth, probs: a.probs[l] + probOffset,
-                                  q: a.q[l] + r * c.queryWidth, k: a.k[l] + r * c.kvWidth, v: a.v[l] + r * c.kvWidth,
-                                  rows: T, heads: c.headCount, kvHeads: c.kvHeadCount, headDim: c.headDim)
-                probOffset += T * T * c.headCount
-            }
-            linear(out: a.xMid[l], inp: a.att[l], .attnOutput, .attnOutputBias, l)
-            add(a.xMid[l], a.xIn[l], count: N * E)
-
-            norm(out: a.norm2[l], inp: a.xMid[l], .ffnNorm, .ffnNormBias, l)
-            let F = c.feedForwardSize
-            switch c.mlp {
-            case .swiglu:
-                linear(out: a.pre[l], inp: a.norm2[l], .ffnGate, .ffnGateBias, l)
-                linear(out: a.up[l], inp: a.norm2[l], .ffnUp, .ffnUpBias, l)
-                SwiGLU.forward(out: a.act[l], gate: a.pre[l], up: a.up[l], count: N * F)
-            case .gelu:
-                linear(out: a.pre[l], inp: a.norm2[l], .ffnUp, .ffnUpBias, l)
-                GELU.forward(out: a.act[l], inp: a.pre[l], count: N * F)
-            }
-            linear(out: a.xIn[l + 1], inp: a.act[l], .ffnDown, .ffnDownBias, l)
-            add(a.xIn[l + 1], a.xMid[l], count: N * E)
+            probOffset = 0
+            graph.layer(l, a.layers[l], keys: .sequence(probs: a.probs[l]), probOffset: &probOffset)
         }
-        norm(out: a.normOut, inp: a.xIn[c.layerCount], .outputNorm, .outputNormBias, nil)
-        let head = p.pointer(c.tiedEmbeddings ? .tokenEmbedding : .output)
-        Matmul.forward(out: a.logits, inp: a.normOut, weight: head, bias: nil, rows: N, inDim: E, outDim: c.vocabSize)
+        graph.head(logits: a.logits, x: a.xIn[c.layerCount], h: a.normOut, rows: rowCount)
         return a.logits
-    }
-
-    // MARK: helpers shared with backward
-
-    func norm(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, _ weight: TensorNames.Slot,
-              _ bias: TensorNames.Slot, _ layer: Int?) {
-        let c = config
-        switch c.norm {
-        case .rmsNorm(let eps):
-            RMSNorm.forward(out: out, inp: inp, weight: params.pointer(weight, layer: layer), rows: rowCount,
-                            dim: c.embeddingSize, epsilon: eps)
-        case .layerNorm(let eps):
-            LayerNorm.forward(out: out, inp: inp, weight: params.pointer(weight, layer: layer),
-                              bias: params.pointer(bias, layer: layer), rows: rowCount, dim: c.embeddingSize, epsilon: eps)
-        }
-    }
-
-    /// out = inp · Wᵀ (+ bias when the model has it), W [outDim, inDim] from the slot's shape.
-    func linear(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, _ weight: TensorNames.Slot,
-                _ bias: TensorNames.Slot, _ layer: Int) {
-        let shape = params.layout[ParameterSet.Key(weight, layer)]!.shape
-        let b = params.contains(bias, layer: layer) ? UnsafePointer(params.pointer(bias, layer: layer)) : nil
-        Matmul.forward(out: out, inp: inp, weight: params.pointer(weight, layer: layer), bias: b,
-                       rows: rowCount, inDim: shape[1], outDim: shape[0])
-    }
-
-    /// qkv rows [q | k | v] → q, k, v (gpt2's fused projection); `merge` is its backward.
-    func split(qkv: UnsafePointer<Float>, q: UnsafeMutablePointer<Float>, k: UnsafeMutablePointer<Float>,
-               v: UnsafeMutablePointer<Float>) {
-        let qw = config.queryWidth, kw = config.kvWidth, width = qw + 2 * kw
-        for t in 0..<rowCount {
-            let row = qkv + t * width
-            (q + t * qw).update(from: row, count: qw)
-            (k + t * kw).update(from: row + qw, count: kw)
-            (v + t * kw).update(from: row + qw + kw, count: kw)
-        }
-    }
-
-    func add(_ x: UnsafeMutablePointer<Float>, _ y: UnsafePointer<Float>, count: Int) {
-        for i in 0..<count { x[i] += y[i] }
     }
 }

@@ -5,7 +5,7 @@ extension TrainingPass {
     /// into `gradients` (its trainable slots only) and into `promptGradient` [P, E] when given.
     public func backward(gradients g: GradientSet, promptGradient: UnsafeMutablePointer<Float>? = nil) {
         let c = config, E = c.embeddingSize, F = c.feedForwardSize, N = rowCount, a = acts, p = params
-        let L = c.layerCount
+        let L = c.layerCount, qw = c.queryWidth, kw = c.kvWidth
 
         // logits = normOut · headᵀ; then the final norm. Only rows with a gradient take part in the two
         // vocabulary-wide products: prompt rows and rows that predict nothing contribute exact zeros.
@@ -17,60 +17,85 @@ extension TrainingPass {
                             weight: p.pointer(headSlot), rows: rows.count, inDim: E, outDim: c.vocabSize)
         }
         zero(a.dx, N * E)
-        normBackward(g, dout: a.dh, inp: a.xIn[L], .outputNorm, .outputNormBias, nil)
+        normBackward(g, dinp: a.dx, dout: a.dh, inp: a.xIn[L], .outputNorm, .outputNormBias, nil)
 
         for l in stride(from: L - 1, through: 0, by: -1) {
-            // xIn[l+1] = xMid + down(act): dx flows to xMid unchanged, and through the MLP.
+            let b = a.layers[l]
+            // xOut = xMid + post(ffnOut): dx flows to xMid unchanged, and through the MLP.
+            let dffn = branchGradient(g, dout: a.dx, branch: b.ffnOut, .postFfnNorm, l)
             zero(a.dact, N * F)
-            linearBackward(g, dinp: a.dact, dout: a.dx, inp: a.act[l], .ffnDown, .ffnDownBias, l)
+            linearBackward(g, dinp: a.dact, dout: dffn, inp: b.act, .ffnDown, .ffnDownBias, l)
             zero(a.dh, N * E)
+            zero(a.dpre, N * F)
             switch c.mlp {
-            case .swiglu:
-                zero(a.dpre, N * F)
-                zero(a.dup, N * F)
-                SwiGLU.backward(dgate: a.dpre, dup: a.dup, dout: a.dact, gate: a.pre[l], up: a.up[l], count: N * F)
-                linearBackward(g, dinp: a.dh, dout: a.dpre, inp: a.norm2[l], .ffnGate, .ffnGateBias, l)
-                linearBackward(g, dinp: a.dh, dout: a.dup, inp: a.norm2[l], .ffnUp, .ffnUpBias, l)
             case .gelu:
-                zero(a.dpre, N * F)
-                GELU.backward(dinp: a.dpre, dout: a.dact, inp: a.pre[l], count: N * F)
-                linearBackward(g, dinp: a.dh, dout: a.dpre, inp: a.norm2[l], .ffnUp, .ffnUpBias, l)
-            }
-            normBackward(g, dout: a.dh, inp: a.xMid[l], .ffnNorm, .ffnNormBias, l)
-
-            // xMid = xIn + o(att): dx flows to xIn unchanged, and through attention.
-            zero(a.datt, N * c.queryWidth)
-            linearBackward(g, dinp: a.datt, dout: a.dx, inp: a.att[l], .attnOutput, .attnOutputBias, l)
-            zero(a.dq, N * c.queryWidth)
-            zero(a.dk, N * c.kvWidth)
-            zero(a.dv, N * c.kvWidth)
-            var probOffset = 0
-            for s in sequences.indices {
-                let r = firstRow[s], T = rows[s]
-                Attention.backward(dq: a.dq + r * c.queryWidth, dk: a.dk + r * c.kvWidth, dv: a.dv + r * c.kvWidth,
-                                   dout: a.datt + r * c.queryWidth, probs: a.probs[l] + probOffset,
-                                   q: a.q[l] + r * c.queryWidth, k: a.k[l] + r * c.kvWidth, v: a.v[l] + r * c.kvWidth,
-                                   rows: T, heads: c.headCount, kvHeads: c.kvHeadCount, headDim: c.headDim)
-                probOffset += T * T * c.headCount
-                if let table = ropeTables[s] {
-                    Rope.backward(a.dq + r * c.queryWidth, rows: T, heads: c.headCount, headDim: c.headDim, table: table)
-                    Rope.backward(a.dk + r * c.kvWidth, rows: T, heads: c.kvHeadCount, headDim: c.headDim, table: table)
+                GELU.backward(dinp: a.dpre, dout: a.dact, inp: b.pre, count: N * F)
+                linearBackward(g, dinp: a.dh, dout: a.dpre, inp: b.norm2, .ffnUp, .ffnUpBias, l)
+            case .swiglu, .geglu:
+                zero(a.dup, N * F)
+                if c.mlp == .swiglu {
+                    SwiGLU.backward(dgate: a.dpre, dup: a.dup, dout: a.dact, gate: b.pre, up: b.up, count: N * F)
+                } else {
+                    GeGLU.backward(dgate: a.dpre, dup: a.dup, dout: a.dact, gate: b.pre, up: b.up, count: N * F)
+                }
+                if c.fusedGateUp {
+                    BlockGraph.merge([(UnsafePointer(a.dpre), F), (UnsafePointer(a.dup), F)], rows: N, into: a.dgateUp)
+                    linearBackward(g, dinp: a.dh, dout: a.dgateUp, inp: b.norm2, .ffnUp, .ffnUpBias, l)
+                } else {
+                    linearBackward(g, dinp: a.dh, dout: a.dpre, inp: b.norm2, .ffnGate, .ffnGateBias, l)
+                    linearBackward(g, dinp: a.dh, dout: a.dup, inp: b.norm2, .ffnUp, .ffnUpBias, l)
                 }
             }
-            zero(a.dh, N * E)
-            if c.family == .gpt2 {
-                merge(dq: a.dq, dk: a.dk, dv: a.dv, into: a.dqkv)
-                linearBackward(g, dinp: a.dh, dout: a.dqkv, inp: a.norm1[l], .attnQKV, .attnQKVBias, l)
-            } else {
-                linearBackward(g, dinp: a.dh, dout: a.dq, inp: a.norm1[l], .attnQ, .attnQBias, l)
-                linearBackward(g, dinp: a.dh, dout: a.dk, inp: a.norm1[l], .attnK, .attnKBias, l)
-                linearBackward(g, dinp: a.dh, dout: a.dv, inp: a.norm1[l], .attnV, .attnVBias, l)
+            normBackward(g, dinp: a.dx, dout: a.dh, inp: b.xMid, .ffnNorm, .ffnNormBias, l)
+
+            // xMid = xIn + post(o(att)): dx flows to xIn unchanged, and through attention.
+            let dattn = branchGradient(g, dout: a.dx, branch: b.attnOut, .postAttnNorm, l)
+            zero(a.datt, N * qw)
+            linearBackward(g, dinp: a.datt, dout: dattn, inp: b.att, .attnOutput, .attnOutputBias, l)
+            zero(a.dq, N * qw)
+            zero(a.dk, N * kw)
+            zero(a.dv, N * kw)
+            var probOffset = 0
+            let sliding = c.isSliding(l)
+            for (s, seg) in graph.segments.enumerated() {
+                let r = seg.first, T = seg.rows
+                Attention.backward(dq: a.dq + r * qw, dk: a.dk + r * kw, dv: a.dv + r * kw,
+                                   dout: a.datt + r * qw, probs: a.probs[l] + probOffset,
+                                   q: b.q + r * qw, k: b.k + r * kw, v: b.v + r * kw,
+                                   rows: T, heads: c.headCount, kvHeads: c.kvHeadCount, headDim: c.headDim, scale: c.scoreScale)
+                probOffset += T * T * c.headCount
+                if let tables = graph.ropeTables[s] {
+                    let table = sliding ? tables.local : tables.global
+                    Rope.backward(a.dq + r * qw, rows: T, heads: c.headCount, headDim: c.headDim, table: table)
+                    Rope.backward(a.dk + r * kw, rows: T, heads: c.kvHeadCount, headDim: c.headDim, table: table)
+                }
             }
-            normBackward(g, dout: a.dh, inp: a.xIn[l], .attnNorm, .attnNormBias, l)
+            var dq = a.dq, dk = a.dk
+            if c.qkNorm, case .rmsNorm(let eps) = c.norm {
+                zero(a.dqRaw, N * qw)
+                zero(a.dkRaw, N * kw)
+                RMSNorm.backward(dinp: a.dqRaw, dweight: g.pointer(.attnQNorm, layer: l), dout: a.dq, inp: b.qRaw,
+                                 weight: p.pointer(.attnQNorm, layer: l), rows: N * c.headCount, dim: c.headDim, epsilon: eps)
+                RMSNorm.backward(dinp: a.dkRaw, dweight: g.pointer(.attnKNorm, layer: l), dout: a.dk, inp: b.kRaw,
+                                 weight: p.pointer(.attnKNorm, layer: l), rows: N * c.kvHeadCount, dim: c.headDim, epsilon: eps)
+                dq = a.dqRaw
+                dk = a.dkRaw
+            }
+            zero(a.dh, N * E)
+            if c.fusedQKV {
+                BlockGraph.merge([(UnsafePointer(dq), qw), (UnsafePointer(dk), kw), (UnsafePointer(a.dv), kw)], rows: N, into: a.dqkv)
+                linearBackward(g, dinp: a.dh, dout: a.dqkv, inp: b.norm1, .attnQKV, .attnQKVBias, l)
+            } else {
+                linearBackward(g, dinp: a.dh, dout: dq, inp: b.norm1, .attnQ, .attnQBias, l)
+                linearBackward(g, dinp: a.dh, dout: dk, inp: b.norm1, .attnK, .attnKBias, l)
+                linearBackward(g, dinp: a.dh, dout: a.dv, inp: b.norm1, .attnV, .attnVBias, l)
+            }
+            normBackward(g, dinp: a.dx, dout: a.dh, inp: b.xIn, .attnNorm, .attnNormBias, l)
         }
 
-        // Embedding rows: token rows into the table, prompt rows into the prompt, every row into its position.
-        let dwte = g.pointer(.tokenEmbedding), dwpe = g.pointer(.positionEmbedding)
+        // Embedding rows: token rows into the table (× the embedding scale), prompt rows into the prompt,
+        // every row into its position.
+        let dwte = g.pointer(.tokenEmbedding), dwpe = g.pointer(.positionEmbedding), scale = c.embeddingScale
         for (s, sequence) in sequences.enumerated() {
             var r = firstRow[s]
             if sequence.prompted {
@@ -79,7 +104,8 @@ extension TrainingPass {
             }
             if let dwte {
                 for id in sequence.tokens {
-                    add(dwte + id * E, a.dx + r * E, count: E)
+                    let row = dwte + id * E, d = a.dx + r * E
+                    if scale == 1 { add(row, d, count: E) } else { for i in 0..<E { row[i] += d[i] * scale } }
                     r += 1
                 }
             }
@@ -87,6 +113,16 @@ extension TrainingPass {
                 for t in 0..<rows[s] { add(dwpe + t * E, a.dx + (firstRow[s] + t) * E, count: E) }
             }
         }
+    }
+
+    /// The gradient of a branch output (attention or MLP, before the residual add): dout itself, or with
+    /// post norms its backward through that norm (into dbranch, the norm's weight gradient accumulated).
+    func branchGradient(_ g: GradientSet, dout: UnsafeMutablePointer<Float>, branch: UnsafePointer<Float>,
+                        _ post: TensorNames.Slot, _ layer: Int) -> UnsafeMutablePointer<Float> {
+        guard config.postNorms else { return dout }
+        zero(acts.dbranch, rowCount * config.embeddingSize)
+        normBackward(g, dinp: acts.dbranch, dout: dout, inp: branch, post, nil, layer)
+        return acts.dbranch
     }
 
     /// Per sequence, the rows from its first to its last row whose logits gradient is not all zeros (found
@@ -108,16 +144,16 @@ extension TrainingPass {
         return ranges
     }
 
-    /// Accumulates the norm's input gradient into dx and its weight/bias gradients into `g`.
-    func normBackward(_ g: GradientSet, dout: UnsafePointer<Float>, inp: UnsafePointer<Float>,
-                      _ weight: TensorNames.Slot, _ bias: TensorNames.Slot, _ layer: Int?) {
+    /// Accumulates the norm's input gradient into dinp and its weight/bias gradients into `g`.
+    func normBackward(_ g: GradientSet, dinp: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>, inp: UnsafePointer<Float>,
+                      _ weight: TensorNames.Slot, _ bias: TensorNames.Slot?, _ layer: Int?) {
         let c = config
         switch c.norm {
         case .rmsNorm(let eps):
-            RMSNorm.backward(dinp: acts.dx, dweight: g.pointer(weight, layer: layer), dout: dout, inp: inp,
+            RMSNorm.backward(dinp: dinp, dweight: g.pointer(weight, layer: layer), dout: dout, inp: inp,
                              weight: params.pointer(weight, layer: layer), rows: rowCount, dim: c.embeddingSize, epsilon: eps)
         case .layerNorm(let eps):
-            LayerNorm.backward(dinp: acts.dx, dweight: g.pointer(weight, layer: layer), dbias: g.pointer(bias, layer: layer),
+            LayerNorm.backward(dinp: dinp, dweight: g.pointer(weight, layer: layer), dbias: g.pointer(bias!, layer: layer),
                                dout: dout, inp: inp, weight: params.pointer(weight, layer: layer),
                                rows: rowCount, dim: c.embeddingSize, epsilon: eps)
         }
@@ -132,16 +168,9 @@ extension TrainingPass {
                         rows: rowCount, inDim: shape[1], outDim: shape[0])
     }
 
-    /// Backward of `split`: dq, dk, dv → dqkv rows [dq | dk | dv].
-    func merge(dq: UnsafePointer<Float>, dk: UnsafePointer<Float>, dv: UnsafePointer<Float>, into dqkv: UnsafeMutablePointer<Float>) {
-        let qw = config.queryWidth, kw = config.kvWidth, width = qw + 2 * kw
-        for t in 0..<rowCount {
-            let row = dqkv + t * width
-            row.update(from: dq + t * qw, count: qw)
-            (row + qw).update(from: dk + t * kw, count: kw)
-            (row + qw + kw).update(from: dv + t * kw, count: kw)
-        }
-    }
-
     func zero(_ x: UnsafeMutablePointer<Float>, _ count: Int) { x.update(repeating: 0, count: count) }
+
+    func add(_ x: UnsafeMutablePointer<Float>, _ y: UnsafePointer<Float>, count: Int) {
+        for i in 0..<count { x[i] += y[i] }
+    }
 }
