@@ -1,0 +1,122 @@
+import Foundation
+import Formats
+import Model
+import Testing
+
+/// Every family of the registry against transformers itself (fixtures/make_families.py: tiny random Llama 3
+/// with llama3 rope scaling, Mistral with explicit head_dim, Qwen2, Qwen3, Gemma 3 with its sliding window,
+/// Phi-3, Phi-4-mini-shaped partial rotary, Phi-3 longrope; torch 2.15, transformers 5.24, eager attention):
+/// logits within 1e-4 of the logit scale, KV-cache decoding equal to the full forward, and one training
+/// batch's loss and every parameter gradient within 1e-4 relative.
+@Suite struct FamilyReferenceTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("fixtures/families").path
+    static let models = ["llama3", "mistral", "qwen2", "qwen3", "gemma3", "phi3", "phi4", "phi3-longrope"]
+
+    static func expected(_ name: String) throws -> JSONValue { try JSONFile.read(root + "/\(name)/expected.json") }
+    static func ints(_ value: JSONValue?) -> [Int] { (value?.arrayValue ?? []).compactMap { $0.int64Value }.map { Int($0) } }
+
+    static func worst(_ got: [Float], _ want: [Float]) -> Float {
+        guard got.count == want.count else { return .infinity }
+        let scale = want.map(abs).max() ?? 1
+        return (zip(got, want).map { abs($0 - $1) }.max() ?? .infinity) / scale
+    }
+
+    @Test(arguments: models)
+    func logitsMatchTransformers(_ name: String) throws {
+        let golden = try Self.expected(name)
+        let transformer = Transformer(try ParameterSet.load(huggingFaceDirectory: Self.root + "/" + name))
+        let got = try transformer.logits(Self.ints(golden["tokens"]))
+        let want = Hex.floats(golden["logits"]?.stringValue ?? "")
+        #expect(Self.worst(got, want) <= 1e-4, "\(name): max |Δ| / scale \(Self.worst(got, want))")
+        if let long = golden["long_tokens"] {  // longrope past the original context: the long factors
+            let got = try transformer.logits(Self.ints(long))
+            let want = Hex.floats(golden["long_logits"]?.stringValue ?? "")
+            #expect(Self.worst(got, want) <= 1e-4, "\(name) long: \(Self.worst(got, want))")
+        }
+    }
+
+    /// Prefill then one token at a time through the KV cache gives the full forward's rows (sliding windows,
+    /// q/k norms and partial rotary included).
+    @Test(arguments: models)
+    func cachedDecodingEqualsFullForward(_ name: String) throws {
+        let tokens = Self.ints(try Self.expected(name)["tokens"])
+        let transformer = Transformer(try ParameterSet.load(huggingFaceDirectory: Self.root + "/" + name))
+        let V = transformer.config.vocabSize
+        let full = try transformer.logits(tokens)
+        let cache = KVCache(config: transformer.config, capacity: tokens.count)
+        var rows = try transformer.forward(Array(tokens.prefix(5)), cache: cache)
+        for t in 5..<tokens.count { rows += try transformer.forward([tokens[t]], cache: cache) }
+        let diff = zip(rows, full).map { abs($0 - $1) }.max() ?? .infinity
+        #expect(rows.count == tokens.count * V && diff <= 1e-4, "\(name): \(diff)")
+    }
+
+    /// transformers' CausalLM loss on the right-padded batch = ckpt's masked token mean on the packed one;
+    /// every gradient in GGUF layout (q/k rows permuted for llama; Gemma's norm offset does not change a gradient).
+    @Test(arguments: models)
+    func gradientsMatchPyTorch(_ name: String) throws {
+        let golden = try Self.expected(name)
+        let params = try ParameterSet.load(huggingFaceDirectory: Self.root + "/" + name)
+        let c = params.config
+        let sequences = try #require(golden["batch_ids"]?.arrayValue).map { Self.ints($0) }
+        let isTarget = try #require(golden["targets"]?.arrayValue).map { Self.ints($0).map { $0 == 1 } }
+        let grads = GradientSet(params, trainable: .all)
+        let pass = try TrainingPass(params: params, sequences: sequences.map { .init(tokens: $0) })
+        let logits = pass.forward()
+        let targets = pass.targets(isTarget: isTarget)
+        let count = targets.filter { $0 >= 0 }.count
+        let loss = CrossEntropy.lossAndGradient(logits, targets: targets, vocab: c.vocabSize, scale: 1 / Float(count)) / Double(count)
+        pass.backward(gradients: grads)
+        let wantLoss = golden["loss"]?.doubleValue ?? .nan
+        #expect(abs(loss - wantLoss) <= 1e-5 * wantLoss, "\(name) loss \(loss) vs \(wantLoss)")
+
+        let file = try SafetensorsFile(path: Self.root + "/\(name)/grads.safetensors")
+        var seen = Set<ParameterSet.Key>()
+        for tensor in file.tensors {
+            let (slot, layer) = try #require(TensorNames.parseHuggingFace(tensor.name, family: c.family), "\(tensor.name)")
+            var fixup = TensorNames.fixup(slot, family: c.family)
+            if fixup == .addOne { fixup = .none }
+            let values = try Quantization.dequantize(tensor, path: name)
+            let want = try #require(RowLayout.apply(fixup, to: values, shape: tensor.shape, config: c, toGGUF: true))
+            let got = try #require(grads.pointer(slot, layer: layer), "\(tensor.name) has no gradient")
+            var diff: Float = 0, scale: Float = 0
+            for i in want.indices {
+                diff = max(diff, abs(got[i] - want[i]))
+                scale = max(scale, abs(want[i]))
+            }
+            #expect(diff <= 1e-4 * max(scale, 1e-6), "\(name) \(tensor.name): |Δ| \(diff), scale \(scale)")
+            seen.insert(ParameterSet.Key(slot, layer))
+        }
+        #expect(seen == Set(grads.keys), "\(name): gradients compared for every trainable slot")
+    }
+
+    /// The registry decodes each folder to its recipe (spot checks of what each family is about).
+    @Test func recipes() throws {
+        func config(_ name: String) throws -> TransformerConfig {
+            try TransformerConfig(huggingFace: JSONFile.read(Self.root + "/\(name)/config.json"), path: name)
+        }
+        let gemma = try config("gemma3")
+        #expect(gemma.architecture == "gemma3" && gemma.mlp == .geglu && gemma.qkNorm && gemma.postNorms)
+        #expect(gemma.slidingLayers == [true, true, false] && gemma.slidingWindow == 4 && gemma.localRope?.theta == 10_000)
+        #expect(gemma.embeddingScale == Float(32).squareRoot() && gemma.scoreScale == 1 / Float(24).squareRoot())
+        let phi4 = try config("phi4")
+        #expect(phi4.fusedQKV && phi4.fusedGateUp && phi4.rope(layer: 0)?.dimensions == 12 && phi4.headDim == 16)
+        let qwen2 = try config("qwen2")
+        #expect(qwen2.qkvBias && !qwen2.outputBias && qwen2.rope(layer: 0)?.layout == .halves)
+        let mistral = try config("mistral")
+        #expect(mistral.architecture == "llama" && mistral.headDim == 16 && mistral.queryWidth == 64)
+        guard case .divisors(let d) = try config("llama3").rope(layer: 0)?.scaling else {
+            Issue.record("llama3 scaling not decoded")
+            return
+        }
+        #expect(d.count == 4 && d[0] == 1 && d[2] == 8 && d[3] == 8 && d[1] > 1 && d[1] < 8)
+    }
+
+    @Test func unsupportedRopeScalingIsNamed() throws {
+        let json = try JSONParser.parse(Array(#"{"architectures": ["Qwen2ForCausalLM"], "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 1, "num_attention_heads": 4, "max_position_embeddings": 64, "vocab_size": 10, "rope_scaling": {"rope_type": "dynamic", "factor": 2.0}}"#.utf8))
+        #expect(throws: ModelError.invalidValue(path: "c.json", key: "rope_scaling.rope_type",
+                                                reason: "rope scaling 'dynamic' is not supported (supported: default, linear, llama3, longrope)")) {
+            try TransformerConfig(huggingFace: json, path: "c.json")
+        }
+    }
+}
