@@ -48,7 +48,7 @@ public final class ModelWeights: @unchecked Sendable {
         var failure: ModelError?
         defer { if failure != nil { for buffer in widened { buffer.deallocate() } } }
         do throws(ModelError) {
-            for info in gguf.tensorInfos {
+            for info in gguf.tensorInfos where !TensorNames.isRopeData(info.name) {
                 guard let (slot, layer) = TensorNames.parseGGUF(info.name), wanted.contains(Key(slot, layer)) else {
                     unknown.append(info.name)
                     continue

@@ -102,6 +102,20 @@ public enum TensorNames {
         return nil
     }
 
+    /// The rotary tensors a config's GGUF carries, as convert_hf_to_gguf generates them (before every weight):
+    /// Llama 3's divisors, Phi-3's long then short factors; f32 [rotary dimensions / 2].
+    public static func ropeTensors(_ c: TransformerConfig) -> [(tensor: RopeTensor, values: [Float])] {
+        guard case .rope(let rope) = c.position else { return [] }
+        switch rope.scaling {
+        case .divisors(let d): return [(.frequencies, d)]
+        case .longrope(let short, let long, _, _): return [(.longFactors, long), (.shortFactors, short)]
+        case .none, .linear: return []
+        }
+    }
+
+    /// A global GGUF tensor that holds rotary data of the config (RopeTensor), not a weight.
+    public static func isRopeData(_ name: String) -> Bool { RopeTensor(rawValue: name) != nil }
+
     public static func isIgnorableHuggingFace(_ name: String) -> Bool {
         ignorableHuggingFaceSuffixes.contains { name.hasSuffix($0) }
     }

@@ -66,6 +66,8 @@ public struct TransformerConfig: Equatable, Sendable {
     public var slidingWindow: Int = 0
     public var slidingLayers: [Bool] = []
     public var localRope: RotaryEmbedding? = nil
+    /// The context the model was pretrained with before any rope scaling (Phi-3 stores it always); nil: unknown.
+    public var originalContextLength: Int? = nil
     /// The output projection is the token embedding matrix.
     public var tiedEmbeddings: Bool
 

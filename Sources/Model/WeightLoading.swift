@@ -9,7 +9,7 @@ extension ParameterSet {
         let params = ParameterSet(config: try TransformerConfig(gguf: gguf))
         var filled = Set<Key>()
         var unknown: [String] = []
-        for info in gguf.tensorInfos {
+        for info in gguf.tensorInfos where !TensorNames.isRopeData(info.name) {
             guard let (slot, layer) = TensorNames.parseGGUF(info.name), params.contains(slot, layer: layer) else {
                 unknown.append(info.name)
                 continue

@@ -61,11 +61,21 @@ import Testing
         try compare(model: model, layout: layout, key: "\(model)@\(layout)/f32", outtype: "f32")
     }
 
+    /// Every family of the registry (fixtures/families), same four outtypes.
+    @Test(arguments: ["llama3", "mistral", "qwen2", "qwen3", "gemma3", "phi3", "phi4", "phi3-longrope"], ["f32", "f16", "bf16", "q8_0"])
+    func familiesMatchConvertHFToGGUF(_ model: String, outtype: String) throws {
+        try compare(model: model, input: Self.fixtures + "/families/\(model)", key: "families/\(model)/\(outtype)", outtype: outtype)
+    }
+
     func compare(model: String, layout: String, key: String, outtype: String) throws {
+        try compare(model: model, input: Self.fixtures + "/hf/\(model)/\(layout)", key: key, outtype: outtype)
+    }
+
+    func compare(model: String, input: String, key: String, outtype: String) throws {
         let golden = try #require(Self.expected?["models"]?[key])
         let out = Self.temporary("\(model).gguf")
         defer { try? FileManager.default.removeItem(atPath: out) }
-        _ = try HuggingFaceToGGUF.convert(input: Self.fixtures + "/hf/\(model)/\(layout)", output: out,
+        _ = try HuggingFaceToGGUF.convert(input: input, output: out,
                                           outtype: try #require(ConvertOutType(rawValue: outtype)), overwrite: false)
         let gguf = try GGUFFile(path: out)
         let want = try #require(golden["metadata"]?.arrayValue)
@@ -116,6 +126,38 @@ import Testing
         for key in ["bos_token", "eos_token", "chat_template"] {
             #expect(copy.tokenizerConfig?[key] == original.tokenizerConfig?[key] || key == "chat_template" && original.chatTemplate == copy.chatTemplate, "\(key)")
         }
+    }
+
+    /// HF → GGUF → HF for every family: the same tensors bit for bit (llama q/k permuted and back, Gemma's
+    /// norms +1 and back, within the rounding of w + 1 − 1, fused projections kept) and the same config,
+    /// except what GGUF does not keep of Gemma 3: query_pre_attn_scalar (llama.cpp uses head_dim: the
+    /// fixture's 24 comes back as 16) and layer_types (llama.cpp's fixed 5 local : 1 global pattern).
+    @Test(arguments: ["mistral", "qwen2", "qwen3", "gemma3", "phi3", "phi4", "phi3-longrope"])
+    func familiesRoundTrip(_ model: String) throws {
+        let source = Self.fixtures + "/families/\(model)"
+        let gguf = Self.temporary("\(model).gguf"), back = Self.temporary("\(model)-hf")
+        defer { for p in [gguf, back] { try? FileManager.default.removeItem(atPath: p) } }
+        _ = try HuggingFaceToGGUF.convert(input: source, output: gguf, outtype: .f32, overwrite: false)
+        try GGUFToHuggingFace.convert(input: gguf, output: back, overwrite: false, maxShardSize: 1 << 30)
+        let original = try HuggingFaceDirectory(path: source), copy = try HuggingFaceDirectory(path: back)
+        let a = Dictionary(uniqueKeysWithValues: original.tensors.map { ($0.name, $0) })
+        let b = Dictionary(uniqueKeysWithValues: copy.tensors.map { ($0.name, $0) })
+        #expect(Set(a.keys) == Set(b.keys), "\(model)")
+        for (name, t) in a {
+            let (slot, _) = try #require(TensorNames.parseHuggingFace(name, family: original.config.family))
+            if TensorNames.fixup(slot, family: original.config.family) == .addOne {
+                let x = try Quantization.dequantize(t, path: name), y = try Quantization.dequantize(try #require(b[name]), path: name)
+                #expect(x.count == y.count && zip(x, y).allSatisfy { abs($0 - $1) <= Float.ulpOfOne }, "\(model) \(name)")
+                continue
+            }
+            #expect(b[name]?.shape == t.shape && b[name]?.dtype == t.dtype && b[name]?.data.array == t.data.array, "\(model) \(name)")
+        }
+        var want = original.config
+        if model == "gemma3" {
+            want.attentionScale = 1 / Float(want.headDim).squareRoot()
+            want.slidingLayers = (0..<want.layerCount).map { $0 % 6 < 5 }
+        }
+        #expect(copy.config == want, "\(model)")
     }
 
     @Test func unsupportedArchitectureIsRefusedBeforeWriting() throws {

@@ -27,7 +27,8 @@ public enum ConvertOutType: String, CaseIterable, Sendable {
 public struct GGUFConversionPlan {
     public struct Entry {
         public let source: RawTensor
-        public let slot: TensorNames.Slot
+        /// nil for a generated rotary tensor (TensorNames.ropeTensors).
+        public let slot: TensorNames.Slot?
         public let layer: Int?
         public let name: String
         /// numpy order, GGUF layout.
@@ -45,7 +46,11 @@ public struct GGUFConversionPlan {
         config = c
         let weightType = outtype.weightType(firstSource: hf.tensors.first?.dtype)
         fileType = switch weightType { case .f16: 1; case .bf16: 32; case .q8_0: 7; default: 0 }
-        var entries: [Entry] = []
+        var entries: [Entry] = TensorNames.ropeTensors(c).map { tensor, values in
+            let raw = RawTensor(name: tensor.rawValue, dtype: .f32, shape: [values.count],
+                                data: ByteView(owned: values.withUnsafeBytes { Array($0) }))
+            return Entry(source: raw, slot: nil, layer: nil, name: tensor.rawValue, shape: [values.count], target: .f32, fixup: .none)
+        }
         var unknown: [String] = []
         var seen = Set<String>()
         for tensor in hf.tensors {
@@ -82,7 +87,7 @@ public struct GGUFConversionPlan {
     }
 
     /// convert_hf_to_gguf's prepare_tensors choice for one tensor.
-    static func outputType(slot: TensorNames.Slot, name: String, shape: [Int], weightType: DType) -> DType {
+    static func outputType(slot: TensorNames.Slot?, name: String, shape: [Int], weightType: DType) -> DType {
         if shape.count <= 1 || name.hasSuffix("_norm.weight") || !name.hasSuffix(".weight") || slot == .positionEmbedding {
             return .f32
         }

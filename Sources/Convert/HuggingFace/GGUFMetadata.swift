@@ -10,12 +10,15 @@ enum GGUFMetadata {
     static func build(_ hf: HuggingFaceDirectory, plan: GGUFConversionPlan) throws(ConvertError) -> [KV] {
         let c = hf.config, arch = c.architecture
         let parameters = plan.entries.reduce(0) { $0 + $1.shape.reduce(1, *) }
-        var kv: [KV] = [
-            ("general.architecture", .string(arch)), ("general.type", .string("model")),
-            ("general.name", .string(modelName(hf.path))), ("general.size_label", .string(sizeLabel(parameters))),
+        let family = c.family
+        let keys = family.ggufKeys(c, GGUFKeyContext(fileType: plan.fileType,
+                                                     source: HFConfigReader(json: hf.configJSON, path: hf.path + "/config.json")))
+        let early = keys.filter { family.keysWrittenWithTensors.contains($0.key) }
+        var kv: [KV] = [("general.architecture", .string(arch))] + early + [
+            ("general.type", .string("model")), ("general.name", .string(modelName(hf.path))),
+            ("general.size_label", .string(sizeLabel(parameters))),
         ]
-        kv += c.family.ggufKeys(c, GGUFKeyContext(fileType: plan.fileType,
-                                                  source: HFConfigReader(json: hf.configJSON, path: hf.path + "/config.json")))
+        kv += keys.filter { !family.keysWrittenWithTensors.contains($0.key) }
         kv.append(("general.quantization_version", .uint32(2)))
         kv += try TokenizerMetadata.build(hf, vocabSize: c.vocabSize)
         return kv

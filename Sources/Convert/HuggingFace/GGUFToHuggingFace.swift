@@ -82,7 +82,7 @@ public enum GGUFToHuggingFace {
     /// Every GGUF tensor's HF name and shape, decided before any data is read. Unknown names are an error.
     static func tensorPlan(_ gguf: GGUFFile, config: TransformerConfig) throws(ConvertError) -> [PlannedTensor] {
         var plan: [PlannedTensor] = []
-        for info in gguf.tensorInfos {
+        for info in gguf.tensorInfos where !TensorNames.isRopeData(info.name) {  // rotary data: config.json's rope_scaling
             guard let (slot, layer) = TensorNames.parseGGUF(info.name),
                   let bare = TensorNames.huggingFace(slot, layer: layer, family: config.family) else {
                 throw .unsupportedInput(path: gguf.path, reason: "tensor '\(info.name)' has no Hugging Face name")

@@ -117,8 +117,13 @@ enum TokenizerMetadata {
             return v?.stringValue ?? v?["content"]?.stringValue
         }
         var kv: [GGUFMetadata.KV] = []
+        // gguf-py's SpecialVocab: tokenizer_config.json's token texts, else config.json's `<type>_token_id`.
         for (key, name) in [("bos_token", "bos"), ("eos_token", "eos"), ("unk_token", "unknown"), ("pad_token", "padding")] {
-            if let text = tokenText(key), let id = index[text] { kv.append(("tokenizer.ggml.\(name)_token_id", .uint32(UInt32(id)))) }
+            if let text = tokenText(key), let id = index[text] {
+                kv.append(("tokenizer.ggml.\(name)_token_id", .uint32(UInt32(id))))
+            } else if let id = hf.configJSON[key + "_id"]?.int64Value, id >= 0, id < hf.config.vocabSize {
+                kv.append(("tokenizer.ggml.\(name)_token_id", .uint32(UInt32(id))))
+            }
         }
         var adds = addSpecialTokens(json, tokenText)
         for name in ["bos", "eos", "sep"] {
@@ -142,11 +147,23 @@ enum TokenizerMetadata {
             scores[i] = p.score
             types[i] = [2, 3, 5, 6].contains(p.type) ? Int32(p.type) : 1
         }
-        for (key, data) in hf.tokenizerConfig?["added_tokens_decoder"]?.objectValue ?? [] {
-            guard let id = Int(key), id < vocabSize, let content = data["content"]?.stringValue else { continue }
-            let special = data["special"]?.boolValue == true
-            tokens[id] = special ? content : content.replacing("\u{2581}", with: " ")
-            types[id] = special ? 3 : 4
+        switch hf.config.family.sentencePieceAddedTokens {
+        case .llama:
+            for (key, data) in hf.tokenizerConfig?["added_tokens_decoder"]?.objectValue ?? [] {
+                guard let id = Int(key), id < vocabSize, let content = data["content"]?.stringValue else { continue }
+                let special = data["special"]?.boolValue == true
+                tokens[id] = special ? content : content.replacing("\u{2581}", with: " ")
+                types[id] = special ? 3 : 4
+            }
+        case .phi3:
+            let decoder = (hf.tokenizerConfig?["added_tokens_decoder"]?.objectValue ?? []).map { (Int($0.0), $0.1) }
+            let added = (hf.tokenizerJSON?["added_tokens"]?.arrayValue ?? []).map { ($0["id"]?.int64Value.map { Int($0) }, $0) }
+            for (id, data) in decoder + added {
+                guard let id, id >= 0, id < vocabSize, let content = data["content"]?.stringValue else { continue }
+                tokens[id] = content
+                scores[id] = -1000
+                types[id] = data["special"]?.boolValue == true ? 3 : 4
+            }
         }
         let kv: [GGUFMetadata.KV] = [
             ("tokenizer.ggml.model", .string("llama")), ("tokenizer.ggml.pre", .string("default")),

@@ -12,21 +12,25 @@ public enum GGUFExport {
         var metadata = source.metadata.filter { $0.key != GGUFKeys.fileType && $0.key != GGUFKeys.quantizationVersion }
             .map { (key: $0.key, value: $0.value) }
         metadata.append((key: GGUFKeys.fileType, value: .uint32(allF32)))
-        var keys: [ParameterSet.Key] = []
+        // Each source tensor is a parameter slot, or rotary data of the config copied as stored.
+        var keys: [ParameterSet.Key?] = []
+        var descriptors: [TensorDescriptor] = []
         for info in source.tensorInfos {
+            if TensorNames.isRopeData(info.name) {
+                keys.append(nil)
+                descriptors.append(TensorDescriptor(name: info.name, dtype: info.dtype, shape: info.shape, byteCount: Int(info.byteCount)))
+                continue
+            }
             guard let (slot, layer) = TensorNames.parseGGUF(info.name), params.contains(slot, layer: layer) else {
                 throw .model(.unknownTensor(path: source.path, tensor: info.name))
             }
             keys.append(ParameterSet.Key(slot, layer))
-        }
-        let descriptors = keys.map { key in
-            let shape = params.layout[key]!.shape
-            return TensorDescriptor(name: TensorNames.gguf(key.slot, layer: key.layer), dtype: .f32, shape: shape,
-                                    byteCount: 4 * shape.reduce(1, *))
+            let shape = params.layout[ParameterSet.Key(slot, layer)]!.shape
+            descriptors.append(TensorDescriptor(name: info.name, dtype: .f32, shape: shape, byteCount: 4 * shape.reduce(1, *)))
         }
         do {
             try GGUFWriter(metadata: metadata).write(to: path, overwrite: overwrite, descriptors: descriptors) { i in
-                let key = keys[i]
+                guard let key = keys[i] else { return source.tensor(source.tensorInfos[i]).data }
                 return ByteView(owned: Array(UnsafeRawBufferPointer(start: params.pointer(key.slot, layer: key.layer),
                                                                    count: descriptors[i].byteCount)))
             }

@@ -32,6 +32,7 @@ public enum LayerDroppedStudent {
         let renumber = Dictionary(uniqueKeysWithValues: layers.enumerated().map { ($1, $0) })
         var kept: [(info: GGUFFile.TensorInfo, name: String)] = []
         for info in teacher.tensorInfos {
+            if TensorNames.isRopeData(info.name) { kept.append((info, info.name)); continue }
             guard let (slot, layer) = TensorNames.parseGGUF(info.name) else {
                 throw .model(.unknownTensor(path: teacher.path, tensor: info.name))
             }
@@ -55,8 +56,9 @@ public enum LayerDroppedStudent {
                 teacher.tensor(kept[i].info).data
             }
         } catch { throw .format(error) }
-        var student = config
-        student.layerCount = layers.count
-        return student
+        // Decoded from the file as llama.cpp will read it (Gemma 3's sliding layers follow the new numbering).
+        do { return try TransformerConfig(gguf: GGUFFile(path: path)) } catch let error as ModelError {
+            throw .model(error)
+        } catch let error as FormatError { throw .format(error) } catch { throw .model(.invalidValue(path: path, key: "student", reason: "\(error)")) }
     }
 }

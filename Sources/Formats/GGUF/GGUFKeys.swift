@@ -50,6 +50,7 @@ public enum GGUFKeys {
         case keyLength = "attention.key_length"
         case valueLength = "attention.value_length"
         case slidingWindow = "attention.sliding_window"
+        case slidingWindowPattern = "attention.sliding_window_pattern"
         case ropeFreqBaseSWA = "rope.freq_base_swa"
         case ropeScalingType = "rope.scaling.type"
         case ropeScalingFactor = "rope.scaling.factor"

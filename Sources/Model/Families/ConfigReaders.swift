@@ -144,6 +144,23 @@ public struct GGUFConfigReader: @unchecked Sendable {
         do { return try Quantization.dequantize(raw, path: path) } catch { throw .format(error) }
     }
 
+    /// Which layers slide, as llama.cpp's load_swa_pattern reads `attention.sliding_window_pattern`: a bool
+    /// per layer, or a period n (layer l slides when l mod n < n − 1; absent: `default`).
+    public func slidingPattern(layers: Int, default period: Int) throws(ModelError) -> [Bool] {
+        let key = GGUFKeys.arch(architecture, .slidingWindowPattern)
+        if let array = gguf[key]?.arrayValue {
+            let values: [GGUFValue]
+            do { values = try array.values() } catch { throw .format(error) }
+            let flags = values.compactMap(\.boolValue)
+            guard flags.count == layers else {
+                throw .invalidValue(path: path, key: key, reason: "\(values.count) entries for \(layers) layers")
+            }
+            return flags
+        }
+        let n = try int(.slidingWindowPattern) ?? period
+        return (0..<layers).map { n > 0 && $0 % n < n - 1 }
+    }
+
     /// The rope scaling of the keys llama.cpp reads: `rope.scaling.type` linear (with its factor), the
     /// `rope_freqs` divisors, or the longrope factor tensors. Other types are named errors.
     public func ropeScaling(dimensions: Int) throws(ModelError) -> RotaryEmbedding.Scaling {
@@ -171,18 +188,19 @@ public struct GGUFConfigReader: @unchecked Sendable {
 public enum RopeScalingMath {
     /// Llama 3.1's per-pair frequency divisors, as convert_hf_to_gguf writes `rope_freqs.weight`: with
     /// wavelength w = 2π/f, w < C/h keeps f (1), w > C/l divides by the factor s, between them
-    /// smooth = (C/w − l)/(h − l) and the divisor is 1 / ((1 − smooth)/s + smooth). Frequencies in float32 as torch.
+    /// smooth = (C/w − l)/(h − l) and the divisor is 1 / ((1 − smooth)/s + smooth). Every step in float32 with
+    /// the Python scalars rounded to float32, as torch evaluates the converter's tensor expressions.
     public static func llama3Divisors(dimensions: Int, theta: Float, factor: Double, lowFrequencyFactor l: Double,
                                       highFrequencyFactor h: Double, originalContext c: Double) -> [Float] {
         let lowWavelength = c / l, highWavelength = c / h
         return stride(from: 0, to: dimensions, by: 2).map { i in
             let exponent = Float(i) / Float(dimensions)
-            let frequency = Double(1 / Float(pow(Double(theta), Double(exponent))))
-            let wavelength = 2 * Double.pi / frequency
-            if wavelength < highWavelength { return 1 }
-            if wavelength > lowWavelength { return Float(factor) }
-            let smooth = (c / wavelength - l) / (h - l)
-            return Float(1 / ((1 - smooth) / factor + smooth))
+            let frequency = 1 / Float(pow(Double(theta), Double(exponent)))
+            let wavelength = Float(2 * Double.pi) / frequency
+            if Double(wavelength) < highWavelength { return 1 }
+            if Double(wavelength) > lowWavelength { return Float(factor) }
+            let smooth = (Float(c) / wavelength - Float(l)) / Float(h - l)
+            return 1 / ((1 - smooth) / Float(factor) + smooth)
         }
     }
 

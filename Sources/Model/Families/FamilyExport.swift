@@ -94,8 +94,8 @@ enum HFRopeExport {
         case .linear(let factor):
             return [("rope_scaling", .object([("factor", FamilyKeys.json(factor)), ("rope_type", .string("linear"))]))]
         case .longrope(let short, let long, let original, let factor):
-            return [("original_max_position_embeddings", .int(original)),
-                    ("rope_scaling", .object([("attention_factor", FamilyKeys.json(factor)),
+            _ = original  // config.json's top-level original_max_position_embeddings, written by the family
+            return [("rope_scaling", .object([("attention_factor", FamilyKeys.json(factor)),
                                               ("long_factor", .array(long.map(FamilyKeys.json))),
                                               ("rope_type", .string("longrope")),
                                               ("short_factor", .array(short.map(FamilyKeys.json)))]))]

@@ -40,7 +40,7 @@ extension ModelFamily {
             // llama.cpp: 1/√head_dim (the query_pre_attn_scalar of every released size but 27B), the
             // sliding pattern fixed at 5 local : 1 global, local rope base 10 000 unless stored.
             c.slidingWindow = try r.int(.slidingWindow) ?? 0
-            c.slidingLayers = (0..<c.layerCount).map { ($0 + 1) % 6 != 0 }
+            c.slidingLayers = try r.slidingPattern(layers: c.layerCount, default: 6)
             if case .rope(let global) = c.position {
                 c.localRope = RotaryEmbedding(layout: .halves, dimensions: global.dimensions,
                                               theta: r.float(.ropeFreqBaseSWA) ?? 10_000)
@@ -48,12 +48,16 @@ extension ModelFamily {
             return c
         },
         ggufKeys: { c, x in
+            // conversion/gemma.py: the base keys with the rope scaling before the rope base, the local rope
+            // base after it, and the sliding window after the file type.
             var kv = FamilyKeys.base(c, x)
-            if c.slidingWindow > 0 { kv.append(FamilyKeys.u32("gemma3", .slidingWindow, c.slidingWindow)) }
+            let base = kv.firstIndex { $0.key == GGUFKeys.arch("gemma3", .ropeFreqBase) } ?? kv.count
+            if let local = c.localRope { kv.insert(FamilyKeys.f32("gemma3", .ropeFreqBaseSWA, local.theta), at: base + 1) }
             if let rope = FamilyKeys.globalRope(c), case .linear(let factor) = rope.scaling {
-                kv.append((GGUFKeys.arch("gemma3", .ropeScalingType), .string("linear")))
-                kv.append(FamilyKeys.f32("gemma3", .ropeScalingFactor, factor))
+                kv.insert(contentsOf: [(GGUFKeys.arch("gemma3", .ropeScalingType), .string("linear")),
+                                       FamilyKeys.f32("gemma3", .ropeScalingFactor, factor)], at: base)
             }
+            if c.slidingWindow > 0 { kv.append(FamilyKeys.u32("gemma3", .slidingWindow, c.slidingWindow)) }
             return kv
         },
         huggingFaceConfig: { c, x throws(ModelError) in

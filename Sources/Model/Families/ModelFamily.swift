@@ -25,6 +25,13 @@ public struct ModelFamily: Sendable, Equatable, CustomStringConvertible {
     let decodeGGUF: @Sendable (GGUFConfigReader) throws(ModelError) -> TransformerConfig
     /// The `<arch>.*` keys (and `general.file_type` at its place) convert_hf_to_gguf writes, in its order.
     public let ggufKeys: @Sendable (TransformerConfig, GGUFKeyContext) -> [(key: String, value: GGUFValue)]
+    /// How convert_hf_to_gguf marks the added tokens of a SentencePiece vocabulary: `llama` (base.py:
+    /// tokenizer_config.json's added_tokens_decoder, special → control, scores kept) or `phi3` (phi.py: those
+    /// and tokenizer.json's added_tokens, score −1000, user-defined or control).
+    public enum SentencePieceAddedTokens: Sendable { case llama, phi3 }
+    public let sentencePieceAddedTokens: SentencePieceAddedTokens
+    /// Keys convert_hf_to_gguf adds while it generates tensors, which land right after `general.architecture`.
+    public let keysWrittenWithTensors: Set<String>
     /// config.json of a Hugging Face export, keys sorted as transformers writes them.
     public let huggingFaceConfig: @Sendable (TransformerConfig, HFExportContext) throws(ModelError) -> [(String, JSONValue)]
 
@@ -34,6 +41,7 @@ public struct ModelFamily: Sendable, Equatable, CustomStringConvertible {
                 huggingFace: @escaping @Sendable (HFConfigReader) throws(ModelError) -> TransformerConfig,
                 gguf: @escaping @Sendable (GGUFConfigReader) throws(ModelError) -> TransformerConfig,
                 ggufKeys: @escaping @Sendable (TransformerConfig, GGUFKeyContext) -> [(key: String, value: GGUFValue)],
+                keysWrittenWithTensors: Set<String> = [], sentencePieceAddedTokens: SentencePieceAddedTokens = .llama,
                 huggingFaceConfig: @escaping @Sendable (TransformerConfig, HFExportContext) throws(ModelError) -> [(String, JSONValue)]) {
         self.ggufArchitecture = ggufArchitecture
         self.huggingFaceArchitectures = huggingFaceArchitectures
@@ -45,6 +53,8 @@ public struct ModelFamily: Sendable, Equatable, CustomStringConvertible {
         self.decodeHuggingFace = huggingFace
         self.decodeGGUF = gguf
         self.ggufKeys = ggufKeys
+        self.keysWrittenWithTensors = keysWrittenWithTensors
+        self.sentencePieceAddedTokens = sentencePieceAddedTokens
         self.huggingFaceConfig = huggingFaceConfig
     }
 

@@ -18,22 +18,37 @@ extension ModelFamily {
             var c = try r.llamaShape(architecture: "phi3", layout: .halves, tied: false)
             c.fusedQKV = true
             c.fusedGateUp = true
+            c.originalContextLength = try r.int("original_max_position_embeddings")
+                ?? r.ropeParameters()?["original_max_position_embeddings"]?.int64Value.map { Int($0) }
+            c.slidingWindow = 0  // Phi-3-mini's 2047 window is ignored by llama.cpp's runtime as by ckpt
             return c
         },
-        gguf: { r throws(ModelError) in try r.llamaShape(layout: .halves) },
+        gguf: { r throws(ModelError) in
+            var c = try r.llamaShape(layout: .halves)
+            c.originalContextLength = try r.int(.ropeScalingOriginalContext)
+            return c
+        },
         ggufKeys: { c, x in
-            var kv = FamilyKeys.base(c, x)
-            if let rope = FamilyKeys.globalRope(c) {
-                kv.append(FamilyKeys.u32("phi3", .ropeDimensionCount, rope.dimensions))
-                if case .longrope(_, _, let original, let factor) = rope.scaling {
-                    kv.append(FamilyKeys.u32("phi3", .ropeScalingOriginalContext, original))
-                    kv.append(FamilyKeys.f32("phi3", .ropeScalingAttnFactor, factor))
-                }
+            // conversion/phi.py's own order; the sliding window written always (0: none), the attention
+            // factor only with longrope factors (keysWrittenWithTensors: it is added with those tensors).
+            let a = "phi3", rope = FamilyKeys.globalRope(c)
+            var kv = [FamilyKeys.u32(a, .contextLength, c.contextLength),
+                      FamilyKeys.u32(a, .ropeScalingOriginalContext, c.originalContextLength ?? c.contextLength),
+                      FamilyKeys.u32(a, .embeddingLength, c.embeddingSize), FamilyKeys.u32(a, .feedForwardLength, c.feedForwardSize),
+                      FamilyKeys.u32(a, .blockCount, c.layerCount), FamilyKeys.u32(a, .headCount, c.headCount),
+                      FamilyKeys.u32(a, .headCountKV, c.kvHeadCount), FamilyKeys.f32(a, .rmsEpsilon, FamilyKeys.epsilon(c)),
+                      FamilyKeys.u32(a, .ropeDimensionCount, rope?.dimensions ?? c.headDim),
+                      FamilyKeys.f32(a, .ropeFreqBase, rope?.theta ?? 10_000), (GGUFKeys.fileType, .uint32(x.fileType)),
+                      FamilyKeys.u32(a, .slidingWindow, c.slidingWindow)]
+            if case .longrope(_, _, _, let factor) = rope?.scaling {
+                kv.append(FamilyKeys.f32(a, .ropeScalingAttnFactor, factor))
             }
             return kv
         },
+        keysWrittenWithTensors: ["phi3.rope.scaling.attn_factor"], sentencePieceAddedTokens: .phi3,
         huggingFaceConfig: { c, x throws(ModelError) in
             var config = FamilyKeys.llamaShaped(c, x, architecture: "Phi3ForCausalLM", modelType: "phi3")
+            if let original = c.originalContextLength { config.append(("original_max_position_embeddings", .int(original))) }
             if let rope = FamilyKeys.globalRope(c), rope.dimensions != c.headDim {
                 config.append(("partial_rotary_factor", FamilyKeys.json(Float(rope.dimensions) / Float(c.headDim))))
             }
