@@ -1,4 +1,5 @@
 import Formats
+import Model
 
 /// llama-quantize's per-tensor decisions for one input file (llama-quant.cpp `llama_tensor_get_type`,
 /// `llama_tensor_get_type_impl`, `tensor_type_fallback`), computed before any data is read.
@@ -33,7 +34,8 @@ public struct QuantizePlan: Sendable {
             layers = int(GGUFKeys.ArchKey.blockCount.rawValue) ?? 0
             gqa = kvHeads == 0 ? 0 : heads / kvHeads
             experts = int("expert_count") ?? 0
-            is70B = arch == "llama" && experts != 8 && layers == 80 && heads != kvHeads
+            // llama.cpp's LLM_TYPE_70B (llama-model.cpp), by the family that knows its sizes.
+            is70B = experts != 8 && (ModelFamilies.gguf(arch)?.isLlamaCpp70B(layers, heads, kvHeads) ?? false)
         }
     }
 

@@ -36,5 +36,7 @@ extension ModelFamily {
             config += [("attention_bias", .bool(c.qkvBias)), ("mlp_bias", .bool(c.mlpBias))]
             config += try HFRopeExport.scaling(c, path: x.path)
             return config
-        })
+        },
+        // 80 layers with MHA are 65B.
+        isLlamaCpp70B: { layers, heads, kvHeads in layers == 80 && heads != kvHeads })
 }

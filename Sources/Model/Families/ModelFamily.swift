@@ -30,6 +30,9 @@ public struct ModelFamily: Sendable, Equatable, CustomStringConvertible {
     /// and tokenizer.json's added_tokens, score −1000, user-defined or control).
     public enum SentencePieceAddedTokens: Sendable { case llama, phi3 }
     public let sentencePieceAddedTokens: SentencePieceAddedTokens
+    /// Whether llama.cpp types a model of (layers, heads, kv heads) LLM_TYPE_70B, which llama-quantize's
+    /// mixes give more bits in attn_v.
+    public let isLlamaCpp70B: @Sendable (Int, Int, Int) -> Bool
     /// Keys convert_hf_to_gguf adds while it generates tensors, which land right after `general.architecture`.
     public let keysWrittenWithTensors: Set<String>
     /// config.json of a Hugging Face export, keys sorted as transformers writes them.
@@ -42,7 +45,8 @@ public struct ModelFamily: Sendable, Equatable, CustomStringConvertible {
                 gguf: @escaping @Sendable (GGUFConfigReader) throws(ModelError) -> TransformerConfig,
                 ggufKeys: @escaping @Sendable (TransformerConfig, GGUFKeyContext) -> [(key: String, value: GGUFValue)],
                 keysWrittenWithTensors: Set<String> = [], sentencePieceAddedTokens: SentencePieceAddedTokens = .llama,
-                huggingFaceConfig: @escaping @Sendable (TransformerConfig, HFExportContext) throws(ModelError) -> [(String, JSONValue)]) {
+                huggingFaceConfig: @escaping @Sendable (TransformerConfig, HFExportContext) throws(ModelError) -> [(String, JSONValue)],
+                isLlamaCpp70B: @escaping @Sendable (Int, Int, Int) -> Bool = { _, _, _ in false }) {
         self.ggufArchitecture = ggufArchitecture
         self.huggingFaceArchitectures = huggingFaceArchitectures
         self.modelTypes = modelTypes
@@ -55,6 +59,7 @@ public struct ModelFamily: Sendable, Equatable, CustomStringConvertible {
         self.ggufKeys = ggufKeys
         self.keysWrittenWithTensors = keysWrittenWithTensors
         self.sentencePieceAddedTokens = sentencePieceAddedTokens
+        self.isLlamaCpp70B = isLlamaCpp70B
         self.huggingFaceConfig = huggingFaceConfig
     }
 

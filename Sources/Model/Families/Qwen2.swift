@@ -16,5 +16,6 @@ extension ModelFamily {
         huggingFaceConfig: { c, x throws(ModelError) in
             FamilyKeys.llamaShaped(c, x, architecture: "Qwen2ForCausalLM", modelType: "qwen2")
                 + (try HFRopeExport.scaling(c, path: x.path))
-        })
+        },
+        isLlamaCpp70B: { layers, _, _ in layers == 80 })
 }
