@@ -79,14 +79,6 @@ struct Generate: ParsableCommand {
             try AtomicFile.write(Array(JSONWriter.compact(.array(ids.map { JSONValue.int($0) })).utf8), to: idsOut)
         }
         let loaded = Date()
-        let cache = KVCache(config: config, capacity: min(config.contextLength, prefixRows + ids.count + n))
-        var logits = try transformer.forward(batch: [.init(tokens: ids, cache: cache, prefix: prefix.map { Array($0.values) } ?? [])],
-                                             logits: logitsOut == nil ? .last : .all)[0]
-        if logitsOut != nil { logits.removeFirst(prefixRows * config.vocabSize) }  // the soft prompt's rows predict nothing
-        let prefilled = Date()
-        if let logitsOut {
-            try AtomicFile.write(NumPy.float32(logits, shape: [ids.count, config.vocabSize]), to: logitsOut)
-        }
         var options = Sampler.Options()
         options.temperature = temp
         options.topK = topK
@@ -94,23 +86,28 @@ struct Generate: ParsableCommand {
         options.repetitionPenalty = repeatPenalty
         options.noRepeatNgramSize = noRepeatNgramSize
         options.seed = seed
-        var sampler = Sampler(options)
-        var history = ids
-        var last = logits[(logits.count - config.vocabSize)...]
+        var prefilled = loaded, prompt: [Float] = []
         var generated: [Int] = []
-        let stops = Self.stopTokens(gguf, tokenizer)
         var printed = ""
-        for _ in 0..<n where cache.count < cache.capacity {
-            let next = sampler.next(last, history: history)
-            if stops.contains(next) && !ignoreEos { break }
+        let stops = Self.stopTokens(gguf, tokenizer)
+        let room = min(config.contextLength, prefixRows + ids.count + n) - prefixRows - ids.count
+        _ = try Generation.sample(transformer, [.init(prompt: ids, sampler: Sampler(options), prefix: prefix.map { Array($0.values) } ?? [])],
+                                  maxNewTokens: room, stop: ignoreEos ? [] : stops, prefillRows: logitsOut == nil ? .last : .all,
+                                  onPrefill: { _, logits in
+                                      prefilled = Date()
+                                      prompt = logits
+                                  }, onToken: { _, next in
+            guard ignoreEos || !stops.contains(next) else { return }
             generated.append(next)
-            history.append(next)
             let text = tokenizer.decode(generated)
             if text.hasPrefix(printed) && !text.hasSuffix("\u{FFFD}") {
                 Stdout.write(String(text.dropFirst(printed.count)))
                 printed = text
             }
-            last = try transformer.forward([next], cache: cache)[...]
+        })
+        if let logitsOut {  // the soft prompt's rows predict nothing
+            try AtomicFile.write(NumPy.float32(Array(prompt.dropFirst(prefixRows * config.vocabSize)), shape: [ids.count, config.vocabSize]),
+                                 to: logitsOut)
         }
         let text = tokenizer.decode(generated)
         if text.count > printed.count { Stdout.write(String(text.dropFirst(printed.count))) }

@@ -132,7 +132,7 @@ import Testing
     /// norms +1 and back, within the rounding of w + 1 − 1, fused projections kept) and the same config,
     /// except what GGUF does not keep of Gemma 3: query_pre_attn_scalar (llama.cpp uses head_dim: the
     /// fixture's 24 comes back as 16) and layer_types (llama.cpp's fixed 5 local : 1 global pattern).
-    @Test(arguments: ["mistral", "qwen2", "qwen3", "gemma3", "phi3", "phi4", "phi3-longrope"])
+    @Test(arguments: ["llama3", "mistral", "qwen2", "qwen3", "gemma3", "phi3", "phi4", "phi3-longrope"])
     func familiesRoundTrip(_ model: String) throws {
         let source = Self.fixtures + "/families/\(model)"
         let gguf = Self.temporary("\(model).gguf"), back = Self.temporary("\(model)-hf")

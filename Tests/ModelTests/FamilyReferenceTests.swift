@@ -112,6 +112,20 @@ import Testing
         #expect(d.count == 4 && d[0] == 1 && d[2] == 8 && d[3] == 8 && d[1] > 1 && d[1] < 8)
     }
 
+    /// GGUF keeps Llama 3's rope scaling as divisors only; config.json needs the parameters back. Llama 3.1's
+    /// (head 128, θ 500 000, factor 8, 1, 4, 8192) and 3.2's (factor 32) come back exactly.
+    @Test(arguments: [(8.0, 128), (32.0, 64)])
+    func llama3ParametersAreRecoveredFromDivisors(_ factor: Double, _ dims: Int) throws {
+        let d = RopeScalingMath.llama3Divisors(dimensions: dims, theta: 500_000, factor: factor, lowFrequencyFactor: 1,
+                                               highFrequencyFactor: 4, originalContext: 8192)
+        #expect(d.filter { $0 > 1 && $0 < Float(factor) }.count >= 2)
+        let p = try #require(RopeScalingMath.llama3Parameters(divisors: d, dimensions: dims, theta: 500_000))
+        #expect(p.factor == factor && p.low == 1 && p.high == 4 && p.originalContext == 8192)
+        // Not llama3-shaped: a divisor below 1, or none above it.
+        #expect(RopeScalingMath.llama3Parameters(divisors: [0.5, 1, 1, 1], dimensions: 8, theta: 10_000) == nil)
+        #expect(RopeScalingMath.llama3Parameters(divisors: [1, 1, 1, 1], dimensions: 8, theta: 10_000) == nil)
+    }
+
     @Test func unsupportedRopeScalingIsNamed() throws {
         let json = try JSONParser.parse(Array(#"{"architectures": ["Qwen2ForCausalLM"], "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 1, "num_attention_heads": 4, "max_position_embeddings": 64, "vocab_size": 10, "rope_scaling": {"rope_type": "dynamic", "factor": 2.0}}"#.utf8))
         #expect(throws: ModelError.invalidValue(path: "c.json", key: "rope_scaling.rope_type",

@@ -204,6 +204,42 @@ public enum RopeScalingMath {
         }
     }
 
+    /// The llama3 parameters behind per-pair divisors (GGUF → config.json), with low_freq_factor 1 as in every
+    /// Llama 3.x release. A smoothed pair i gives s_i = (1/d_i − 1/F)/(1 − 1/F) = (C/w_i − 1)/(h − 1): two of
+    /// them fix C and h, one fixes C with h = 4 (Meta's value), none leaves C the smallest power of two
+    /// between the kept and the divided wavelengths. nil when the divisors are not of that shape.
+    public static func llama3Parameters(divisors: [Float], dimensions: Int, theta: Float)
+        -> (factor: Double, low: Double, high: Double, originalContext: Int)? {
+        guard let top = divisors.max(), top > 1, divisors.allSatisfy({ $0 >= 1 }) else { return nil }
+        let factor = Double(top)
+        let wavelengths = stride(from: 0, to: dimensions, by: 2).map { i in
+            Double(Float(2 * Double.pi) / (1 / Float(pow(Double(theta), Double(Float(i) / Float(dimensions))))))
+        }
+        guard wavelengths.count == divisors.count else { return nil }
+        let smooth = divisors.indices.filter { divisors[$0] > 1 && divisors[$0] < top }
+            .map { (w: wavelengths[$0], s: (1 / Double(divisors[$0]) - 1 / factor) / (1 - 1 / factor)) }
+        var context: Double, high: Double = 4
+        if smooth.count >= 2 {
+            let (a, b) = (smooth.first!, smooth.last!)
+            // C/w − s·k = 1 for both pairs, k = h − 1.
+            let det = -(1 / a.w) * b.s + (1 / b.w) * a.s
+            guard det != 0 else { return nil }
+            context = (-b.s + a.s) / det
+            high = 1 + ((1 / a.w) - (1 / b.w)) / det
+        } else if let p = smooth.first {
+            context = p.w * (1 + p.s * (high - 1))
+        } else {
+            let kept = divisors.indices.filter { divisors[$0] == 1 }.map { wavelengths[$0] }.max() ?? 0
+            let divided = divisors.indices.filter { divisors[$0] == top }.map { wavelengths[$0] }.min() ?? .infinity
+            context = 1
+            while context <= high * kept || context < 2 { context *= 2 }
+            guard context < divided else { return nil }
+        }
+        high = (high * 64).rounded() / 64
+        guard context.isFinite, context >= 1, high > 1 else { return nil }
+        return (factor, 1, high, Int(context.rounded()))
+    }
+
     /// Phi-3's longrope attention factor when the config gives none: √(1 + ln(s)/ln(C)) with
     /// s = context / original context C, 1 when s ≤ 1.
     public static func longropeAttentionFactor(context: Int, originalContext: Int) -> Float {

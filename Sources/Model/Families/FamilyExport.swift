@@ -99,10 +99,20 @@ enum HFRopeExport {
                                               ("long_factor", .array(long.map(FamilyKeys.json))),
                                               ("rope_type", .string("longrope")),
                                               ("short_factor", .array(short.map(FamilyKeys.json)))]))]
-        case .divisors:
-            // GGUF keeps only the per-pair divisors (rope_freqs), not the factor and wavelength bounds they came from.
-            throw .invalidValue(path: path, key: "rope_freqs.weight",
-                                reason: "llama3 rope scaling cannot be written as config.json parameters from its divisors alone")
+        case .divisors(let divisors):
+            // GGUF keeps only the per-pair divisors (rope_freqs): the llama3 parameters they came from are
+            // recovered (RopeScalingMath.llama3Parameters) and must give the same divisors again.
+            guard let p = RopeScalingMath.llama3Parameters(divisors: divisors, dimensions: rope.dimensions, theta: rope.theta),
+                  RopeScalingMath.llama3Divisors(dimensions: rope.dimensions, theta: rope.theta, factor: p.factor,
+                                                 lowFrequencyFactor: p.low, highFrequencyFactor: p.high,
+                                                 originalContext: Double(p.originalContext)) == divisors else {
+                throw .invalidValue(path: path, key: "rope_freqs.weight",
+                                    reason: "the frequency divisors are not those of a llama3 rope scaling, config.json cannot express them")
+            }
+            return [("rope_scaling", .object([
+                ("factor", .double(p.factor)), ("high_freq_factor", .double(p.high)), ("low_freq_factor", .double(p.low)),
+                ("original_max_position_embeddings", .int(p.originalContext)), ("rope_type", .string("llama3")),
+            ]))]
         }
     }
 }

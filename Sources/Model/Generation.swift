@@ -1,9 +1,7 @@
-import Model
-
-/// Sampling several responses at once with the KV cache: each sequence is one segment with its own cache,
-/// prefilled together, then decoded one token per step for the sequences still running; a sequence stops at
-/// a stop token (kept as its last token) or after `maxNewTokens`. Used by on-policy training (the student
-/// samples) and by `ckpt eval`.
+/// The one decode loop (`ckpt generate`, `ckpt eval`, on-policy sampling in distillation): several responses
+/// at once with the KV cache, each sequence one segment with its own cache, prefilled together, then decoded
+/// one token per step for the sequences still running; a sequence stops at a stop token (kept as its last
+/// token), after `maxNewTokens`, or when its context is full.
 public enum Generation {
     public struct Request {
         public var prompt: [Int]
@@ -20,8 +18,12 @@ public enum Generation {
     /// The generated tokens of each request (ending with the stop token when one was drawn).
     /// `replay`: tokens to emit instead of the drawn ones, one list per request (the samplers still draw, so
     /// the work is the sampling's; StepProfiler times the generation of known responses this way).
+    /// `prefillRows`: which prefill logits `onPrefill(request, logits)` receives (all rows: the prompt's
+    /// logits, soft-prompt rows included); `onToken(request, token)` sees each token as it is drawn.
     public static func sample(_ transformer: Transformer, _ requests: [Request], maxNewTokens: Int,
-                              stop: Set<Int>, replay: [[Int]]? = nil) throws(ModelError) -> [[Int]] {
+                              stop: Set<Int>, replay: [[Int]]? = nil, prefillRows: Transformer.LogitRows = .last,
+                              onPrefill: ((Int, [Float]) -> Void)? = nil,
+                              onToken: ((Int, Int) -> Void)? = nil) throws(ModelError) -> [[Int]] {
         let c = transformer.config, V = c.vocabSize
         var samplers = requests.map(\.sampler)
         let caches = requests.map { r in
@@ -31,7 +33,8 @@ public enum Generation {
         var histories = requests.map(\.prompt)
         let prefill = try transformer.forward(batch: requests.indices.map {
             .init(tokens: requests[$0].prompt, cache: caches[$0], prefix: requests[$0].prefix)
-        }, logits: .last)
+        }, logits: prefillRows)
+        for (i, logits) in prefill.enumerated() { onPrefill?(i, logits) }
         var last = prefill.map { Array($0.suffix(V)) }
         var running = Array(requests.indices)
         while !running.isEmpty {
@@ -40,6 +43,7 @@ public enum Generation {
                 let drawn = samplers[i].next(last[i][...], history: histories[i])
                 let token = replay.map { $0[i][outputs[i].count] } ?? drawn
                 outputs[i].append(token)
+                onToken?(i, token)
                 histories[i].append(token)
                 next.append(token)
             }
