@@ -54,6 +54,28 @@ import Testing
         }
     }
 
+    /// Teacher and student of different families sharing a vocabulary (a Qwen3 teacher, a fresh Gemma 3
+    /// student from its config): PromptKD runs, and stopped + resumed equals uninterrupted byte for byte.
+    @Test func crossFamilyPairDistills() throws {
+        let families = CommandLineTests.root + "/fixtures/families"
+        let teacher = TinyModel.temporaryPath("qwen3.gguf"), student = TinyModel.temporaryPath("gemma3.gguf")
+        #expect(try cli.run(["convert", families + "/qwen3", teacher, "--outtype", "f32"]).code == 0)
+        let s = try cli.run(["student", "init", "--from", teacher, "--config", families + "/gemma3/config.json", "--out", student])
+        #expect(s.code == 0, "\(s.stderr)")
+        let data = try TrainingCommandTests.dataFile()
+        var args = common(student, data) + ["--method", "promptkd", "--steps", "3"]
+        args[2] = teacher
+        let straight = TinyModel.temporaryPath("straight"), stopped = TinyModel.temporaryPath("stopped")
+        let a = try cli.run(args + ["--out", straight])
+        #expect(a.code == 0, "\(a.stderr)")
+        #expect(try cli.run(args + ["--out", stopped, "--stop-after", "1"]).code == 0)
+        #expect(try cli.run(args + ["--out", stopped, "--resume", stopped]).code == 0)
+        #expect(try losses(straight).count == 3 && losses(straight) == losses(stopped))
+        let x = FileManager.default.contents(atPath: straight + "/student.gguf"), y = FileManager.default.contents(atPath: stopped + "/student.gguf")
+        #expect(x != nil && x == y)
+        #expect(try GGUFFile(path: straight + "/student.gguf").architecture == "gemma3")
+    }
+
     @Test(arguments: ["kd", "rkl", "gkd", "sft"])
     func otherMethodsRun(_ method: String) throws {
         let s = try student(), data = try TrainingCommandTests.dataFile(), out = TinyModel.temporaryPath(method)

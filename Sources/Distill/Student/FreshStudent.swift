@@ -5,7 +5,7 @@ import Model
 /// teacher's tokenizer: the teacher's general.* and tokenizer.* metadata, architecture keys written from the
 /// config, every tensor F32 with GPT-2's init (matrices and embeddings N(0, 0.02), norm weights 1, biases 0).
 public enum FreshStudent {
-    static let normWeights: Set<TensorNames.Slot> = [.attnNorm, .ffnNorm, .outputNorm]
+    static let normWeights: Set<TensorNames.Slot> = [.attnNorm, .ffnNorm, .outputNorm, .attnQNorm, .attnKNorm, .postAttnNorm, .postFfnNorm]
 
     /// GPT-2's initialization of one tensor of `shape`: N(0, 0.02) for matrices and embeddings, 1 for norm
     /// weights, 0 for biases (and norm biases).
@@ -32,15 +32,18 @@ public enum FreshStudent {
         if !metadata.contains(where: { $0.key == GGUFKeys.arch(arch, .vocabSize) }) {
             metadata.append((GGUFKeys.arch(arch, .vocabSize), .uint32(UInt32(c.vocabSize))))
         }
+        // Rotary data of the config first (as convert_hf_to_gguf writes it), then every weight.
+        let rope = TensorNames.ropeTensors(c)
         let slots = TensorNames.expected(c)
-        let descriptors = slots.map { slot, layer in
-            let shape = ParameterSet.shape(slot, c)
-            return TensorDescriptor(name: TensorNames.gguf(slot, layer: layer), dtype: .f32, shape: shape, byteCount: 4 * shape.reduce(1, *))
-        }
+        let descriptors = rope.map { TensorDescriptor(name: $0.tensor.rawValue, dtype: .f32, shape: [$0.values.count], byteCount: 4 * $0.values.count) }
+            + slots.map { slot, layer in
+                let shape = ParameterSet.shape(slot, c)
+                return TensorDescriptor(name: TensorNames.gguf(slot, layer: layer), dtype: .f32, shape: shape, byteCount: 4 * shape.reduce(1, *))
+            }
         var rng = SplitMix64(seed: seed)
         do {
             try GGUFWriter(metadata: metadata).write(to: path, overwrite: overwrite, descriptors: descriptors) { i in
-                let values = initialValues(slots[i].slot, shape: descriptors[i].shape, rng: &rng)
+                let values = i < rope.count ? rope[i].values : initialValues(slots[i - rope.count].slot, shape: descriptors[i].shape, rng: &rng)
                 return ByteView(owned: values.withUnsafeBytes { Array($0) })
             }
         } catch { throw .format(error) }
