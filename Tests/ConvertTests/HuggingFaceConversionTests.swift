@@ -160,6 +160,28 @@ import Testing
         #expect(copy.config == want, "\(model)")
     }
 
+    /// A config that contradicts the weights names the tensor, the shape found and the shape needed; a missing
+    /// q_norm names the first missing GGUF tensor; nothing is written.
+    @Test func configContradictingTheWeightsIsNamed() throws {
+        let folder = Self.temporary("qwen3")
+        try FileManager.default.copyItem(atPath: Self.fixtures + "/families/qwen3", toPath: folder)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let configPath = folder + "/config.json"
+        let config = try String(contentsOfFile: configPath, encoding: .utf8)
+        try config.replacingOccurrences(of: "\"head_dim\": 16", with: "\"head_dim\": 8").write(toFile: configPath, atomically: true, encoding: .utf8)
+        let out = folder + "/out.gguf"
+        #expect {
+            _ = try HuggingFaceToGGUF.convert(input: folder, output: out, outtype: .f32, overwrite: false)
+        } throws: { "\($0)".contains("tensor 'model.layers.0.self_attn.k_norm.weight' has shape [16], the config needs [8]") }
+        try config.write(toFile: configPath, atomically: true, encoding: .utf8)
+        let weights = try SafetensorsFile(path: folder + "/model.safetensors").tensors.filter { !$0.name.contains("q_norm") }
+        try SafetensorsWriter.write(weights, to: folder + "/model.safetensors", overwrite: true)
+        #expect {
+            _ = try HuggingFaceToGGUF.convert(input: folder, output: out, outtype: .f32, overwrite: false)
+        } throws: { "\($0)".contains("2 tensor(s) missing, first 'blk.0.attn_q_norm.weight'") }
+        #expect(!FileManager.default.fileExists(atPath: out))
+    }
+
     @Test func unsupportedArchitectureIsRefusedBeforeWriting() throws {
         let folder = Self.temporary("mamba")
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)

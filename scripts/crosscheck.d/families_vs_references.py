@@ -90,6 +90,7 @@ def random_model(name, folder):
              num_hidden_layers=6 if name == "gemma3" else 4)
     if "head_dim" in c:
         c["head_dim"] = 64
+    c.pop("layer_types", None)  # qwen2/qwen3 write one per layer
     if name == "gemma3":
         c.update(query_pre_attn_scalar=64, layer_types=["sliding_attention" if l % 6 < 5 else "full_attention" for l in range(6)])
     if name == "llama3":  # head 64: some pairs kept, some smoothed, some divided
