@@ -64,7 +64,8 @@ extension ModelFamily {
             var config = FamilyKeys.llamaShaped(c, x, architecture: "Gemma3ForCausalLM", modelType: "gemma3_text",
                                                 activation: "gelu_pytorch_tanh")
             config.append(("hidden_activation", .string("gelu_pytorch_tanh")))
-            config.append(("query_pre_attn_scalar", FamilyKeys.json(1 / (c.scoreScale * c.scoreScale))))
+            // An integer in transformers' Gemma3TextConfig (head_dim, or the configured scalar).
+            config.append(("query_pre_attn_scalar", .int(Int((1 / (c.scoreScale * c.scoreScale)).rounded()))))
             if c.slidingWindow > 0 {
                 config.append(("sliding_window", .int(c.slidingWindow)))
                 config.append(("layer_types", .array(c.slidingLayers.map { .string($0 ? "sliding_attention" : "full_attention") })))
