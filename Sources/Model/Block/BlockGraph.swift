@@ -73,7 +73,7 @@ struct BlockGraph {
     // MARK: one layer
 
     func layer(_ l: Int, _ b: LayerBuffers, keys: KeySource, probOffset: inout Int) {
-        let c = config, N = rowCount, E = c.embeddingSize, F = c.feedForwardSize
+        let c = config, N = rowCount, F = c.feedForwardSize
         let qw = c.queryWidth, kw = c.kvWidth
         norm(b.norm1, b.xIn, .attnNorm, .attnNormBias, l, rows: N)
         if c.fusedQKV {
@@ -128,7 +128,6 @@ struct BlockGraph {
         if c.mlp == .geglu { GeGLU.forward(out: b.act, gate: b.pre, up: b.up, count: N * F) }
         linear(b.act, l, [(b.ffnOut, .ffnDown, .ffnDownBias)])
         residual(b.xOut, b.xMid, b.ffnOut, post: .postFfnNorm, scratch: b.post, l)
-        _ = E
     }
 
     /// out = inp + (post-norm of) branch; out may be inp (in place).

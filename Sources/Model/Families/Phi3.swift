@@ -39,7 +39,8 @@ extension ModelFamily {
                       FamilyKeys.u32(a, .headCountKV, c.kvHeadCount), FamilyKeys.f32(a, .rmsEpsilon, FamilyKeys.epsilon(c)),
                       FamilyKeys.u32(a, .ropeDimensionCount, rope?.dimensions ?? c.headDim),
                       FamilyKeys.f32(a, .ropeFreqBase, rope?.theta ?? 10_000), (GGUFKeys.fileType, .uint32(x.fileType)),
-                      FamilyKeys.u32(a, .slidingWindow, c.slidingWindow)]
+                      // The source's window as written (Phi-3-mini: 2047), which llama.cpp reads as "no SWA".
+                      FamilyKeys.u32(a, .slidingWindow, (try? x.source?.int("sliding_window")) ?? 0)]
             if case .longrope(_, _, _, let factor) = rope?.scaling {
                 kv.append(FamilyKeys.f32(a, .ropeScalingAttnFactor, factor))
             }
