@@ -9,6 +9,8 @@ llama.cpp (llama-cpp-python 0.3.36) and transformers 5.24:
      transformers rerun on the same weights with query_pre_attn_scalar = head_dim and those layer types.
    - phi3-longrope: llama.cpp picks the long factors when the context (64) exceeds the original (16), so the
      fixture's 20-token sequence (long factors in transformers too) is compared.
+   The phi3 folders are converted from a copy named without "phi3": llama.cpp marks the special tokens of a model
+   whose general.name (the folder's name) says phi-3 by looking up "<|endoftext|>", which the tiny vocabulary lacks.
 2. export: `ckpt convert OUT.gguf HF2` (GGUF -> HF), transformers loads HF2, same logits as (1)'s reference <= 1e-4.
 3. quantize: for each family a random model of real K-quant width made here by transformers (hidden 256,
    intermediate 512, 4 heads of 64, 2 KV heads, 4 layers; gemma3 6 layers; vocab 320, the fixture's tokenizer),
@@ -109,8 +111,11 @@ def random_model(name, folder):
 
 
 with tempfile.TemporaryDirectory() as tmp:
+    import shutil
     for name in MODELS:
         hf = os.path.join(families, name)
+        if name.startswith("phi3"):
+            hf = shutil.copytree(hf, os.path.join(tmp, name.replace("phi3", "tiny-p3")))
         gguf = os.path.join(tmp, f"{name}.gguf")
         if not run([ckpt, "convert", hf, gguf, "--outtype", "f32", "--force"], f"{name}: ckpt convert HF -> GGUF"):
             continue
