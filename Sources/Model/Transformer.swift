@@ -62,10 +62,7 @@ public struct Transformer: Sendable {
         graph.embed(into: b.x, tokens: batch.map(\.tokens), prefixRows: batch.map { $0.prefix.count / E }, scratch: b.h) { s, row in
             batch[s].prefix.withUnsafeBufferPointer { row.update(from: $0.baseAddress!, count: $0.count) }
         }
-        var probOffset = 0
-        for l in 0..<c.layerCount {
-            graph.layer(l, b.layer, keys: .caches(batch.map(\.cache)), probOffset: &probOffset)
-        }
+        for l in 0..<c.layerCount { graph.layer(l, b.layer, keys: .caches(batch.map(\.cache))) }
         for (s, segment) in batch.enumerated() { segment.cache.advance(rows[s]) }
         if lastOnly {
             // Gather each segment's last row, then norm and head over those rows only (the output head is a

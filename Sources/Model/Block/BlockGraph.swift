@@ -10,6 +10,8 @@ struct BlockGraph {
     let segments: [(first: Int, rows: Int, start: Int)]
     /// Per sequence, the rotation tables of the global and the sliding layers (nil: learned positions).
     let ropeTables: [(global: Rope.Table, local: Rope.Table)?]
+    /// Per sequence, where its soft-max [H, T, T] starts in a layer's kept probabilities (training).
+    let probStart: [Int]
     var rowCount: Int { segments.reduce(0) { $0 + $1.rows } }
 
     /// `contexts[s]`: the positions sequence s is run for (longrope picks its factors by it).
@@ -24,6 +26,12 @@ struct BlockGraph {
             guard let local = c.localRope, local != global else { return (g, g) }
             return (g, Rope.Table(positions: positions, rope: local, context: contexts[s]))
         }
+        probStart = segments.indices.map { s in segments[..<s].reduce(0) { $0 + $1.rows * $1.rows * c.headCount } }
+    }
+
+    /// The rotation table of sequence `s` in layer `l` (its sliding or global one), nil for learned positions.
+    func ropeTable(_ s: Int, layer l: Int) -> Rope.Table? {
+        ropeTables[s].map { config.isSliding(l) ? $0.local : $0.global }
     }
 
     /// Where one layer's forward writes. Inference points every layer at one scratch set (xIn = xMid = xOut,
@@ -72,7 +80,7 @@ struct BlockGraph {
 
     // MARK: one layer
 
-    func layer(_ l: Int, _ b: LayerBuffers, keys: KeySource, probOffset: inout Int) {
+    func layer(_ l: Int, _ b: LayerBuffers, keys: KeySource) {
         let c = config, N = rowCount, F = c.feedForwardSize
         let qw = c.queryWidth, kw = c.kvWidth
         norm(b.norm1, b.xIn, .attnNorm, .attnNormBias, l, rows: N)
@@ -88,11 +96,10 @@ struct BlockGraph {
             RMSNorm.forward(out: b.k, inp: b.kRaw, weight: weights.vector(.attnKNorm, layer: l), rows: N * c.kvHeadCount,
                             dim: c.headDim, epsilon: eps)
         }
-        let sliding = c.isSliding(l), window = sliding ? c.slidingWindow : 0
+        let window = c.isSliding(l) ? c.slidingWindow : 0
         for (s, seg) in segments.enumerated() {
             let r = seg.first, T = seg.rows
-            if let tables = ropeTables[s] {
-                let table = sliding ? tables.local : tables.global
+            if let table = ropeTable(s, layer: l) {
                 Rope.forward(b.q + r * qw, rows: T, heads: c.headCount, headDim: c.headDim, table: table)
                 Rope.forward(b.k + r * kw, rows: T, heads: c.kvHeadCount, headDim: c.headDim, table: table)
             }
@@ -104,10 +111,9 @@ struct BlockGraph {
                                   start: cache.count, heads: c.headCount, kvHeads: c.kvHeadCount, headDim: c.headDim,
                                   scale: c.scoreScale, window: window)
             case .sequence(let probs):
-                Attention.forward(out: b.att + r * qw, probs: probs + probOffset, q: b.q + r * qw, k: b.k + r * kw,
+                Attention.forward(out: b.att + r * qw, probs: probs + probStart[s], q: b.q + r * qw, k: b.k + r * kw,
                                   v: b.v + r * kw, rows: T, heads: c.headCount, kvHeads: c.kvHeadCount, headDim: c.headDim,
                                   scale: c.scoreScale, window: window)
-                probOffset += T * T * c.headCount
             }
         }
         linear(b.att, l, [(b.attnOut, .attnOutput, .attnOutputBias)])

@@ -93,8 +93,8 @@ enum HFRopeExport {
             return []
         case .linear(let factor):
             return [("rope_scaling", .object([("factor", FamilyKeys.json(factor)), ("rope_type", .string("linear"))]))]
-        case .longrope(let short, let long, let original, let factor):
-            _ = original  // config.json's top-level original_max_position_embeddings, written by the family
+        case .longrope(let short, let long, _, let factor):
+            // The original context is config.json's top-level original_max_position_embeddings (Phi3.swift).
             return [("rope_scaling", .object([("attention_factor", FamilyKeys.json(factor)),
                                               ("long_factor", .array(long.map(FamilyKeys.json))),
                                               ("rope_type", .string("longrope")),

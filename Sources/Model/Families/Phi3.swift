@@ -20,7 +20,6 @@ extension ModelFamily {
             c.fusedGateUp = true
             c.originalContextLength = try r.int("original_max_position_embeddings")
                 ?? r.ropeParameters()?["original_max_position_embeddings"]?.int64Value.map { Int($0) }
-            c.slidingWindow = 0  // Phi-3-mini's 2047 window is ignored by llama.cpp's runtime as by ckpt
             return c
         },
         gguf: { r throws(ModelError) in

@@ -84,11 +84,7 @@ public final class TrainingPass {
                     prefixRows: sequences.map { $0.prompted ? promptRows : 0 }, scratch: a.normOut) { _, row in
             row.update(from: prompt!, count: promptRows * E)
         }
-        var probOffset = 0
-        for l in 0..<c.layerCount {
-            probOffset = 0
-            graph.layer(l, a.layers[l], keys: .sequence(probs: a.probs[l]), probOffset: &probOffset)
-        }
+        for l in 0..<c.layerCount { graph.layer(l, a.layers[l], keys: .sequence(probs: a.probs[l])) }
         graph.head(logits: a.logits, x: a.xIn[c.layerCount], h: a.normOut, rows: rowCount)
         return a.logits
     }

@@ -55,17 +55,13 @@ extension TrainingPass {
             zero(a.dq, N * qw)
             zero(a.dk, N * kw)
             zero(a.dv, N * kw)
-            var probOffset = 0
-            let sliding = c.isSliding(l)
             for (s, seg) in graph.segments.enumerated() {
                 let r = seg.first, T = seg.rows
                 Attention.backward(dq: a.dq + r * qw, dk: a.dk + r * kw, dv: a.dv + r * kw,
-                                   dout: a.datt + r * qw, probs: a.probs[l] + probOffset,
+                                   dout: a.datt + r * qw, probs: a.probs[l] + graph.probStart[s],
                                    q: b.q + r * qw, k: b.k + r * kw, v: b.v + r * kw,
                                    rows: T, heads: c.headCount, kvHeads: c.kvHeadCount, headDim: c.headDim, scale: c.scoreScale)
-                probOffset += T * T * c.headCount
-                if let tables = graph.ropeTables[s] {
-                    let table = sliding ? tables.local : tables.global
+                if let table = graph.ropeTable(s, layer: l) {
                     Rope.backward(a.dq + r * qw, rows: T, heads: c.headCount, headDim: c.headDim, table: table)
                     Rope.backward(a.dk + r * kw, rows: T, heads: c.kvHeadCount, headDim: c.headDim, table: table)
                 }
