@@ -36,7 +36,8 @@ public enum Generation {
         }, logits: prefillRows)
         for (i, logits) in prefill.enumerated() { onPrefill?(i, logits) }
         var last = prefill.map { Array($0.suffix(V)) }
-        var running = Array(requests.indices)
+        // A request with no room draws nothing (`generate -n 0` prints no token).
+        var running = maxNewTokens > 0 ? Array(requests.indices) : []
         while !running.isEmpty {
             var next: [Int] = []
             for i in running {

@@ -30,6 +30,13 @@ import Testing
         #expect(r.stderr.contains("decode"))
     }
 
+    /// `-n 0` decodes nothing: the decode loop draws no token when a request has no room.
+    @Test func generateZeroTokensPrintsNone() throws {
+        let r = try cli.run(["generate", Self.model, "--prompt", "Hello world", "-n", "0", "--temp", "0"])
+        #expect(r.code == 0 && r.stdout == "\n", "\(r.stdout.debugDescription) \(r.stderr)")
+        #expect(r.stderr.contains("decode 0 tokens"))
+    }
+
     @Test func chatNeedsATemplate() throws {
         #expect(try cli.run(["generate", Self.model, "--chat", "Hi", "-n", "2"]).code == 0)
         let bare = TinyModel.temporaryPath("bare.gguf")
