@@ -35,7 +35,7 @@ import Testing
         }
         let text = template.render(messages)
         #expect(text == chat["text"]?.stringValue)
-        let tokenizer = try ByteLevelBPE.load(tokenizerJSON: JSONFile.read(Self.fixtures + "/hf/gpt2/safetensors/tokenizer.json"),
+        let tokenizer = try BPETokenizer.load(tokenizerJSON: JSONFile.read(Self.fixtures + "/hf/gpt2/safetensors/tokenizer.json"),
                                               path: "tokenizer.json")
         #expect(tokenizer.encode(text) == (chat["ids"]?.arrayValue ?? []).compactMap { $0.uint64Value }.map { Int($0) })
     }

@@ -26,10 +26,11 @@ public final class SentencePieceBPE: @unchecked Sendable {
     let ids: [String: Int]
     /// Byte value → id of its <0xXX> token (or of a token that is that byte), -1 when none.
     let byteIDs: [Int]
-    let specials: [(text: [UInt8], id: Int, type: TokenType)]
+    let splitter: SpecialTokenSplitter
     public let spacePrefix: SpacePrefix
 
-    public init(tokens: [String], scores: [Float], types: [TokenType], spacePrefix: SpacePrefix) {
+    public init(tokens: [String], scores: [Float], types: [TokenType], spacePrefix: SpacePrefix,
+                strip: (Int) -> (lstrip: Bool, rstrip: Bool) = { _ in (false, false) }) {
         self.tokens = tokens
         self.scores = scores
         self.types = types
@@ -40,9 +41,10 @@ public final class SentencePieceBPE: @unchecked Sendable {
         byteIDs = (0..<256).map { b in
             ids[Self.byteTokenText(UInt8(b))] ?? ids[String(decoding: [UInt8(b)], as: UTF8.self)] ?? -1
         }
-        specials = tokens.indices.filter { [.control, .userDefined, .unknown].contains(types[$0]) && !tokens[$0].isEmpty }
-            .map { (Array(tokens[$0].utf8), $0, types[$0]) }
-            .sorted { $0.text.count > $1.text.count }
+        splitter = SpecialTokenSplitter(tokens.indices.filter { [.control, .userDefined, .unknown].contains(types[$0]) }.map { i in
+            let (l, r) = strip(i)
+            return .init(bytes: Array(tokens[i].utf8), id: i, alwaysParsed: types[i] == .userDefined, lstrip: l, rstrip: r)
+        })
     }
 
     static func byteTokenText(_ b: UInt8) -> String {
@@ -53,13 +55,14 @@ public final class SentencePieceBPE: @unchecked Sendable {
     public func encode(_ text: String, special: Bool = true) -> [Int] {
         var out: [Int] = []
         var afterSpecial = true
-        for (index, segment) in split(Array(text.utf8), special: special).enumerated() {
-            switch segment {
-            case .special(let id):
+        let bytes = Array(text.utf8)
+        for (index, fragment) in splitter.split(bytes, parseSpecial: special).enumerated() {
+            switch fragment {
+            case .token(let id):
                 out.append(id)
                 afterSpecial = true
-            case .text(let bytes):
-                var t = Self.escapeSpaces(bytes)
+            case .text(let range):
+                var t = Self.escapeSpaces(bytes[range])
                 let prefix = switch spacePrefix {
                 case .always: afterSpecial
                 case .firstUnlessLeadingSpace: index == 0 && !t.starts(with: [0xE2, 0x96, 0x81])
@@ -104,33 +107,12 @@ public final class SentencePieceBPE: @unchecked Sendable {
         return UInt8(String(decoding: u[3..<5], as: UTF8.self), radix: 16)
     }
 
-    static func escapeSpaces(_ bytes: [UInt8]) -> [UInt8] {
+    static func escapeSpaces(_ bytes: ArraySlice<UInt8>) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count)
         for b in bytes {
             if b == 0x20 { out += [0xE2, 0x96, 0x81] } else { out.append(b) }
         }
         return out
-    }
-
-    enum Segment { case text([UInt8]), special(Int) }
-
-    /// Leftmost-longest split on the special tokens in play (llama.cpp tokenizer_st_partition).
-    func split(_ bytes: [UInt8], special: Bool) -> [Segment] {
-        let active = specials.filter { special || $0.type == .userDefined }
-        var segments: [Segment] = []
-        var start = 0, i = 0
-        outer: while i < bytes.count {
-            for s in active where i + s.text.count <= bytes.count && bytes[i..<(i + s.text.count)].elementsEqual(s.text) {
-                if start < i { segments.append(.text(Array(bytes[start..<i]))) }
-                segments.append(.special(s.id))
-                i += s.text.count
-                start = i
-                continue outer
-            }
-            i += 1
-        }
-        if start < bytes.count { segments.append(.text(Array(bytes[start...]))) }
-        return segments
     }
 }

@@ -10,20 +10,20 @@ public protocol Tokenizer: AnyObject, Sendable {
     func decode(_ ids: [Int]) -> String
 }
 
-extension ByteLevelBPE: Tokenizer {}
+extension BPETokenizer: Tokenizer {}
 extension SentencePieceBPE: Tokenizer {}
 
 /// Picks the algorithm from the model's own description.
 public enum Tokenizers {
-    /// `tokenizer.ggml.model` gpt2 → byte-level BPE; llama → SentencePiece BPE.
+    /// `tokenizer.ggml.model` gpt2 or gemma4 → BPE; llama → SentencePiece BPE.
     public static func load(gguf: GGUFFile) throws(ModelError) -> any Tokenizer {
         switch gguf[GGUFKeys.tokenizerModel]?.stringValue {
         case "llama": try SentencePieceBPE.load(gguf: gguf)
-        case "gpt2": try ByteLevelBPE.load(gguf: gguf)
+        case "gpt2", "gemma4": try BPETokenizer.load(gguf: gguf)
         case nil: throw .missingKey(path: gguf.path, key: GGUFKeys.tokenizerModel)
         case let other?:
             throw .invalidValue(path: gguf.path, key: GGUFKeys.tokenizerModel,
-                                reason: "'\(other)' is not supported (gpt2: byte-level BPE, llama: SentencePiece)")
+                                reason: "'\(other)' is not supported (gpt2, gemma4: BPE; llama: SentencePiece)")
         }
     }
 
@@ -31,6 +31,6 @@ public enum Tokenizers {
     /// SentencePiece BPE; a ByteLevel pre-tokenizer → byte-level BPE.
     public static func load(tokenizerJSON json: JSONValue, path: String) throws(ModelError) -> any Tokenizer {
         if SentencePieceBPE.isSentencePiece(json) { return try SentencePieceBPE.load(tokenizerJSON: json, path: path) }
-        return try ByteLevelBPE.load(tokenizerJSON: json, path: path)
+        return try BPETokenizer.load(tokenizerJSON: json, path: path)
     }
 }
