@@ -26,6 +26,7 @@ demo: release
 # oversubscribes the cores and its results depend on which test set the thread count last (training's
 # bit-exact resume test saw both: 0.6 s and exact with one BLAS thread, 387 s and inexact without).
 test: setup
+	@scripts/fetch-test-data >/dev/null
 	OPENBLAS_NUM_THREADS=1 $(SWIFT) test
 
 bench: release
