@@ -27,6 +27,8 @@ struct ConvertCommand: ParsableCommand {
     var maxShardSize = SafetensorsSharding.defaultMaxShardSize
     @Option(help: "config.json for a bare safetensors or pytorch_model.bin file (tokenizer files are read beside it).")
     var config: String?
+    @Option(help: "llama.cpp's name for a byte-level BPE pre-tokenizer that convert_hf_to_gguf's hash table does not know (e.g. llama-bpe, qwen2, gpt-2).")
+    var preTokenizer: String?
     @Flag(help: "Overwrite the output if it exists.")
     var force = false
 
@@ -46,7 +48,7 @@ struct ConvertCommand: ParsableCommand {
             throw ValidationError("--outtype must be one of \(ConvertOutType.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         let start = Date()
-        let summary = try HuggingFaceToGGUF.convert(input: input, config: config, output: output, outtype: type, overwrite: force) { done, total, bytes, all in
+        let summary = try HuggingFaceToGGUF.convert(input: input, config: config, output: output, outtype: type, overwrite: force, preTokenizer: preTokenizer) { done, total, bytes, all in
             let elapsed = Date().timeIntervalSince(start)
             let rate = Double(bytes) / max(elapsed, 1e-9)
             let eta = Double(all - bytes) / max(rate, 1)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Formats
 import Model
 
@@ -12,7 +13,7 @@ struct Tokenize: ParsableCommand {
             prints one line of ids per string, as the suite's .out files).
             """)
 
-    @Argument(help: "A GGUF model or vocabulary (BPE, SentencePiece).")
+    @Argument(help: "A GGUF model or vocabulary (BPE, SentencePiece), a Hugging Face tokenizer.json or a folder holding one.")
     var model: String
     @Option(help: "Text to tokenize.")
     var text: String?
@@ -20,9 +21,17 @@ struct Tokenize: ParsableCommand {
     var stringsFile: String?
     @Flag(help: "Do not parse special tokens written in the text (control tokens stay plain text).")
     var noSpecial = false
+    @Flag(help: "For a tokenizer.json: print the name llama.cpp knows its pre-tokenizer by (as convert_hf_to_gguf finds it).")
+    var preName = false
 
     func run() throws {
-        let tokenizer = try Tokenizers.load(gguf: GGUFFile(path: model))
+        if preName {
+            let json = model.hasSuffix(".json") ? model : model + "/tokenizer.json"
+            let identity = try PreTokenizerIdentity.identify(tokenizerJSON: JSONFile.read(json), path: json)
+            Stdout.write("\(identity.name) (\(identity.basis.rawValue); check-text hash \(identity.hash))\n")
+            return
+        }
+        let tokenizer = try Self.load(model)
         let special = !noSpecial
         if let stringsFile, stringsFile.hasSuffix(".inp") {
             for string in try Self.vocabTestStrings(stringsFile) {
@@ -39,6 +48,14 @@ struct Tokenize: ParsableCommand {
         } else {
             throw ValidationError("give --text or --strings-file")
         }
+    }
+
+    static func load(_ model: String) throws -> any Tokenizer {
+        var isFolder: ObjCBool = false
+        let json = FileManager.default.fileExists(atPath: model, isDirectory: &isFolder) && isFolder.boolValue
+            ? model + "/tokenizer.json" : model.hasSuffix(".json") ? model : nil
+        guard let json else { return try Tokenizers.load(gguf: GGUFFile(path: model)) }
+        return try Tokenizers.load(tokenizerJSON: JSONFile.read(json), path: json)
     }
 
     /// The strings of a llama.cpp tokenizer-test .inp file (the last separator ends the last string).

@@ -30,7 +30,7 @@ import Testing
 
     @Test func loaded() throws {
         let t = try #require(Self.tokenizer)
-        #expect(t.tokens.count == 700 && t.preTokenizer.name == "smollm")
+        #expect(t.tokens.count == 700 && t.preTokenizer.name == "Digits+ByteLevel")
         #expect(Self.cases.count >= 50)
     }
 

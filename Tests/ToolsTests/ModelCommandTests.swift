@@ -110,4 +110,33 @@ import Testing
         let r = try cli.run(["generate", bert, "--prompt", "hi"])
         #expect(r.code == 1 && r.stderr.contains("'tokenizer.ggml.model' 'bert' is not supported") && r.stderr.contains(bert))
     }
+
+    /// `ckpt tokenize VOCAB --strings-file X.inp --no-special` prints llama.cpp's .out file (ids per line).
+    @Test func tokenizeRunsLlamaCppSuiteFiles() throws {
+        let models = TestDataFolder.path + "/llama.cpp/models/"
+        for name in ["qwen2", "llama-spm"] {
+            let r = try cli.run(["tokenize", models + "ggml-vocab-\(name).gguf", "--strings-file", models + "ggml-vocab-\(name).gguf.inp",
+                                 "--no-special"])
+            let expected = try String(contentsOfFile: models + "ggml-vocab-\(name).gguf.out", encoding: .utf8)
+            #expect(r.code == 0 && r.stdout == expected, "\(name)")
+        }
+    }
+
+    @Test func unknownPreTokenizerIsNamedWithTheKnownOnes() throws {
+        let odd = TinyModel.temporaryPath("odd-pre.gguf")
+        try TinyModel.write(to: odd) { metadata, _ in
+            let i = metadata.firstIndex { $0.key == "tokenizer.ggml.pre" }!
+            metadata[i].value = .string("no-such-pre")
+        }
+        let r = try cli.run(["tokenize", odd, "--text", "hi"])
+        #expect(r.code == 1 && r.stderr.contains("pre-tokenizer 'no-such-pre' is unknown; known: ") && r.stderr.contains("llama-bpe"))
+        #expect(r.stderr.split(separator: "\n").count == 1)
+    }
+}
+
+/// scripts/fetch-test-data's folder (make test fetches it).
+enum TestDataFolder {
+    static var path: String {
+        (ProcessInfo.processInfo.environment["CKPT_CACHE"] ?? (NSHomeDirectory() + "/.cache/ckpt")) + "/test-data-1"
+    }
 }

@@ -7,7 +7,7 @@ import Model
 enum GGUFMetadata {
     typealias KV = (key: String, value: GGUFValue)
 
-    static func build(_ hf: HuggingFaceDirectory, plan: GGUFConversionPlan) throws(ConvertError) -> [KV] {
+    static func build(_ hf: HuggingFaceDirectory, plan: GGUFConversionPlan, preTokenizer: String? = nil) throws(ConvertError) -> [KV] {
         let c = hf.config, arch = c.architecture
         let parameters = plan.entries.reduce(0) { $0 + $1.shape.reduce(1, *) }
         let family = c.family
@@ -20,7 +20,7 @@ enum GGUFMetadata {
         ]
         kv += keys.filter { !family.keysWrittenWithTensors.contains($0.key) }
         kv.append(("general.quantization_version", .uint32(2)))
-        kv += try TokenizerMetadata.build(hf, vocabSize: c.vocabSize)
+        kv += try TokenizerMetadata.build(hf, vocabSize: c.vocabSize, preTokenizer: preTokenizer)
         return kv
     }
 

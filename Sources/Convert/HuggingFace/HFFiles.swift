@@ -51,14 +51,12 @@ enum HFFiles {
         }
         let byteLevel: JSONValue = .object([("type", .string("ByteLevel")), ("add_prefix_space", .bool(false)),
                                             ("trim_offsets", .bool(true)), ("use_regex", .bool(true))])
-        let pre: JSONValue = gguf["tokenizer.ggml.pre"]?.stringValue == "smollm"
-            ? .object([("type", .string("Sequence")), ("pretokenizers", .array([
-                .object([("type", .string("Digits")), ("individual_digits", .bool(true))]), byteLevel]))])
-            : byteLevel
+        let preName = gguf["tokenizer.ggml.pre"]?.stringValue ?? "default"
+        let (pre, ignoreMerges) = try preTokenizerJSON(preName, byteLevel: byteLevel, path: gguf.path)
         let model: JSONValue = .object([
             ("type", .string("BPE")), ("dropout", .null), ("unk_token", .null), ("continuing_subword_prefix", .null),
             ("end_of_word_suffix", .null), ("fuse_unk", .bool(false)), ("byte_fallback", .bool(false)),
-            ("ignore_merges", .bool(false)), ("vocab", .object(vocab)),
+            ("ignore_merges", .bool(ignoreMerges)), ("vocab", .object(vocab)),
             ("merges", .array(merges.map { m in
                 let parts = m.split(separator: " ", maxSplits: 1).map { JSONValue.string(String($0)) }
                 return .array(parts)
@@ -71,6 +69,28 @@ enum HFFiles {
         let config = tokenizerConfig(gguf, tokens: tokens, contextLength: contextLength, tokenizerClass: "PreTrainedTokenizerFast",
                                      addBOSDefault: false, extra: [])
         return [("tokenizer.json", HFFiles.text(tokenizer)), ("tokenizer_config.json", config)]
+    }
+
+    /// tokenizer.json's pre_tokenizer for llama.cpp's pre-tokenizer `name` (PreTokenizerTable): GPT-2's as a
+    /// regex ByteLevel, SmolLM2's as individual Digits then that, any other as its patterns in order, each an
+    /// isolating Split (GPT-2's pattern written out), then a ByteLevel that only maps bytes.
+    static func preTokenizerJSON(_ name: String, byteLevel: JSONValue, path: String) throws(ConvertError) -> (JSONValue, Bool) {
+        guard let entry = PreTokenizerTable.entries.first(where: { $0.names.contains(name) }), entry.options.byteEncode else {
+            throw .unsupportedInput(path: path, reason: "tokenizer.ggml.pre '\(name)' has no tokenizer.json form here")
+        }
+        func sequence(_ items: [JSONValue]) -> JSONValue { .object([("type", .string("Sequence")), ("pretokenizers", .array(items))]) }
+        if entry.patterns == ["gpt2"] { return (byteLevel, entry.options.ignoreMerges) }
+        if entry.patterns == ["\\p{N}", "gpt2"] {
+            return (sequence([.object([("type", .string("Digits")), ("individual_digits", .bool(true))]), byteLevel]), entry.options.ignoreMerges)
+        }
+        let splits: [JSONValue] = entry.patterns.map { pattern in
+            .object([("type", .string("Split")),
+                     ("pattern", .object([("Regex", .string(pattern == "gpt2" ? PreTokenizerTable.gpt2 + "|\\s+" : pattern))])),
+                     ("behavior", .string("Isolated")), ("invert", .bool(false))])
+        }
+        let mapOnly: JSONValue = .object([("type", .string("ByteLevel")), ("add_prefix_space", .bool(false)),
+                                          ("trim_offsets", .bool(false)), ("use_regex", .bool(false))])
+        return (sequence(splits + [mapOnly]), entry.options.ignoreMerges)
     }
 
     /// A llama (SentencePiece) vocabulary as tokenizer.model, nil for other vocabularies.

@@ -9,12 +9,13 @@ public enum HuggingFaceToGGUF {
         public var tensors = 0, bytes = 0
     }
 
-    /// `progress(done, total, bytesWritten, bytesTotal)` after each tensor.
+    /// `progress(done, total, bytesWritten, bytesTotal)` after each tensor. `preTokenizer` names the
+    /// byte-level BPE pre-tokenizer for llama.cpp when its hash is not in convert_hf_to_gguf's table.
     public static func convert(input: String, config: String? = nil, output: String, outtype: ConvertOutType, overwrite: Bool,
-                               progress: (Int, Int, Int, Int) -> Void = { _, _, _, _ in }) throws(ConvertError) -> Summary {
+                               preTokenizer: String? = nil, progress: (Int, Int, Int, Int) -> Void = { _, _, _, _ in }) throws(ConvertError) -> Summary {
         let hf = try HuggingFaceDirectory(path: input, config: config)
         let plan = try GGUFConversionPlan(hf, outtype: outtype)
-        let metadata = try GGUFMetadata.build(hf, plan: plan)
+        let metadata = try GGUFMetadata.build(hf, plan: plan, preTokenizer: preTokenizer)
         let descriptors = plan.entries.map { e in
             GGUFWriter.TensorDescriptor(name: e.name, dtype: e.target, shape: e.shape,
                                         byteCount: e.shape.reduce(1, *) / e.target.blockSize * e.target.bytesPerBlock)

@@ -8,7 +8,7 @@ import Model
 /// from tokenizer_config.json's bos/eos/unk/pad tokens; add_bos/add_eos from tokenizer_config.json or the
 /// post-processor; the chat template.
 enum TokenizerMetadata {
-    static func build(_ hf: HuggingFaceDirectory, vocabSize: Int) throws(ConvertError) -> [GGUFMetadata.KV] {
+    static func build(_ hf: HuggingFaceDirectory, vocabSize: Int, preTokenizer: String? = nil) throws(ConvertError) -> [GGUFMetadata.KV] {
         if let model = hf.sentencePiece {
             let (keys, index) = sentencePieceKeys(model, hf: hf, vocabSize: vocabSize)
             return keys + specialKeys(hf, json: hf.tokenizerJSON ?? .object([]), index: index)
@@ -78,16 +78,31 @@ enum TokenizerMetadata {
                    ("tokenizer.ggml.scores", .array(.float32s(scores))),
                    ("tokenizer.ggml.token_type", .array(.int32s(tokenTypes)))]
         } else {
-            let kinds = (json["pre_tokenizer"]?["pretokenizers"]?.arrayValue ?? [json["pre_tokenizer"] ?? .null])
-                .compactMap { $0["type"]?.stringValue }
             kv += [("tokenizer.ggml.model", .string("gpt2")),
-                   ("tokenizer.ggml.pre", .string(kinds.first == "Digits" ? "smollm" : "gpt-2")),
+                   ("tokenizer.ggml.pre", .string(try preTokenizerName(hf, json: json, override: preTokenizer))),
                    ("tokenizer.ggml.tokens", .array(.strings(tokens))),
                    ("tokenizer.ggml.token_type", .array(.int32s(tokenTypes))),
                    ("tokenizer.ggml.merges", .array(.strings(merges)))]
         }
         kv += specialKeys(hf, json: json, index: index)
         return kv
+    }
+
+    /// convert_hf_to_gguf's name for the pre-tokenizer (PreTokenizerIdentity), or the one the user gave,
+    /// which must be one llama.cpp knows.
+    static func preTokenizerName(_ hf: HuggingFaceDirectory, json: JSONValue, override: String?) throws(ConvertError) -> String {
+        let path = hf.path + "/tokenizer.json"
+        if let override {
+            guard PreTokenizerTable.llamaCpp(named: override) != nil else {
+                throw .unsupportedInput(path: path, reason: "--pre-tokenizer '\(override)' is unknown to llama.cpp (known: \(PreTokenizerTable.knownNames.joined(separator: ", ")))")
+            }
+            return override
+        }
+        do throws(ModelError) {
+            return try PreTokenizerIdentity.identify(tokenizerJSON: json, path: path).name
+        } catch {
+            throw .unsupportedInput(path: path, reason: "\(error)")
+        }
     }
 
     /// `[PADn]`, the text convert_hf_to_gguf gives an id without a token, built from its digits (a small

@@ -68,7 +68,7 @@ public struct JSONParser {
     private mutating func object(depth: Int) throws(Failure) -> JSONValue {
         i += 1
         var members: [(String, JSONValue)] = []
-        var seen = Set<String>()
+        var seen = Set<ExactString>()
         skipWhitespace()
         if peek == UInt8(ascii: "}") { i += 1; return .object(members) }
         while true {
@@ -76,7 +76,7 @@ public struct JSONParser {
             let keyOffset = i
             guard peek == UInt8(ascii: "\"") else { throw fail("expected a string key") }
             let key = try string()
-            guard seen.insert(key).inserted else {
+            guard seen.insert(ExactString(key)).inserted else {
                 throw Failure(offset: keyOffset, reason: "duplicate key '\(key)'", duplicateKey: key)
             }
             skipWhitespace()

@@ -1,3 +1,5 @@
+import Formats
+
 /// The merge loop of BPETokenizer on one piece: symbols in a linked list, candidate pairs in a heap ordered
 /// by (rank, left position), a popped pair skipped when either side changed since it was queued (llama.cpp
 /// llm_tokenizer_bpe_session, the same order as tokenizers' BPE::merge_word).
@@ -8,16 +10,16 @@ extension BPETokenizer {
         symbols.reserveCapacity(piece.count)
         if options.byteEncode {
             for b in piece { symbols.append(byteSymbols[Int(b)]) }
-            if options.ignoreMerges, symbols.count > 1, let whole = symbolIDs[symbolText(symbols)], Int(whole) < tokens.count {
+            if options.ignoreMerges, symbols.count > 1, let whole = symbolIDs[ExactString(symbolText(symbols))], Int(whole) < tokens.count {
                 return [whole]
             }
         } else {
-            if options.ignoreMerges, let whole = symbolIDs[String(decoding: piece, as: UTF8.self)], Int(whole) < tokens.count {
+            if options.ignoreMerges, let whole = symbolIDs[ExactString(String(decoding: piece, as: UTF8.self))], Int(whole) < tokens.count {
                 return [whole]
             }
             // gemma4: a piece of newlines only is looked up whole (llama.cpp #21343).
             if options.escapeWhitespace, piece.allSatisfy({ $0 == 0x0A }),
-               let whole = symbolIDs[String(decoding: piece, as: UTF8.self)], Int(whole) < tokens.count {
+               let whole = symbolIDs[ExactString(String(decoding: piece, as: UTF8.self))], Int(whole) < tokens.count {
                 return [whole]
             }
             var i = 0
@@ -25,7 +27,7 @@ extension BPETokenizer {
                 let length = min(Self.utf8Length(piece[i]), piece.count - i)
                 let text = String(decoding: piece[i..<(i + length)], as: UTF8.self)
                 // A character that is no symbol keeps its bytes as a negative marker: -(offset + 1) … never merges.
-                symbols.append(symbolIDs[text] ?? Int32(-1 - i))
+                symbols.append(symbolIDs[ExactString(text)] ?? Int32(-1 - i))
                 i += length
             }
         }

@@ -1,3 +1,5 @@
+import Formats
+import Foundation
 import Synchronization
 
 /// BPE as llama.cpp runs "gpt2"-model vocabularies (llm_tokenizer_bpe_session) and tokenizers runs BPE
@@ -15,7 +17,7 @@ public final class BPETokenizer: @unchecked Sendable {
     let types: [SentencePieceBPE.TokenType]
     let splitter: SpecialTokenSplitter
     /// Token text → id (the first id holding it); extra symbols past `tokens.count`.
-    let symbolIDs: [String: Int32]
+    let symbolIDs: [ExactString: Int32]
     let symbolTexts: [String]
     /// left << 32 | right → rank << 32 | merged symbol.
     let merges: [UInt64: UInt64]
@@ -34,14 +36,14 @@ public final class BPETokenizer: @unchecked Sendable {
         self.options = options
         let types = types.count == tokens.count ? types : [SentencePieceBPE.TokenType](repeating: .normal, count: tokens.count)
         self.types = types
-        var ids: [String: Int32] = [:]
+        var ids: [ExactString: Int32] = [:]
         ids.reserveCapacity(tokens.count)
-        for (i, t) in tokens.enumerated() where ids[t] == nil { ids[t] = Int32(i) }
+        for (i, t) in tokens.enumerated() where ids[ExactString(t)] == nil { ids[ExactString(t)] = Int32(i) }
         var texts = tokens
         func symbol(_ text: String) -> Int32 {
-            if let id = ids[text] { return id }
+            if let id = ids[ExactString(text)] { return id }
             texts.append(text)
-            ids[text] = Int32(texts.count - 1)
+            ids[ExactString(text)] = Int32(texts.count - 1)
             return Int32(texts.count - 1)
         }
         var table: [UInt64: UInt64] = [:]
@@ -56,12 +58,12 @@ public final class BPETokenizer: @unchecked Sendable {
         }
         self.merges = table
         byteSymbols = (0..<256).map { b in
-            options.byteEncode ? symbol(String(ByteUnicode.byteToScalar[b])) : ids[SentencePieceBPE.byteTokenText(UInt8(b))] ?? -1
+            options.byteEncode ? symbol(String(ByteUnicode.byteToScalar[b])) : ids[ExactString(SentencePieceBPE.byteTokenText(UInt8(b)))] ?? -1
         }
         byteFallback = (0..<256).map { b in
             let text = options.byteEncode ? String(decoding: [UInt8(b)], as: UTF8.self) : SentencePieceBPE.byteTokenText(UInt8(b))
             // A lone byte ≥ 0x80 is not valid UTF-8: llama.cpp finds no token for it.
-            return b >= 0x80 && options.byteEncode ? -1 : (ids[text].flatMap { Int($0) < tokens.count ? $0 : nil } ?? -1)
+            return b >= 0x80 && options.byteEncode ? -1 : (ids[ExactString(text)].flatMap { Int($0) < tokens.count ? $0 : nil } ?? -1)
         }
         symbolIDs = ids
         symbolTexts = texts
@@ -88,6 +90,7 @@ public final class BPETokenizer: @unchecked Sendable {
 
     func encodeText(_ bytes: ArraySlice<UInt8>, into out: inout [Int]) {
         var text = String(decoding: bytes, as: UTF8.self)
+        if options.nfc { text = text.precomposedStringWithCanonicalMapping }
         if options.escapeWhitespace { text = text.replacing(" ", with: "\u{2581}") }
         let prepared = CodepointText(text)
         var piece: [UInt8] = []
@@ -102,7 +105,7 @@ public final class BPETokenizer: @unchecked Sendable {
     func encodePiece(_ piece: [UInt8]) -> [Int32] {
         if let hit = cache.withLock({ $0[piece] }) { return hit }
         let ids = mergePiece(piece)
-        cache.withLock { if $0.count < 1 << 17 { $0[piece] = ids } }
+        if piece.count <= 256 { cache.withLock { if $0.count < 1 << 17 { $0[piece] = ids } } }
         return ids
     }
 

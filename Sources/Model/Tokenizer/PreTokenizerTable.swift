@@ -7,18 +7,21 @@ public struct BPEOptions: Sendable, Equatable {
     public var ignoreMerges = false
     /// Spaces become U+2581 before splitting (gemma4).
     public var escapeWhitespace = false
-    public init(byteEncode: Bool = true, ignoreMerges: Bool = false, escapeWhitespace: Bool = false) {
+    /// Text is put in Unicode normalization form C first (tokenizers' NFC normalizer: Qwen's tokenizer.json).
+    public var nfc = false
+    public init(byteEncode: Bool = true, ignoreMerges: Bool = false, escapeWhitespace: Bool = false, nfc: Bool = false) {
         self.byteEncode = byteEncode
         self.ignoreMerges = ignoreMerges
         self.escapeWhitespace = escapeWhitespace
+        self.nfc = nfc
     }
 }
 
 public enum PreTokenizerTable {
-    static let gpt2 = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)"
-    static let contractions = "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])"
-    static let llama3 = contractions + "|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"
-    static let qwen2 = contractions + "|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"
+    public static let gpt2 = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)"
+    public static let contractions = "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])"
+    public static let llama3 = contractions + "|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"
+    public static let qwen2 = contractions + "|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"
     static let qwen35 = contractions + "|[^\\r\\n\\p{L}\\p{N}]?[\\p{L}\\p{M}]+|\\p{N}| ?[^\\s\\p{L}\\p{M}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"
     static let cjk = "[\u{4E00}-\u{9FA5}\u{800}-\u{4E00}\u{AC00}-\u{D7FF}]+"
     static let gpt4o = "[^\\r\\n\\p{L}\\p{N}]?((?=[\\p{L}])([^a-z]))*((?=[\\p{L}])([^A-Z]))+" + contractions
@@ -29,7 +32,7 @@ public enum PreTokenizerTable {
 
     /// (names, patterns, options); `"gpt2"` stands for the hand-written GPT-2 split, `"newlines"` for the
     /// newline-run split. Order: as llama-vocab.cpp lists them.
-    static let entries: [(names: [String], patterns: [String], options: BPEOptions)] = [
+    public static let entries: [(names: [String], patterns: [String], options: BPEOptions)] = [
         (["llama3", "llama-v3", "llama-bpe", "falcon3", "falcon-h1", "pixtral", "midm-2.0", "lfm2", "jina-v5-nano",
           "dbrx", "smaug-bpe"], [llama3], BPEOptions(ignoreMerges: true)),
         (["deepseek-llm"], ["[\r\n]", deepseekLLMLetters, "\\s?[!-/:-~\u{FF01}-\u{FF0F}\u{FF1A}-\u{FF5E}\u{2018}-\u{201F}\u{3000}-\u{3002}]+", "\\s+$", cjk, "\\p{N}+"], BPEOptions()),

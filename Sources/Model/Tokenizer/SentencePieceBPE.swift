@@ -1,3 +1,5 @@
+import Formats
+
 /// SentencePiece BPE as llama.cpp runs "llama" vocabularies (llm_tokenizer_spm): spaces become U+2581,
 /// a space is put in front of the text (after a special token or at the start), UTF-8 characters are
 /// merged pairwise — always the pair whose merged text is the vocabulary token with the highest score,
@@ -23,7 +25,7 @@ public final class SentencePieceBPE: @unchecked Sendable {
     public let tokens: [String]
     let scores: [Float]
     let types: [TokenType]
-    let ids: [String: Int]
+    let ids: [ExactString: Int]
     /// Byte value → id of its <0xXX> token (or of a token that is that byte), -1 when none.
     let byteIDs: [Int]
     let splitter: SpecialTokenSplitter
@@ -35,11 +37,11 @@ public final class SentencePieceBPE: @unchecked Sendable {
         self.scores = scores
         self.types = types
         self.spacePrefix = spacePrefix
-        var ids: [String: Int] = [:]
-        for (i, t) in tokens.enumerated() where ids[t] == nil { ids[t] = i }
+        var ids: [ExactString: Int] = [:]
+        for (i, t) in tokens.enumerated() where ids[ExactString(t)] == nil { ids[ExactString(t)] = i }
         self.ids = ids
         byteIDs = (0..<256).map { b in
-            ids[Self.byteTokenText(UInt8(b))] ?? ids[String(decoding: [UInt8(b)], as: UTF8.self)] ?? -1
+            ids[ExactString(Self.byteTokenText(UInt8(b)))] ?? ids[ExactString(String(decoding: [UInt8(b)], as: UTF8.self))] ?? -1
         }
         splitter = SpecialTokenSplitter(tokens.indices.filter { [.control, .userDefined, .unknown].contains(types[$0]) }.map { i in
             let (l, r) = strip(i)

@@ -1,3 +1,5 @@
+import Formats
+
 /// The merge loop of SentencePieceBPE (llama.cpp llm_tokenizer_spm_session), on UTF-8 bytes.
 extension SentencePieceBPE {
     /// A live run of bytes in a doubly linked list; `length` 0 once merged into its left neighbour.
@@ -29,7 +31,7 @@ extension SentencePieceBPE {
             guard left >= 0, right >= 0 else { return }
             let a = symbols[left], b = symbols[right]
             let bytes = text[a.start..<(a.start + a.length + b.length)]
-            guard let id = ids[String(decoding: bytes, as: UTF8.self)], bytes.count == a.length + b.length else { return }
+            guard let id = ids[ExactString(String(decoding: bytes, as: UTF8.self))], bytes.count == a.length + b.length else { return }
             queue.push(Bigram(score: scores[id], left: left, right: right, size: a.length + b.length))
         }
         for i in 1..<max(1, symbols.count) { tryAdd(i - 1, i) }
@@ -49,7 +51,7 @@ extension SentencePieceBPE {
         while i >= 0 {
             let s = symbols[i]
             let bytes = text[s.start..<(s.start + s.length)]
-            if let id = ids[String(decoding: bytes, as: UTF8.self)], String(decoding: bytes, as: UTF8.self).utf8.count == bytes.count {
+            if let id = ids[ExactString(String(decoding: bytes, as: UTF8.self))], String(decoding: bytes, as: UTF8.self).utf8.count == bytes.count {
                 out.append(id)
             } else {
                 for b in bytes where byteIDs[Int(b)] >= 0 { out.append(byteIDs[Int(b)]) }
