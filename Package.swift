@@ -1,6 +1,6 @@
 // swift-tools-version:6.0
 // ckpt: read, convert, distill, quantize and export language-model checkpoints.
-// Layout and dependency direction: ../shared/DESIGN.md (Formats <- Model <- {Convert, Distill} <- tools).
+// Layout and dependency direction: Formats, Jinja <- Model <- {Convert, Distill} <- tools.
 import PackageDescription
 
 let package = Package(
@@ -36,7 +36,9 @@ let package = Package(
         .target(name: "CBLAS", path: "Sources/Model/CBLAS"),
         // Quantized-weight dot products for decoding (AVX2 chosen at run time, portable fallback).
         .target(name: "CKernels", path: "Sources/Model/CKernels"),
-        .target(name: "Model", dependencies: ["Formats", "CBLAS", "CKernels"],
+        // Chat templates: a Jinja interpreter with jinja2's semantics under transformers' settings; no dependencies.
+        .target(name: "Jinja"),
+        .target(name: "Model", dependencies: ["Formats", "CBLAS", "CKernels", "Jinja"],
                 exclude: ["CBLAS", "CKernels"]),
         .target(name: "Convert", dependencies: ["Formats", "Model"]),
         .target(name: "Distill", dependencies: ["Formats", "Model"]),
@@ -47,7 +49,7 @@ let package = Package(
 
         // Tests find fixtures/ through #filePath: goldens stay where fixtures/README.md documents them.
         .testTarget(name: "FormatsTests", dependencies: ["Formats"]),
-        .testTarget(name: "ModelTests", dependencies: ["Model"]),
+        .testTarget(name: "ModelTests", dependencies: ["Model", "Jinja"]),
         .testTarget(name: "ConvertTests", dependencies: ["Convert", "Formats", "Model"]),
         .testTarget(name: "DistillTests", dependencies: ["Distill", "Formats", "Model"]),
         // Runs the built `ckpt` binary: exit codes and error lines as users see them.

@@ -13,6 +13,8 @@ public enum ModelError: Error, Equatable, CustomStringConvertible, Sendable {
     case missingTensors(path: String, tensors: [String], total: Int)
     /// A chat template ckpt cannot render (or none at all); `excerpt` is its beginning.
     case unsupportedChatTemplate(path: String, excerpt: String)
+    /// A chat template that does not parse (line and column) or fails while rendering.
+    case chatTemplate(path: String, reason: String)
 
     public var kind: String {
         switch self {
@@ -24,6 +26,7 @@ public enum ModelError: Error, Equatable, CustomStringConvertible, Sendable {
         case .wrongShape: "wrongShape"
         case .missingTensors: "missingTensors"
         case .unsupportedChatTemplate: "unsupportedChatTemplate"
+        case .chatTemplate: "chatTemplate"
         }
     }
 
@@ -39,7 +42,8 @@ public enum ModelError: Error, Equatable, CustomStringConvertible, Sendable {
             "\(total) tensor(s) missing: '\(tensors.joined(separator: "', '"))'\(total > tensors.count ? " …" : "") (\(path))"
         case let .unsupportedChatTemplate(path, excerpt):
             excerpt.isEmpty ? "chat template: the model has none (\(path))"
-                : "chat template: not one ckpt renders (ChatML, Llama-2, Llama-3): '\(excerpt)…' (\(path))"
+                : "chat template: not one ckpt renders: '\(excerpt)…' (\(path))"
+        case let .chatTemplate(path, reason): "chat template: \(reason) (\(path))"
         case let .wrongShape(path, tensor, expected, found):
             "tensor '\(tensor)' has shape \(found), the config needs \(expected) (\(path))"
         }

@@ -51,13 +51,15 @@ struct Generate: ParsableCommand {
     }
 
     /// The text to tokenize: --prompt as is, or --chat through the model's template.
-    func promptText(_ gguf: GGUFFile) throws -> String {
+    func promptText(_ gguf: GGUFFile, bosAdded: Bool) throws -> String {
         if let prompt { return prompt }
         let message = chat ?? ""
         if raw { return message }
         do {
-            let template = try ChatTemplate(template: gguf["tokenizer.chat_template"]?.stringValue, path: gguf.path)
-            return template.render([.init(role: "user", content: message)])
+            let template = try ChatTemplate(gguf: gguf)
+            let text = try template.render([.init(role: "user", content: message)])
+            // The tokenizer puts BOS in front itself (ModelFile.bos): not twice.
+            return bosAdded ? template.droppingLeadingBOS(text) : text
         } catch {
             throw ToolError(message: "generate: \(error)", hint: "use --raw to send the message without a template, or --prompt")
         }
@@ -68,7 +70,7 @@ struct Generate: ParsableCommand {
         let m = try ModelFile(path: model)
         let (gguf, tokenizer, transformer) = (m.gguf, m.tokenizer, m.transformer)
         let config = transformer.config
-        let ids = (m.bos.map { [$0] } ?? []) + tokenizer.encode(try promptText(gguf), special: true)
+        let ids = (m.bos.map { [$0] } ?? []) + tokenizer.encode(try promptText(gguf, bosAdded: m.bos != nil), special: true)
         guard !ids.isEmpty else { throw ToolError(message: "generate: the prompt is empty", hint: nil) }
         let prefix = try adapter.map { try PEFTPromptAdapter.read(folder: $0, dim: config.embeddingSize) }
         let prefixRows = prefix?.rows ?? 0

@@ -21,6 +21,8 @@ struct Tokenize: ParsableCommand {
     var stringsFile: String?
     @Flag(help: "Do not parse special tokens written in the text (control tokens stay plain text).")
     var noSpecial = false
+    @Flag(help: "With --strings-file: tokenize the strings on every core and print only the token count and the sha256 of the ids (one line per string, ids joined by spaces); timings on stderr.")
+    var summary = false
     @Flag(help: "For a tokenizer.json: print the name llama.cpp knows its pre-tokenizer by (as convert_hf_to_gguf finds it).")
     var preName = false
 
@@ -37,6 +39,8 @@ struct Tokenize: ParsableCommand {
             for string in try Self.vocabTestStrings(stringsFile) {
                 Stdout.write(tokenizer.encode(string, special: special).map { " \($0)" }.joined() + "\n")
             }
+        } else if let stringsFile, summary {
+            try Self.summarize(tokenizer, stringsFile: stringsFile, special: special)
         } else if let stringsFile {
             guard let strings = try JSONFile.read(stringsFile).arrayValue?.compactMap(\.stringValue) else {
                 throw ToolError(message: "tokenize: \(stringsFile) is not a JSON array of strings", hint: nil)
@@ -48,6 +52,30 @@ struct Tokenize: ParsableCommand {
         } else {
             throw ValidationError("give --text or --strings-file")
         }
+    }
+
+    /// Ids of many strings at once (scripts/bench/tokenize): counted and hashed, not printed.
+    static func summarize(_ tokenizer: any Tokenizer, stringsFile: String, special: Bool) throws {
+        let start = ContinuousClock.now
+        guard let strings = try JSONFile.read(stringsFile).arrayValue?.compactMap(\.stringValue) else {
+            throw ToolError(message: "tokenize: \(stringsFile) is not a JSON array of strings", hint: nil)
+        }
+        let read = ContinuousClock.now
+        let results = ResultSlots<[Int]>(count: strings.count)
+        Parallel.forChunks(strings.count, minChunk: 1, perThread: 8) { range in
+            for i in range { results.set(i, tokenizer.encode(strings[i], special: special)) }
+        }
+        let encoded = ContinuousClock.now
+        var text: [UInt8] = []
+        var count = 0
+        for (i, ids) in results.values.enumerated() {
+            if i > 0 { text.append(0x0A) }
+            text += Array(ids.map(String.init).joined(separator: " ").utf8)
+            count += ids.count
+        }
+        Stdout.write("tokens \(count) sha256 \(SHA256Digest.hex(text))\n")
+        func seconds(_ d: Duration) -> String { String(format: "%.3f", Double(d.components.attoseconds) * 1e-18 + Double(d.components.seconds)) }
+        Stderr.write("read \(seconds(read - start)) s, encode \(seconds(encoded - read)) s (\(Parallel.threads) threads)\n")
     }
 
     static func load(_ model: String) throws -> any Tokenizer {
@@ -66,4 +94,22 @@ struct Tokenize: ParsableCommand {
         if parts.last == "" { parts.removeLast() }
         return parts
     }
+}
+
+/// One result per index, written by parallel chunks (each index by exactly one of them): a raw buffer, so
+/// no exclusivity check sees two threads in one array.
+final class ResultSlots<Value>: @unchecked Sendable {
+    private let storage: UnsafeMutablePointer<Value?>
+    private let count: Int
+    init(count: Int) {
+        self.count = count
+        storage = .allocate(capacity: count)
+        storage.initialize(repeating: nil, count: count)
+    }
+    deinit {
+        storage.deinitialize(count: count)
+        storage.deallocate()
+    }
+    func set(_ i: Int, _ value: Value) { storage[i] = value }
+    var values: [Value] { (0..<count).compactMap { storage[$0] } }
 }

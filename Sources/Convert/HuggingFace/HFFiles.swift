@@ -124,6 +124,19 @@ enum HFFiles {
                                                           extra: [("legacy", .bool(false))]))]
     }
 
+    /// tokenizer_config.json's chat_template: the template, or with named variants
+    /// (`tokenizer.chat_templates`) the list of {name, template} transformers reads, "default" first.
+    static func chatTemplateJSON(_ gguf: GGUFFile) -> JSONValue {
+        let main = gguf["tokenizer.chat_template"]?.stringValue
+        let names = (try? gguf["tokenizer.chat_templates"]?.arrayValue?.stringValues()) ?? []
+        let variants: [JSONValue] = names.compactMap { name in
+            gguf["tokenizer.chat_template.\(name)"]?.stringValue.map { .object([("name", .string(name)), ("template", .string($0))]) }
+        }
+        if variants.isEmpty { return main.map { .string($0) } ?? .null }
+        let first: [JSONValue] = main.map { [.object([("name", .string("default")), ("template", .string($0))])] } ?? []
+        return .array(first + variants)
+    }
+
     /// tokenizer_config.json: add flags, special token texts, chat template, context, class (keys sorted as
     /// transformers writes them).
     static func tokenizerConfig(_ gguf: GGUFFile, tokens: [String], contextLength: Int, tokenizerClass: String,
@@ -135,7 +148,7 @@ enum HFFiles {
         var config: [(String, JSONValue)] = [
             ("add_bos_token", .bool(gguf["tokenizer.ggml.add_bos_token"]?.boolValue ?? addBOSDefault)),
             ("add_eos_token", .bool(gguf["tokenizer.ggml.add_eos_token"]?.boolValue ?? false)),
-            ("bos_token", text("bos")), ("chat_template", gguf["tokenizer.chat_template"]?.stringValue.map { .string($0) } ?? .null),
+            ("bos_token", text("bos")), ("chat_template", chatTemplateJSON(gguf)),
             ("clean_up_tokenization_spaces", .bool(false)), ("eos_token", text("eos")),
             ("model_max_length", .int(contextLength)), ("pad_token", text("padding")),
             ("tokenizer_class", .string(tokenizerClass)), ("unk_token", text("unknown")),

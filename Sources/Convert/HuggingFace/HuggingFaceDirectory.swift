@@ -14,8 +14,11 @@ public struct HuggingFaceDirectory {
     public let tokenizerJSON: JSONValue?
     public let tokenizerConfig: JSONValue?
     public let generationConfig: JSONValue?
-    /// tokenizer_config.json's chat_template, or chat_template.jinja (transformers 5 saves it there).
-    public let chatTemplate: String?
+    /// The chat templates, as gguf-py's SpecialVocab finds them: tokenizer_config.json's chat_template (a
+    /// string, or a list of {name, template}), else chat_template.jinja with additional_chat_templates/*.jinja
+    /// (transformers 5 saves them there), else chat_template.json. "default" is the main one.
+    public let chatTemplates: [(name: String, template: String)]
+    public var chatTemplate: String? { chatTemplates.first { $0.name == "default" }?.template }
     /// tokenizer.model (SentencePiece) when the folder has one.
     public let sentencePiece: SentencePieceModel?
 
@@ -66,13 +69,7 @@ public struct HuggingFaceDirectory {
             sentencePiece = CheckpointFormat.exists(path + "/tokenizer.model") ? try SentencePieceModel(path: path + "/tokenizer.model") : nil
             tokenizerConfig = try optional("tokenizer_config.json")
             generationConfig = try optional("generation_config.json")
-            if let inline = tokenizerConfig?["chat_template"]?.stringValue {
-                chatTemplate = inline
-            } else if let file = try? MappedFile(path: path + "/chat_template.jinja") {
-                chatTemplate = withExtendedLifetime(file) { String(decoding: file.bytes, as: UTF8.self) }
-            } else {
-                chatTemplate = nil
-            }
+            chatTemplates = try Self.chatTemplates(folder: path, tokenizerConfig: tokenizerConfig)
         } catch let error as ConvertError {
             throw error
         } catch let error as FormatError {
@@ -103,5 +100,33 @@ public struct HuggingFaceDirectory {
             tensors += shard
         }
         return tensors
+    }
+
+    static func chatTemplates(folder: String, tokenizerConfig: JSONValue?) throws -> [(name: String, template: String)] {
+        func read(_ file: String) throws -> String {
+            let mapped = try MappedFile(path: file)
+            return withExtendedLifetime(mapped) { String(decoding: mapped.bytes, as: UTF8.self) }
+        }
+        func named(_ value: JSONValue?) -> [(name: String, template: String)]? {
+            if let text = value?.stringValue { return [("default", text)] }
+            guard let list = value?.arrayValue else { return nil }
+            return list.compactMap { item in
+                guard let name = item["name"]?.stringValue, let template = item["template"]?.stringValue else { return nil }
+                return (name, template)
+            }
+        }
+        if let inline = named(tokenizerConfig?["chat_template"]) { return inline }
+        let jinja = folder + "/chat_template.jinja"
+        if CheckpointFormat.exists(jinja) {
+            var templates = [(name: "default", template: try read(jinja))]
+            let extra = folder + "/additional_chat_templates"
+            let names = ((try? FileManager.default.contentsOfDirectory(atPath: extra)) ?? []).filter { $0.hasSuffix(".jinja") }.sorted()
+            for file in names { templates.append((String(file.dropLast(6)), try read(extra + "/" + file))) }
+            return templates
+        }
+        if CheckpointFormat.exists(folder + "/chat_template.json") {
+            return named(try JSONFile.read(folder + "/chat_template.json")["chat_template"]) ?? []
+        }
+        return []
     }
 }

@@ -105,6 +105,23 @@ enum TokenizerMetadata {
         }
     }
 
+    /// gguf-py's add_chat_template: each named template (its name with characters other than letters and
+    /// digits as '_') as `tokenizer.chat_template.NAME`, their names in `tokenizer.chat_templates`, then the
+    /// default one as `tokenizer.chat_template`. (gguf-py lists the names from a Python set, in no fixed
+    /// order; here in the folder's order.)
+    static func chatTemplateKeys(_ templates: [(name: String, template: String)]) -> [GGUFMetadata.KV] {
+        var kv: [GGUFMetadata.KV] = [], names: [String] = []
+        for (name, template) in templates where name != "default" && !name.isEmpty {
+            let clean = String(name.map { $0.isASCII && ($0.isLetter || $0.isNumber) ? $0 : "_" })
+            guard !names.contains(clean) else { continue }
+            names.append(clean)
+            kv.append(("tokenizer.chat_template.\(clean)", .string(template)))
+        }
+        if !names.isEmpty { kv.append(("tokenizer.chat_templates", .array(.strings(names)))) }
+        if let main = templates.first(where: { $0.name == "default" }) { kv.append(("tokenizer.chat_template", .string(main.template))) }
+        return kv
+    }
+
     /// `[PADn]`, the text convert_hf_to_gguf gives an id without a token, built from its digits (a small
     /// string: no allocation).
     static func padToken(_ id: Int) -> String {
@@ -146,7 +163,7 @@ enum TokenizerMetadata {
             if let i = adds.firstIndex(where: { $0.0 == name }) { adds[i].1 = value } else { adds.append((name, value)) }
         }
         for (name, value) in adds { kv.append(("tokenizer.ggml.add_\(name)_token", .bool(value))) }
-        if let template = hf.chatTemplate { kv.append(("tokenizer.chat_template", .string(template))) }
+        kv += chatTemplateKeys(hf.chatTemplates)
         return kv
     }
 

@@ -1,17 +1,12 @@
-/// The chat formats ckpt renders without a Jinja engine, recognised from the template text stored in the
-/// model (`tokenizer.chat_template`, tokenizer_config.json) the way llama.cpp recognises them
-/// (llama-chat.cpp): ChatML (`<|im_start|>`), Llama-2 (`[INST]`, with `<<SYS>>`), Llama-3
-/// (`<|start_header_id|>` and `<|end_header_id|>`). Rendering follows the templates as transformers renders
-/// them (fixtures/chat): SmolLM2's ChatML inserts a default system message when the conversation has none;
-/// the leading BOS of Llama templates is left to the tokenizer.
-public struct ChatTemplate: Equatable, Sendable {
-    public enum Style: Equatable, Sendable {
-        case chatML
-        /// `systemTags`: the system message goes inside `<<SYS>>`.
-        case llama2(systemTags: Bool)
-        case llama3
-    }
+import Formats
+import Jinja
 
+/// A model's own chat template (`tokenizer.chat_template`, tokenizer_config.json, chat_template.jinja),
+/// rendered by the Jinja interpreter the way transformers' apply_chat_template renders it with jinja2:
+/// `messages`, `add_generation_prompt`, `bos_token`, `eos_token`, `tools` (None unless given), plus any
+/// extra variables. The text includes whatever the template writes (a leading BOS too: callers whose
+/// tokenizer adds BOS drop it, `droppingLeadingBOS`).
+public struct ChatTemplate: Sendable {
     public struct Message: Equatable, Sendable {
         public var role: String
         public var content: String
@@ -21,79 +16,71 @@ public struct ChatTemplate: Equatable, Sendable {
         }
     }
 
-    public let style: Style
-    /// A system message the template adds when the first message is not one (SmolLM2's ChatML).
-    public let defaultSystem: String?
+    public let source: String
+    public let bosToken: String
+    public let eosToken: String
+    let path: String
+    let template: JinjaTemplate
 
-    public init(style: Style, defaultSystem: String? = nil) {
-        self.style = style
-        self.defaultSystem = defaultSystem
-    }
-
-    /// Recognises `template`; nil or an unknown template is an error naming it (callers suggest --raw).
-    public init(template: String?, path: String) throws(ModelError) {
+    /// Parses `template`; none (or empty) and syntax errors are errors naming `path` (syntax: line, column).
+    public init(template: String?, bos: String = "", eos: String = "", path: String) throws(ModelError) {
         guard let template, !template.isEmpty else { throw .unsupportedChatTemplate(path: path, excerpt: "") }
-        if template.contains("<|im_start|>") {
-            self.init(style: .chatML, defaultSystem: Self.literalSystemMessage(in: template))
-        } else if template.contains("<|start_header_id|>") && template.contains("<|end_header_id|>") {
-            self.init(style: .llama3)
-        } else if template.contains("[INST]") && !template.contains("[SYSTEM_PROMPT]") && !template.contains("[AVAILABLE_TOOLS]") {
-            self.init(style: .llama2(systemTags: template.contains("<<SYS>>")))
-        } else {
-            throw .unsupportedChatTemplate(path: path, excerpt: String(template.prefix(60)))
+        source = template
+        bosToken = bos
+        eosToken = eos
+        self.path = path
+        do throws(JinjaError) {
+            self.template = try JinjaTemplate(template)
+        } catch {
+            throw .chatTemplate(path: path, reason: error.description)
         }
     }
 
-    /// The prompt text for `messages`, ending with the assistant's header when `addGenerationPrompt`.
-    public func render(_ messages: [Message], addGenerationPrompt: Bool = true) -> String {
-        var out = ""
-        switch style {
-        case .chatML:
-            if let defaultSystem, messages.first?.role != "system" {
-                out += "<|im_start|>system\n\(defaultSystem)<|im_end|>\n"
-            }
-            for m in messages { out += "<|im_start|>\(m.role)\n\(m.content)<|im_end|>\n" }
-            if addGenerationPrompt { out += "<|im_start|>assistant\n" }
-        case .llama3:
-            for m in messages {
-                out += "<|start_header_id|>\(m.role)<|end_header_id|>\n\n\(Self.trimmed(m.content))<|eot_id|>"
-            }
-            if addGenerationPrompt { out += "<|start_header_id|>assistant<|end_header_id|>\n\n" }
-        case let .llama2(systemTags):
-            // As the Llama-2 chat template: the system message opens the first user turn; every user turn
-            // after the first starts with <s> (the tokenizer adds the first BOS itself).
-            var rest = messages[...]
-            var system: String?
-            if messages.first?.role == "system" {
-                system = messages[0].content
-                rest = messages.dropFirst()
-            }
-            for (i, m) in rest.enumerated() {
-                if m.role == "user" {
-                    var content = m.content
-                    if i == 0, let system { content = (systemTags ? "<<SYS>>\n\(system)\n<</SYS>>\n\n" : system + "\n") + content }
-                    out += (out.isEmpty ? "" : "<s>") + "[INST] " + Self.trimmed(content) + " [/INST]"
-                } else if m.role == "assistant" {
-                    out += " " + Self.trimmed(m.content) + " </s>"
-                }
+    /// The prompt text for plain role/content messages.
+    public func render(_ messages: [Message], addGenerationPrompt: Bool = true) throws(ModelError) -> String {
+        let json = messages.map { JSONValue.object([("role", .string($0.role)), ("content", .string($0.content))]) }
+        return try render(messages: .array(json), addGenerationPrompt: addGenerationPrompt)
+    }
+
+    /// The prompt text for messages given as JSON (tool calls and all), with optional `tools` and extra
+    /// template variables; `now` fixes `strftime_now` (seconds since 1970, UTC). A template that raises,
+    /// loops or writes without bound is an error naming `path`.
+    public func render(messages: JSONValue, addGenerationPrompt: Bool, tools: JSONValue? = nil,
+                       extra: [(String, JSONValue)] = [], now: Int? = nil) throws(ModelError) -> String {
+        var context: [String: JinjaValue] = [
+            "messages": JinjaValue(json: messages), "add_generation_prompt": .bool(addGenerationPrompt),
+            "bos_token": .string(bosToken), "eos_token": .string(eosToken),
+            "tools": tools.map { JinjaValue(json: $0) } ?? .none, "documents": .none,
+        ]
+        for (key, value) in extra { context[key] = JinjaValue(json: value) }
+        do throws(JinjaError) {
+            return try template.render(context, now: now)
+        } catch {
+            throw .chatTemplate(path: path, reason: error.isRaisedByTemplate ? "the template raised: \(error.message)" : error.description)
+        }
+    }
+
+    /// `text` without the BOS text the template wrote first, for tokenizers that add BOS themselves.
+    public func droppingLeadingBOS(_ text: String) -> String {
+        guard !bosToken.isEmpty, text.hasPrefix(bosToken) else { return text }
+        return String(text.dropFirst(bosToken.count))
+    }
+}
+
+extension JinjaValue {
+    /// JSON as the template sees Python's json.loads result: objects keep their key order.
+    public init(json: JSONValue) {
+        switch json {
+        case .null: self = .none
+        case .bool(let b): self = .bool(b)
+        case .string(let s): self = .string(s)
+        case .array(let items): self = .array(items.map(JinjaValue.init(json:)))
+        case .object(let members): self = .object(JinjaObject(members.map { ($0.0, JinjaValue(json: $0.1)) }))
+        case .number(let text):
+            // As json.loads: a fraction or exponent makes a float.
+            if !text.contains(where: { $0 == "." || $0 == "e" || $0 == "E" }), let i = Int(text) { self = .int(i) } else {
+                self = .double(Double(text) ?? 0)
             }
         }
-        return out
-    }
-
-    /// The text of `'<|im_start|>system` newline `…<|im_end|>` written as a string literal in the template
-    /// (with a real newline, as SmolLM2's, or the escape \n), the Jinja escapes \n and \' undone; nil when
-    /// there is none.
-    static func literalSystemMessage(in template: String) -> String? {
-        guard let start = template.firstRange(of: "<|im_start|>system\n") ?? template.firstRange(of: "<|im_start|>system\\n"),
-              let end = template[start.upperBound...].firstRange(of: "<|im_end|>") else { return nil }
-        let raw = template[start.upperBound..<end.lowerBound]
-        // A Jinja expression in between means the system text is not a literal.
-        if raw.contains("{{") || raw.contains("{%") || raw.contains("'") && !raw.contains("\\'") { return nil }
-        return String(raw).replacing("\\n", with: "\n").replacing("\\'", with: "'")
-    }
-
-    static func trimmed(_ s: String) -> String {
-        String(s.drop { $0.isWhitespace }.reversed().drop { $0.isWhitespace }.reversed())
     }
 }
