@@ -182,6 +182,38 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: out))
     }
 
+    /// Named chat templates (chat_template.jinja + additional_chat_templates/NAME.jinja, as transformers 5
+    /// saves them) become gguf-py's keys — tokenizer.chat_template.NAME, tokenizer.chat_templates, then the
+    /// default — and come back as tokenizer_config.json's list of {name, template}, which converts to the
+    /// same keys again.
+    @Test func namedChatTemplatesTravelBothWays() throws {
+        let folder = Self.temporary("qwen2-templates")
+        try FileManager.default.copyItem(atPath: Self.fixtures + "/families/qwen2", toPath: folder)
+        let gguf = folder + ".gguf", back = folder + "-hf", again = folder + "-again.gguf"
+        defer { for p in [folder, gguf, back, again] { try? FileManager.default.removeItem(atPath: p) } }
+        try FileManager.default.createDirectory(atPath: folder + "/additional_chat_templates", withIntermediateDirectories: true)
+        let toolUse = "{% for m in messages %}[{{ m.role }}] {{ m.content }}{% endfor %}{% if tools %}tools{% endif %}"
+        try toolUse.write(toFile: folder + "/additional_chat_templates/tool_use.jinja", atomically: true, encoding: .utf8)
+        let main = try String(contentsOfFile: folder + "/chat_template.jinja", encoding: .utf8)
+        _ = try HuggingFaceToGGUF.convert(input: folder, output: gguf, outtype: .f32, overwrite: false)
+        func templateKeys(_ path: String) throws -> [String] {
+            try GGUFFile(path: path).metadata.map(\.key).filter { $0.hasPrefix("tokenizer.chat_template") }
+        }
+        #expect(try templateKeys(gguf) == ["tokenizer.chat_template.tool_use", "tokenizer.chat_templates", "tokenizer.chat_template"])
+        let file = try GGUFFile(path: gguf)
+        #expect(file["tokenizer.chat_template.tool_use"]?.stringValue == toolUse && file["tokenizer.chat_template"]?.stringValue == main)
+        #expect(try file["tokenizer.chat_templates"]?.arrayValue?.stringValues() == ["tool_use"])
+        #expect(try ChatTemplate(gguf: file, name: "tool_use").render([.init(role: "user", content: "hi")]) == "[user] hi")
+        try GGUFToHuggingFace.convert(input: gguf, output: back, overwrite: false, maxShardSize: 1 << 30)
+        let list = try JSONFile.read(back + "/tokenizer_config.json")["chat_template"]?.arrayValue ?? []
+        #expect(list.map { $0["name"]?.stringValue ?? "" } == ["default", "tool_use"])
+        #expect(list.map { $0["template"]?.stringValue ?? "" } == [main, toolUse])
+        _ = try HuggingFaceToGGUF.convert(input: back, output: again, outtype: .f32, overwrite: false)
+        let copy = try GGUFFile(path: again)
+        #expect(try templateKeys(again) == templateKeys(gguf))
+        #expect(copy["tokenizer.chat_template.tool_use"]?.stringValue == toolUse && copy["tokenizer.chat_template"]?.stringValue == main)
+    }
+
     @Test func unsupportedArchitectureIsRefusedBeforeWriting() throws {
         let folder = Self.temporary("mamba")
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)

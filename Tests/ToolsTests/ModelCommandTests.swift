@@ -132,6 +132,28 @@ import Testing
         #expect(r.code == 1 && r.stderr.contains("pre-tokenizer 'no-such-pre' is unknown; known: ") && r.stderr.contains("llama-bpe"))
         #expect(r.stderr.split(separator: "\n").count == 1)
     }
+    /// `ckpt chat-template T.jinja --messages M.json` prints jinja2's rendering (fixtures/chat, SmolLM2's and
+    /// Llama 3's templates as transformers renders them); a syntax error is one line with line and column.
+    @Test func chatTemplateCommandRendersLikeJinja2() throws {
+        let golden = try JSONFile.read(CommandLineTests.root + "/fixtures/chat/expected.json")["templates"]
+        for name in ["smollm2", "llama3"] {
+            let entry = try #require(golden?[name])
+            let template = TinyModel.temporaryPath("\(name).jinja"), messages = TinyModel.temporaryPath("\(name)-messages.json")
+            try (entry["template"]?.stringValue ?? "").write(toFile: template, atomically: true, encoding: .utf8)
+            for c in entry["cases"]?.arrayValue ?? [] {
+                try JSONWriter.compact(c["messages"] ?? .null).write(toFile: messages, atomically: true, encoding: .utf8)
+                let r = try cli.run(["chat-template", template, "--messages", messages, "--bos", entry["bos_token"]?.stringValue ?? "",
+                                     "--eos", entry["eos_token"]?.stringValue ?? ""]
+                                    + (c["add_generation_prompt"]?.boolValue == true ? ["--add-generation-prompt"] : []))
+                #expect(r.code == 0 && r.stdout == c["text"]?.stringValue, "\(name)")
+            }
+        }
+        let bad = TinyModel.temporaryPath("bad.jinja"), messages = TinyModel.temporaryPath("m.json")
+        try "{% for m in messages %}\n{{ m.content }\n".write(toFile: bad, atomically: true, encoding: .utf8)
+        try "[]".write(toFile: messages, atomically: true, encoding: .utf8)
+        let r = try cli.run(["chat-template", bad, "--messages", messages])
+        #expect(r.code == 1 && r.stderr.hasPrefix("error: chat template: line 2, column ") && r.stderr.split(separator: "\n").count == 1)
+    }
 }
 
 /// scripts/fetch-test-data's folder (make test fetches it).
