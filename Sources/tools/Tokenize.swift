@@ -68,14 +68,33 @@ struct Tokenize: ParsableCommand {
         let encoded = ContinuousClock.now
         var text: [UInt8] = []
         var count = 0
+        text.reserveCapacity(strings.count * 1024)
         for (i, ids) in results.values.enumerated() {
             if i > 0 { text.append(0x0A) }
-            text += Array(ids.map(String.init).joined(separator: " ").utf8)
+            for (j, id) in ids.enumerated() {
+                if j > 0 { text.append(0x20) }
+                Self.appendDecimal(id, to: &text)
+            }
             count += ids.count
         }
         Stdout.write("tokens \(count) sha256 \(SHA256Digest.hex(text))\n")
         func seconds(_ d: Duration) -> String { String(format: "%.3f", Double(d.components.attoseconds) * 1e-18 + Double(d.components.seconds)) }
         Stderr.write("read \(seconds(read - start)) s, encode \(seconds(encoded - read)) s (\(Parallel.threads) threads)\n")
+    }
+
+    static func appendDecimal(_ value: Int, to out: inout [UInt8]) {
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                     UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var n = value.magnitude, count = 0
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            repeat {
+                buffer[count] = UInt8(ascii: "0") + UInt8(n % 10)
+                n /= 10
+                count += 1
+            } while n > 0
+            if value < 0 { out.append(UInt8(ascii: "-")) }
+            for k in stride(from: count - 1, through: 0, by: -1) { out.append(buffer[k]) }
+        }
     }
 
     static func load(_ model: String) throws -> any Tokenizer {

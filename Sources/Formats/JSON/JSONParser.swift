@@ -68,7 +68,9 @@ public struct JSONParser {
     private mutating func object(depth: Int) throws(Failure) -> JSONValue {
         i += 1
         var members: [(String, JSONValue)] = []
-        var seen = Set<ExactString>()
+        // Duplicate keys by byte hash first (exact comparison only when two hashes meet): the vocabulary
+        // objects of tokenizer.json have 10⁵ keys.
+        var seen: [UInt64: Int] = [:]
         skipWhitespace()
         if peek == UInt8(ascii: "}") { i += 1; return .object(members) }
         while true {
@@ -76,9 +78,11 @@ public struct JSONParser {
             let keyOffset = i
             guard peek == UInt8(ascii: "\"") else { throw fail("expected a string key") }
             let key = try string()
-            guard seen.insert(ExactString(key)).inserted else {
+            let hash = Self.fnv1a(key)
+            if let other = seen[hash], ExactString(members[other].0) == ExactString(key) || members.contains(where: { ExactString($0.0) == ExactString(key) }) {
                 throw Failure(offset: keyOffset, reason: "duplicate key '\(key)'", duplicateKey: key)
             }
+            if seen[hash] == nil { seen[hash] = members.count }
             skipWhitespace()
             guard peek == UInt8(ascii: ":") else { throw fail("expected ':'") }
             i += 1
@@ -90,6 +94,13 @@ public struct JSONParser {
             if c == UInt8(ascii: "}") { return .object(members) }
             guard c == UInt8(ascii: ",") else { i -= 1; throw fail("expected ',' or '}'") }
         }
+    }
+
+    /// 64-bit FNV-1a of the key's UTF-8 bytes.
+    static func fnv1a(_ key: String) -> UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in key.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        return h
     }
 
     private mutating func array(depth: Int) throws(Failure) -> JSONValue {
@@ -155,6 +166,16 @@ public struct JSONParser {
         i += 1  // opening quote
         var out = [UInt8]()
         var runStart = i
+        // Without escapes (nearly every string) the text is the bytes themselves: no copy.
+        while let c = peek, c != UInt8(ascii: "\""), c != UInt8(ascii: "\\"), c >= 0x20 { i += 1 }
+        if peek == UInt8(ascii: "\"") {
+            let raw = UnsafeRawBufferPointer(rebasing: bytes[runStart..<i])
+            i += 1
+            guard let text = String(validating: raw.bindMemory(to: UInt8.self), as: UTF8.self) else {
+                throw fail("string is not valid UTF-8")
+            }
+            return text
+        }
         while true {
             guard let c = peek else { throw fail("unterminated string") }
             if c == UInt8(ascii: "\"") {

@@ -25,7 +25,8 @@ public final class BPETokenizer: @unchecked Sendable {
     let byteSymbols: [Int32]
     /// Byte → the token llama.cpp falls back to for it: the one-byte text (byteEncode) or `<0xXX>`.
     let byteFallback: [Int32]
-    let cache = Mutex<[[UInt8]: [Int32]]>([:])
+    /// Pieces already encoded, in 16 locked stripes chosen by the piece's hash (threads rarely meet).
+    let cache: [PieceCacheStripe] = (0..<16).map { _ in PieceCacheStripe() }
 
     /// `merges` as GGUF stores them ("left right", split at the first space after the first byte);
     /// `types` as GGUF token types (control, user-defined and unknown tokens are cut out of text).
@@ -90,7 +91,7 @@ public final class BPETokenizer: @unchecked Sendable {
 
     func encodeText(_ bytes: ArraySlice<UInt8>, into out: inout [Int]) {
         var text = String(decoding: bytes, as: UTF8.self)
-        if options.nfc { text = text.precomposedStringWithCanonicalMapping }
+        if options.nfc && !Self.isNFCStable(text) { text = text.precomposedStringWithCanonicalMapping }
         if options.escapeWhitespace { text = text.replacing(" ", with: "\u{2581}") }
         let prepared = CodepointText(text)
         var piece: [UInt8] = []
@@ -101,11 +102,27 @@ public final class BPETokenizer: @unchecked Sendable {
         }
     }
 
+    /// True when NFC cannot change `text`: every scalar is below U+0300 (no combining marks, no
+    /// decompositions that compose differently) or in blocks without decompositions or combining behaviour
+    /// (CJK unified ideographs, kana, Hangul syllables, emoji). Foundation's NFC is the slow part otherwise.
+    static func isNFCStable(_ text: String) -> Bool {
+        for s in text.unicodeScalars {
+            let v = s.value
+            if v < 0x300 || (0x3041...0x3096).contains(v) || (0x30A1...0x30FA).contains(v) || (0x4E00...0x9FFF).contains(v)
+                || (0xAC00...0xD7A3).contains(v) || (0x1F300...0x1FAFF).contains(v) { continue }
+            return false
+        }
+        return true
+    }
+
     /// The ids of one pre-tokenized piece (UTF-8), cached.
     func encodePiece(_ piece: [UInt8]) -> [Int32] {
-        if let hit = cache.withLock({ $0[piece] }) { return hit }
+        guard piece.count <= 256 else { return mergePiece(piece) }
+        let key = PieceKey(piece)
+        let stripe = cache[Int(key.hash & 15)]
+        if let hit = stripe.entries.withLock({ $0[key] }) { return hit }
         let ids = mergePiece(piece)
-        if piece.count <= 256 { cache.withLock { if $0.count < 1 << 17 { $0[piece] = ids } } }
+        stripe.entries.withLock { if $0.count < 1 << 13 { $0[key] = ids } }
         return ids
     }
 
@@ -132,4 +149,25 @@ public final class BPETokenizer: @unchecked Sendable {
         }
         return String(decoding: bytes, as: UTF8.self)
     }
+}
+
+final class PieceCacheStripe: Sendable {
+    let entries = Mutex<[PieceKey: [Int32]]>([:])
+}
+
+/// A piece's bytes with their FNV-1a hash, computed once: it picks the cache stripe and is the dictionary's
+/// hash (one word to hash instead of the bytes).
+struct PieceKey: Hashable {
+    let bytes: [UInt8]
+    let hash: UInt64
+
+    init(_ bytes: [UInt8]) {
+        self.bytes = bytes
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        hash = h
+    }
+
+    static func == (a: Self, b: Self) -> Bool { a.hash == b.hash && a.bytes == b.bytes }
+    func hash(into hasher: inout Hasher) { hasher.combine(hash) }
 }

@@ -10,6 +10,8 @@ public struct PreTokenizer: Sendable {
         /// GPT-2's pattern, hand-written like llama.cpp's unicode_regex_split_custom_gpt2: the same pieces
         /// as `.isolate` of it, several times faster.
         case gpt2
+        /// Llama 3's pattern (maxDigits 3) or Qwen2's (1), hand-written (Llama3Split).
+        case llama3(maxDigits: Int)
         /// Runs of '\n' and runs of everything else (llama.cpp's custom split for gemma4's `[^\n]+|[\n]+`).
         case newlineRuns
     }
@@ -40,6 +42,11 @@ public struct PreTokenizer: Sendable {
                     case .remove(let pattern): ranges = pattern.split(view, ranges, keepMatches: false)
                     case .gpt2: ranges = ranges.flatMap { GPT2Split.pieces(view, $0) }
                     case .newlineRuns: ranges = ranges.flatMap { Self.newlineRuns(view, $0) }
+                    case .llama3(let maxDigits):
+                        var out: [Range<Int>] = []
+                        out.reserveCapacity(ranges.count + text.codepoints.count / 3)
+                        for range in ranges { Llama3Split.pieces(view, range, maxDigits: maxDigits, into: &out) }
+                        ranges = out
                     }
                 }
             }

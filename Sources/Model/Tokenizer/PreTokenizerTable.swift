@@ -65,6 +65,8 @@ public enum PreTokenizerTable {
         let steps: [PreTokenizer.Step] = entry.patterns.map { pattern in
             switch pattern {
             case "gpt2": return .gpt2
+            case llama3: return .llama3(maxDigits: 3)
+            case qwen2: return .llama3(maxDigits: 1)
             case "newlines": return .newlineRuns
             default:
                 // The table's patterns are fixed and tested: a failure here is a programming error.

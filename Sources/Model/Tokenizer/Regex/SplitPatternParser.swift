@@ -258,7 +258,8 @@ struct SplitPatternParser {
             guard isChar("{"), let close = chars[pos...].firstIndex(of: 0x7D) else { throw error("expected \\p{name}") }
             let name = String(String.UnicodeScalarView(chars[(pos + 1)..<close].compactMap(Unicode.Scalar.init)))
             guard let bits = CharacterClass.category(named: name, dialect: dialect) else {
-                throw error("unknown Unicode category \\p{\(name)}")
+                // At the backslash, two characters before the brace.
+                throw PatternError(pattern: source, offset: pos - 2, reason: "unknown Unicode category \\p{\(name)}")
             }
             pos = close + 1
             return CharacterClass(anyOf: bits, negated: c == 0x50)
