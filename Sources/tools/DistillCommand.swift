@@ -23,6 +23,7 @@ struct DistillCommand: ParsableCommand {
     @Option(help: "Run folder.") var out: String
     @Option(help: "Training data (JSONL, Dolly or prompt/output). Default: the bundled train split.") var data: String?
     @Option(help: "Dev data for the dev ROUGE-L (default: the bundled dev split when --data is not given).") var devData: String?
+    @Flag(help: PromptFormatting.help) var chatTemplate = false
     @Option(help: "promptkd, kd, seqkd, rkl, gkd, distillm or sft.") var method = "promptkd"
     @Option(help: "Optimizer steps.") var steps = 100
     @Option var batchSize = 4
@@ -89,8 +90,13 @@ struct DistillCommand: ParsableCommand {
         }
         let maxLength = min(o.maxLength, s.params.config.contextLength, t.params.config.contextLength - o.promptRows)
         let trainPath = try data ?? BundledData.path("train")
-        let train = try TokenizedDataset(path: trainPath, tokenizer: s.tokenizer, eos: s.eos, maxPromptLength: maxPromptLength, maxLength: maxLength)
-        let dev = try (devData ?? (data == nil ? BundledData.path("dev") : nil)).map { try InstructionExample.load(path: $0) } ?? []
+        // The student's template formats prompts: the teacher shares its vocabulary (checked above).
+        func format(_ items: [InstructionExample]) throws -> [InstructionExample] {
+            chatTemplate ? try PromptFormatting.apply(items, gguf: s.gguf, bosAdded: t.bos != nil) : items
+        }
+        let train = try TokenizedDataset(try format(InstructionExample.load(path: trainPath)), path: trainPath, tokenizer: s.tokenizer,
+                                         eos: s.eos, maxPromptLength: maxPromptLength, maxLength: maxLength)
+        let dev = try format((devData ?? (data == nil ? BundledData.path("dev") : nil)).map { try InstructionExample.load(path: $0) } ?? [])
         Stderr.write("data: \(train.examples.count) training examples from \(trainPath)"
             + (train.skippedLongPrompts > 0 ? ", \(train.skippedLongPrompts) skipped (prompt over \(maxPromptLength) tokens)" : "")
             + "; \(dev.count) dev examples\n")

@@ -35,6 +35,8 @@ struct Eval: ParsableCommand {
     var teacher: String?
     @Option(help: "Write the first seed's answers as JSONL (prompt, prediction, references).")
     var predictionsOut: String?
+    @Flag(help: PromptFormatting.help)
+    var chatTemplate = false
     @Flag(help: "Print the result as JSON.")
     var json = false
 
@@ -46,6 +48,7 @@ struct Eval: ParsableCommand {
         }
         var examples = try InstructionExample.load(path: try data ?? BundledData.path("test"))
         if let limit { examples = Array(examples.prefix(limit)) }
+        if chatTemplate { examples = try PromptFormatting.apply(examples, gguf: m.gguf, bosAdded: m.bos != nil) }
         let teacherFile = try teacher.map { try ModelFile(path: $0) }
         if let t = teacherFile { try Vocabulary.requireSame(m.tokenizer, m.gguf.path, t.tokenizer, t.gguf.path) }
         var options = InstructionEvaluation.Options()

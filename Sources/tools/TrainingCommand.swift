@@ -12,6 +12,8 @@ struct TrainingArguments: ParsableArguments {
     var data: String?
     @Option(help: "Dev data for the dev loss (default: the bundled dev split when --data is not given).")
     var devData: String?
+    @Flag(help: PromptFormatting.help)
+    var chatTemplate = false
     @Option(help: "Run folder: metrics.jsonl, loss.svg, checkpoints/, and the exported result.")
     var out: String
     @Option(help: "Optimizer steps in all.")
@@ -83,10 +85,15 @@ struct TrainingArguments: ParsableArguments {
         let maxLength = min(self.maxLength, model.params.config.contextLength - promptRows)
         let trainPath = try data ?? BundledData.path("train")
         let devPath = try devData ?? (data == nil ? BundledData.path("dev") : nil)
-        let train = try TokenizedDataset(path: trainPath, tokenizer: model.tokenizer, eos: model.eos,
+        func load(_ path: String) throws -> [InstructionExample] {
+            let items = try InstructionExample.load(path: path)
+            return chatTemplate ? try PromptFormatting.apply(items, gguf: model.gguf, bosAdded: model.bos != nil) : items
+        }
+        let train = try TokenizedDataset(try load(trainPath), path: trainPath, tokenizer: model.tokenizer, eos: model.eos,
                                          maxPromptLength: maxPromptLength, maxLength: maxLength)
         let dev = try devPath.map {
-            try TokenizedDataset(path: $0, tokenizer: model.tokenizer, eos: model.eos, maxPromptLength: maxPromptLength, maxLength: maxLength)
+            try TokenizedDataset(try load($0), path: $0, tokenizer: model.tokenizer, eos: model.eos, maxPromptLength: maxPromptLength,
+                                 maxLength: maxLength)
         }
         Stderr.write("data: \(train.examples.count) training examples from \(trainPath)"
             + (train.skippedLongPrompts > 0 ? ", \(train.skippedLongPrompts) skipped (prompt over \(maxPromptLength) tokens)" : "")

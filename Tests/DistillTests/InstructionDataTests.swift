@@ -88,4 +88,23 @@ import Testing
         }
         #expect(allLong == "data: no usable example: all 1 prompt(s) are longer than --max-prompt-length 40 (mem)")
     }
+
+    /// --chat-template: the instruction and its input as one user message through the model's own template
+    /// equals jinja2's rendering of that conversation (fixtures/chat, SmolLM2's ChatML template with its
+    /// default system message), and the template's special tokens become their ids.
+    @Test func chatTemplateFormatsTheInstruction() throws {
+        let golden = try #require(try JSONFile.read(TorchTrainingStepTests.fixtures + "/chat/expected.json")["templates"]?["smollm2"])
+        let template = try ChatTemplate(template: golden["template"]?.stringValue, bos: golden["bos_token"]?.stringValue ?? "",
+                                        eos: golden["eos_token"]?.stringValue ?? "", path: "smollm2")
+        let userOnly = try #require(golden["cases"]?.arrayValue?.first {
+            $0["messages"]?.arrayValue?.count == 1 && $0["add_generation_prompt"]?.boolValue == true
+        })
+        let content = userOnly["messages"]?.arrayValue?.first?["content"]?.stringValue ?? ""
+        let path = try Self.temporary(#"{"instruction": "\#(content)", "context": "", "response": "ok"}"#)
+        let example = try #require(try InstructionExample.load(path: path).first)
+        let chat = try example.formatted(with: template, bosAdded: false)
+        #expect(chat.prompt == userOnly["text"]?.stringValue && chat.parseSpecial && !example.parseSpecial)
+        let withInput = try Self.temporary(#"{"instruction": "Sum up.", "context": "Two lines.", "response": "ok"}"#)
+        #expect(try InstructionExample.load(path: withInput).first?.userMessage == "Sum up.\n\nTwo lines.")
+    }
 }

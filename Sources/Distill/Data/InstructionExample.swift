@@ -1,5 +1,6 @@
 import Formats
 import Foundation
+import Model
 
 /// One instruction/response pair, from a JSONL line in Dolly form (`instruction`, `context`, `response`)
 /// or in the processed form (`prompt`, `output`; `output` may be a list of references, the first is
@@ -10,10 +11,31 @@ public struct InstructionExample: Equatable, Sendable {
     /// The reference responses (one for training data; test sets may hold several).
     public var references: [String]
     public var response: String { references.first ?? "" }
+    /// What a chat template gets as the user's message: the instruction, then the input after a blank line
+    /// (Dolly form), or the processed prompt as it is.
+    public var userMessage: String
+    /// Special tokens written in `prompt` are parsed: true once a chat template wrote them.
+    public var parseSpecial = false
 
-    public init(prompt: String, references: [String]) {
+    public init(prompt: String, references: [String], userMessage: String? = nil) {
         self.prompt = prompt
         self.references = references
+        self.userMessage = userMessage ?? prompt
+    }
+
+    /// The example with its prompt rendered by the model's own chat template (one user message, the
+    /// assistant's header after it), instead of the Dolly template of the PromptKD protocol; the template's
+    /// leading BOS dropped when the tokenizer adds one.
+    public func formatted(with template: ChatTemplate, bosAdded: Bool) throws(DistillError) -> InstructionExample {
+        var copy = self
+        do throws(ModelError) {
+            let text = try template.render([.init(role: "user", content: userMessage)], addGenerationPrompt: true)
+            copy.prompt = bosAdded ? template.droppingLeadingBOS(text) : text
+        } catch {
+            throw .model(error)
+        }
+        copy.parseSpecial = true
+        return copy
     }
 
     /// MiniLLM's `tools/process_data_dolly.py` template (non-Qwen), with and without an input.
@@ -60,8 +82,9 @@ public struct InstructionExample: Equatable, Sendable {
             guard let response = try string("response") else {
                 throw .malformedData(path: path, line: line, reason: "Dolly form needs 'response' next to 'instruction'")
             }
-            return InstructionExample(prompt: template(instruction: instruction, context: try string("context") ?? ""),
-                                      references: [response])
+            let context = try string("context") ?? ""
+            return InstructionExample(prompt: template(instruction: instruction, context: context), references: [response],
+                                      userMessage: context.isEmpty ? instruction : instruction + "\n\n" + context)
         }
         if let prompt = try string("prompt") {
             if let output = value["output"], let list = output.arrayValue {

@@ -37,12 +37,12 @@ public struct TokenizedDataset: Sendable {
         skippedLongPrompts = 0
         truncated = 0
         for item in items {
-            let prompt = tokenizer.encode(item.prompt, special: false)
+            let prompt = tokenizer.encode(item.prompt, special: item.parseSpecial)
             guard prompt.count <= maxPromptLength, prompt.count < maxLength else {
                 skippedLongPrompts += 1
                 continue
             }
-            let full = tokenizer.encode(item.prompt + item.response, special: false)
+            let full = tokenizer.encode(item.prompt + item.response, special: item.parseSpecial)
             var tokens = prompt + full.dropFirst(prompt.count) + [eos]
             if tokens.count > maxLength {
                 tokens.removeLast(tokens.count - maxLength)

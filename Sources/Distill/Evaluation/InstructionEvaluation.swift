@@ -46,7 +46,7 @@ public enum InstructionEvaluation {
     public static func run(_ model: Transformer, tokenizer: any Tokenizer, stop: Set<Int>, examples: [InstructionExample],
                            options: Options, teacher: Transformer? = nil,
                            progress: (Int, Int) -> Void = { _, _ in }) throws(DistillError) -> Result {
-        let prompts = examples.map { Array(tokenizer.encode($0.prompt, special: false).prefix(options.maxPromptLength)) }
+        let prompts = examples.map { Array(tokenizer.encode($0.prompt, special: $0.parseSpecial).prefix(options.maxPromptLength)) }
         let room = model.config.contextLength - (prompts.map(\.count).max() ?? 0)
         guard room > 0 else {
             throw .invalidOption(name: "--max-prompt-length", reason: "prompts fill the context of \(model.config.contextLength)")
