@@ -72,12 +72,12 @@ extension BPETokenizer {
         next[n - 1] = -1
         var alive = [Bool](repeating: true, count: n)
         // (rank, left, left symbol, right symbol): stale entries are recognised by their symbols.
-        var heap = PairHeap()
+        var heap = MergeHeap<CandidatePair>()
         func consider(_ left: Int) {
             guard left >= 0, next[left] >= 0 else { return }
             let a = symbol[left], b = symbol[next[left]]
             guard a >= 0, b >= 0, let m = merges[UInt64(UInt32(a)) << 32 | UInt64(UInt32(b))] else { return }
-            heap.push(.init(rank: Int32(truncatingIfNeeded: m >> 32), left: Int32(left), a: a, b: b))
+            heap.push(CandidatePair(rank: Int32(truncatingIfNeeded: m >> 32), left: Int32(left), a: a, b: b))
         }
         for i in 0..<(n - 1) { consider(i) }
         while let top = heap.pop() {
@@ -102,42 +102,9 @@ extension BPETokenizer {
     }
 }
 
-/// A binary min-heap of candidate pairs by (rank, left position).
-struct PairHeap {
-    struct Pair {
-        var rank: Int32, left: Int32, a: Int32, b: Int32
-        func isBefore(_ o: Pair) -> Bool { rank < o.rank || (rank == o.rank && left < o.left) }
-    }
-
-    private var items: [Pair] = []
-
-    mutating func push(_ item: Pair) {
-        items.append(item)
-        var i = items.count - 1
-        while i > 0 {
-            let parent = (i - 1) / 2
-            guard items[i].isBefore(items[parent]) else { break }
-            items.swapAt(i, parent)
-            i = parent
-        }
-    }
-
-    mutating func pop() -> Pair? {
-        guard let top = items.first else { return nil }
-        let last = items.removeLast()
-        if !items.isEmpty {
-            items[0] = last
-            var i = 0
-            while true {
-                let l = 2 * i + 1, r = l + 1
-                var best = i
-                if l < items.count && items[l].isBefore(items[best]) { best = l }
-                if r < items.count && items[r].isBefore(items[best]) { best = r }
-                if best == i { break }
-                items.swapAt(i, best)
-                i = best
-            }
-        }
-        return top
-    }
+/// A candidate merge of the symbol at `left` with the next: stale once either symbol changed.
+struct CandidatePair: HeapOrdered {
+    var rank: Int32, left: Int32, a: Int32, b: Int32
+    /// Lowest rank first; on a tie the leftmost.
+    func isBefore(_ o: CandidatePair) -> Bool { rank < o.rank || (rank == o.rank && left < o.left) }
 }

@@ -8,7 +8,7 @@ extension SentencePieceBPE {
     }
 
     /// A candidate merge of symbols `left` and `left`'s next, whose joined text (`size` bytes) is a token.
-    struct Bigram {
+    struct Bigram: HeapOrdered {
         var score: Float, left: Int, right: Int, size: Int
         /// Higher score first; on a tie the leftmost.
         func isBefore(_ other: Bigram) -> Bool { score > other.score || (score == other.score && left < other.left) }
@@ -26,7 +26,7 @@ extension SentencePieceBPE {
             offset += length
         }
         if !symbols.isEmpty { symbols[symbols.count - 1].next = -1 }
-        var queue = BigramHeap()
+        var queue = MergeHeap<Bigram>()
         func tryAdd(_ left: Int, _ right: Int) {
             guard left >= 0, right >= 0 else { return }
             let a = symbols[left], b = symbols[right]
@@ -59,40 +59,5 @@ extension SentencePieceBPE {
             i = s.next
         }
         return out
-    }
-}
-
-/// A binary heap of bigrams, best (SentencePieceBPE.Bigram.isBefore) on top.
-struct BigramHeap {
-    private var items: [SentencePieceBPE.Bigram] = []
-
-    mutating func push(_ item: SentencePieceBPE.Bigram) {
-        items.append(item)
-        var i = items.count - 1
-        while i > 0 {
-            let parent = (i - 1) / 2
-            guard items[i].isBefore(items[parent]) else { break }
-            items.swapAt(i, parent)
-            i = parent
-        }
-    }
-
-    mutating func pop() -> SentencePieceBPE.Bigram? {
-        guard let top = items.first else { return nil }
-        let last = items.removeLast()
-        if !items.isEmpty {
-            items[0] = last
-            var i = 0
-            while true {
-                let l = 2 * i + 1, r = l + 1
-                var best = i
-                if l < items.count && items[l].isBefore(items[best]) { best = l }
-                if r < items.count && items[r].isBefore(items[best]) { best = r }
-                if best == i { break }
-                items.swapAt(i, best)
-                i = best
-            }
-        }
-        return top
     }
 }
