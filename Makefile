@@ -18,7 +18,7 @@ release: setup
 	$(SWIFT) build $(RELEASE_FLAGS)
 
 # The main job (scripts/demo): a layer-dropped SmolLM2 student distilled with PromptKD on the bundled
-# data, quantized to Q4_K_M, evaluated (ROUGE-L, KL to the teacher) and asked a question; about 12 minutes.
+# data, quantized to Q4_K_M, evaluated (ROUGE-L, KL to the teacher) and asked a question; about 4 minutes here (2 cores).
 demo: release
 	scripts/demo
 

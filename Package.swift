@@ -53,6 +53,6 @@ let package = Package(
         .testTarget(name: "ConvertTests", dependencies: ["Convert", "Formats", "Model"]),
         .testTarget(name: "DistillTests", dependencies: ["Distill", "Formats", "Model"]),
         // Runs the built `ckpt` binary: exit codes and error lines as users see them.
-        .testTarget(name: "ToolsTests", dependencies: ["ckpt", "Formats", "Model"]),
+        .testTarget(name: "ToolsTests", dependencies: ["ckpt", "Formats", "Model", "Distill"]),
     ]
 )

@@ -13,6 +13,8 @@ public enum ModelError: Error, Equatable, CustomStringConvertible, Sendable {
     case missingTensors(path: String, tensors: [String], total: Int)
     /// A chat template ckpt cannot render (or none at all); `excerpt` is its beginning.
     case unsupportedChatTemplate(path: String, excerpt: String)
+    /// Two tensors of a checkpoint fill the same weight.
+    case duplicateTensor(path: String, slot: String, first: String, second: String)
     /// A chat template that does not parse (line and column) or fails while rendering.
     case chatTemplate(path: String, reason: String)
 
@@ -27,6 +29,7 @@ public enum ModelError: Error, Equatable, CustomStringConvertible, Sendable {
         case .missingTensors: "missingTensors"
         case .unsupportedChatTemplate: "unsupportedChatTemplate"
         case .chatTemplate: "chatTemplate"
+        case .duplicateTensor: "duplicateTensor"
         }
     }
 
@@ -44,6 +47,7 @@ public enum ModelError: Error, Equatable, CustomStringConvertible, Sendable {
             excerpt.isEmpty ? "chat template: the model has none (\(path))"
                 : "chat template: not one ckpt renders: '\(excerpt)…' (\(path))"
         case let .chatTemplate(path, reason): "chat template: \(reason) (\(path))"
+        case let .duplicateTensor(path, slot, first, second): "tensors '\(first)' and '\(second)' both fill '\(slot)' (\(path))"
         case let .wrongShape(path, tensor, expected, found):
             "tensor '\(tensor)' has shape \(found), the config needs \(expected) (\(path))"
         }

@@ -7,7 +7,7 @@ extension ParameterSet {
     /// From a GGUF file: the config comes from its metadata.
     public static func load(gguf: GGUFFile, threads: Int = 2) throws(ModelError) -> ParameterSet {
         let params = ParameterSet(config: try TransformerConfig(gguf: gguf))
-        var filled = Set<Key>()
+        var filled: [Key: String] = [:]
         var unknown: [String] = []
         for info in gguf.tensorInfos where !TensorNames.isRopeData(info.name) {
             guard let (slot, layer) = TensorNames.parseGGUF(info.name), params.contains(slot, layer: layer) else {
@@ -15,15 +15,15 @@ extension ParameterSet {
                 continue
             }
             let key = Key(slot, layer)
+            try Self.claim(key, by: info.name, in: &filled, path: gguf.path)
             try params.checkShape(key, info.shape, name: info.name, path: gguf.path)
             let values: [Float]
             do { values = try Quantization.dequantize(gguf.tensor(info), path: gguf.path, threads: threads) } catch {
                 throw .format(error)
             }
             values.withUnsafeBufferPointer { params.fill(key, with: $0) }
-            filled.insert(key)
         }
-        try params.finish(filled: filled, unknown: unknown, path: gguf.path)
+        try params.finish(filled: Set(filled.keys), unknown: unknown, path: gguf.path)
         return params
     }
 
@@ -48,7 +48,7 @@ extension ParameterSet {
     /// From Hugging Face tensors (one safetensors file or all shards), with the config from config.json.
     public static func load(huggingFace tensors: [RawTensor], config: TransformerConfig, path: String) throws(ModelError) -> ParameterSet {
         let params = ParameterSet(config: config)
-        var filled = Set<Key>()
+        var filled: [Key: String] = [:]
         var unknown: [String] = []
         for tensor in tensors {
             if TensorNames.isIgnorableHuggingFace(tensor.name) { continue }
@@ -63,11 +63,11 @@ extension ParameterSet {
                 continue
             }
             let key = Key(slot, layer)
+            try Self.claim(key, by: tensor.name, in: &filled, path: path)
             let values = try params.hfValues(tensor, key: key, path: path)
             values.withUnsafeBufferPointer { params.fill(key, with: $0) }
-            filled.insert(key)
         }
-        try params.finish(filled: filled, unknown: unknown, path: path)
+        try params.finish(filled: Set(filled.keys), unknown: unknown, path: path)
         return params
     }
 
@@ -96,6 +96,14 @@ extension ParameterSet {
         guard trim(shape) == trim(expected) else {
             throw .wrongShape(path: path, tensor: name, expected: expected, found: shape)
         }
+    }
+
+    /// A slot takes one tensor: a second one (another spelling of the same weight) is an error naming both.
+    static func claim(_ key: Key, by name: String, in filled: inout [Key: String], path: String) throws(ModelError) {
+        if let first = filled[key] {
+            throw .duplicateTensor(path: path, slot: TensorNames.gguf(key.slot, layer: key.layer), first: first, second: name)
+        }
+        filled[key] = name
     }
 
     func finish(filled: Set<Key>, unknown: [String], path: String) throws(ModelError) {

@@ -26,26 +26,26 @@ struct DistillCommand: ParsableCommand {
     @Flag(help: PromptFormatting.help) var chatTemplate = false
     @Option(help: "promptkd, kd, seqkd, rkl, gkd, distillm or sft.") var method = "promptkd"
     @Option(help: "Optimizer steps.") var steps = 100
-    @Option var batchSize = 4
+    @Option(help: "Sequences per step.") var batchSize = 4
     @Option(help: "Student learning rate.") var lr = 5e-5
     @Option(help: "Prompt learning rate (promptkd).") var promptLr = 5e-5
-    @Option var warmup = 0
+    @Option(help: "Warmup steps.") var warmup = 0
     @Option(help: "constant, cosine or linear after warmup.") var schedule = "constant"
-    @Option var weightDecay = 0.01
-    @Option var clip: Float = 1.0
-    @Option var seed: UInt64 = 10
-    @Option var promptLen = 7
+    @Option(help: "AdamW weight decay (not on biases and norms).") var weightDecay = 0.01
+    @Option(help: "Clip the global gradient norm to this (0: no clipping).") var clip: Float = 1.0
+    @Option(help: "Seed of the data order, sampling and random initializations.") var seed: UInt64 = 10
+    @Option(help: "PromptKD: soft-prompt vectors on the teacher.") var promptLen = 7
     @Option(help: "text:\"…\", vocab or random.") var promptInit = "text:Suppose you are a student."
-    @Option var maxLength = 512
-    @Option var maxPromptLength = 256
+    @Option(help: "Longest training sequence in tokens (prompt + response + EOS); longer ones lose their tail.") var maxLength = 512
+    @Option(help: "Skip examples whose prompt has more tokens than this.") var maxPromptLength = 256
     @Option(help: "Longest sampled answer during training.") var maxNewTokens = 256
     @Option(help: "Dev ROUGE-L every N steps (0: at the end).") var evalEvery = 0
-    @Option var devExamples = 40
-    @Option var devMaxNewTokens = 64
-    @Option var saveEvery = 0
-    @Option var resume: String?
+    @Option(help: "Dev examples for the dev ROUGE-L.") var devExamples = 40
+    @Option(help: "Longest dev answer.") var devMaxNewTokens = 64
+    @Option(help: "Checkpoint every N steps (0: at the end only); each replaces the one before (RUN/checkpoints holds the newest).") var saveEvery = 0
+    @Option(help: "Continue the run saved in this folder (a run folder or one checkpoint) bit-exactly.") var resume: String?
     @Option(help: "Stop (with a checkpoint) after this step; --resume continues the same run.") var stopAfter: Int?
-    @Flag var force = false
+    @Flag(help: "Start over in an --out folder that already holds a run.") var force = false
     @Option(help: "Also write the student quantized to this llama-quantize type (e.g. Q4_K_M).") var export: String?
     @Flag(help: "Also write the student as a Hugging Face folder (RUN/hf).") var hf = false
 

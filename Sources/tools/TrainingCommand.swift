@@ -38,7 +38,7 @@ struct TrainingArguments: ParsableArguments {
     var seed: UInt64 = 10
     @Option(help: "Dev loss every N steps (0: at the end only).")
     var evalEvery = 0
-    @Option(help: "Checkpoint every N steps (0: at the end only).")
+    @Option(help: "Checkpoint every N steps (0: at the end only); each replaces the one before (RUN/checkpoints holds the newest).")
     var saveEvery = 0
     @Option(help: "Longest training sequence in tokens (prompt + response + EOS); longer ones lose their tail.")
     var maxLength = 512

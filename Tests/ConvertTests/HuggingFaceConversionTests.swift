@@ -214,6 +214,23 @@ import Testing
         #expect(copy["tokenizer.chat_template.tool_use"]?.stringValue == toolUse && copy["tokenizer.chat_template"]?.stringValue == main)
     }
 
+    /// Two spellings of one weight (GPT-2's with and without `transformer.`) are refused, both named.
+    @Test func weightFilledTwiceIsRefused() throws {
+        let folder = Self.temporary("gpt2-twice")
+        try FileManager.default.copyItem(atPath: Self.fixtures + "/hf/gpt2/safetensors", toPath: folder)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let tensors = try SafetensorsFile(path: folder + "/model.safetensors").tensors
+        let wte = try #require(tensors.first { $0.name == "transformer.wte.weight" })
+        // A copy of the bytes: the writer would store a tensor sharing them as an alias, not twice.
+        try SafetensorsWriter.write(tensors + [RawTensor(name: "wte.weight", dtype: wte.dtype, shape: wte.shape, data: ByteView(owned: wte.data.array))],
+                                    to: folder + "/model.safetensors", overwrite: true)
+        let out = folder + "/out.gguf"
+        #expect {
+            _ = try HuggingFaceToGGUF.convert(input: folder, output: out, outtype: .f32, overwrite: false)
+        } throws: { "\($0)".contains("tensors 'transformer.wte.weight' and 'wte.weight' both fill 'token_embd.weight'") }
+        #expect(!FileManager.default.fileExists(atPath: out))
+    }
+
     @Test func unsupportedArchitectureIsRefusedBeforeWriting() throws {
         let folder = Self.temporary("mamba")
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)

@@ -98,5 +98,11 @@ import Testing
         #expect(throws: ModelError.wrongShape(path: "m", tensor: "model.norm.weight", expected: [c.embeddingSize], found: [4])) {
             try ParameterSet.load(huggingFace: wrong, config: c, path: "m")
         }
+        // The same weight twice (shards that overlap): refused, naming both, instead of the last one winning.
+        let norm = try #require(hf(tensors).first { $0.name == "model.norm.weight" })
+        #expect(throws: ModelError.duplicateTensor(path: "m", slot: "output_norm.weight", first: "model.norm.weight",
+                                                   second: "model.norm.weight")) {
+            try ParameterSet.load(huggingFace: hf(tensors) + [norm], config: c, path: "m")
+        }
     }
 }

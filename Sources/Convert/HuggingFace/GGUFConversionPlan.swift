@@ -52,7 +52,7 @@ public struct GGUFConversionPlan {
             return Entry(source: raw, slot: nil, layer: nil, name: tensor.rawValue, shape: [values.count], target: .f32, fixup: .none)
         }
         var unknown: [String] = []
-        var seen = Set<String>()
+        var seen: [String: String] = [:]  // GGUF name → the HF tensor that filled it
         for tensor in hf.tensors {
             if TensorNames.isIgnorableHuggingFace(tensor.name) { continue }
             guard let (slot, layer) = TensorNames.parseHuggingFace(tensor.name, family: c.family) else {
@@ -72,14 +72,17 @@ public struct GGUFConversionPlan {
                 throw .unsupportedInput(path: hf.path, reason: "tensor '\(tensor.name)' is \(tensor.dtype.name); ckpt converts F32, F16 and BF16 weights")
             }
             let name = TensorNames.gguf(slot, layer: layer)
-            seen.insert(name)
+            if let first = seen[name] {
+                throw .unsupportedInput(path: hf.path, reason: "tensors '\(first)' and '\(tensor.name)' both fill '\(name)'")
+            }
+            seen[name] = tensor.name
             entries.append(Entry(source: tensor, slot: slot, layer: layer, name: name, shape: shape,
                                  target: Self.outputType(slot: slot, name: name, shape: shape, weightType: weightType), fixup: fixup))
         }
         if !unknown.isEmpty {
             throw .unsupportedInput(path: hf.path, reason: "tensor(s) '\(unknown.prefix(8).joined(separator: "', '"))' have no place in a \(c.architecture) model")
         }
-        let missing = TensorNames.expected(c).map { TensorNames.gguf($0.slot, layer: $0.layer) }.filter { !seen.contains($0) }
+        let missing = TensorNames.expected(c).map { TensorNames.gguf($0.slot, layer: $0.layer) }.filter { seen[$0] == nil }
         if !missing.isEmpty {
             throw .unsupportedInput(path: hf.path, reason: "\(missing.count) tensor(s) missing, first '\(missing[0])'")
         }

@@ -137,7 +137,11 @@ public final class Distiller: SteppedTraining {
         let losses = try Self.applyLoss(pass, batch, vocab: V, terms: studentTargets)
         pass.backward(gradients: studentGradients)
         let loss = losses.first ?? 0
-        guard loss.isFinite else { throw .diverged(step: step + 1, quantity: "the student loss", value: Float(loss), lastCheckpoint: lastCheckpoint) }
+        // Every term of the loss, not only the first (a NaN teacher term leaves the cross-entropy finite).
+        if let bad = losses.indices.first(where: { !losses[$0].isFinite }) {
+            throw .diverged(step: step + 1, quantity: losses.count > 1 ? "the student loss (term \(bad + 1) of \(losses.count))" : "the student loss",
+                            value: Float(losses[bad]), lastCheckpoint: lastCheckpoint)
+        }
         let (norm, _) = GradientClipping.clip(studentOptimizer.regions, maxNorm: options.maxGradNorm)
         guard norm.isFinite else { throw .diverged(step: step + 1, quantity: "the student gradient norm", value: norm, lastCheckpoint: lastCheckpoint) }
         studentOptimizer.update(lr: lr)
@@ -180,7 +184,7 @@ public final class Distiller: SteppedTraining {
         prompt.gradient.update(repeating: 0)
         pass.backward(gradients: frozenTeacher, promptGradient: prompt.gradient.baseAddress)
         let total = losses[0] + w * losses[1]
-        guard total.isFinite else { throw .diverged(step: step + 1, quantity: "the prompt loss", value: Float(total), lastCheckpoint: lastCheckpoint) }
+        guard losses.allSatisfy(\.isFinite), total.isFinite else { throw .diverged(step: step + 1, quantity: "the prompt loss", value: Float(total), lastCheckpoint: lastCheckpoint) }
         let (norm, _) = GradientClipping.clip(promptOptimizer!.regions, maxNorm: options.maxGradNorm)
         guard norm.isFinite else { throw .diverged(step: step + 1, quantity: "the prompt gradient norm", value: norm, lastCheckpoint: lastCheckpoint) }
         promptOptimizer!.update(lr: promptSchedule.rate(step: step + 1))
