@@ -11,7 +11,8 @@ public struct WeightMatrix: @unchecked Sendable {
     public let cols: Int
     /// Bytes from one row to the next.
     public let rowBytes: Int
-    let kernelType: Int32
+    /// The ggml type id, with CK_PORTABLE when this matrix runs the portable kernels (tests).
+    private(set) var kernelType: Int32
 
     /// Types whose rows ck_matvec multiplies without widening (the rest are widened to f32 at load).
     public static func isMultipliedInPlace(_ dtype: DType) -> Bool {
@@ -54,8 +55,13 @@ public struct WeightMatrix: @unchecked Sendable {
     /// True when the portable kernels are used (no AVX2/FMA/F16C on this CPU).
     public static var usesPortableKernels: Bool { ck_uses_avx2() == 0 }
 
-    /// Tests only: run the portable kernels even where AVX2 is available (process-wide).
-    public static func forcePortableKernels(_ on: Bool) { ck_force_portable(on ? 1 : 0) }
+    /// The same matrix multiplied and widened by the portable kernels even where AVX2 is available (tests
+    /// compare both sets); a property of this value, so concurrent users of other matrices are unaffected.
+    public func usingPortableKernels(_ on: Bool = true) -> WeightMatrix {
+        var copy = self
+        copy.kernelType = on ? kernelType | Int32(CK_PORTABLE) : kernelType & ~Int32(CK_PORTABLE)
+        return copy
+    }
 }
 
 /// A vector x [count] as the block kernels take it: the f32 values, plus for each 32 values a scale and

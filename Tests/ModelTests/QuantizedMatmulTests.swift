@@ -26,12 +26,12 @@ import Testing
         return (bytes, widened)
     }
 
-    @Test(arguments: types)
-    func widenMatchesCodecs(_ dtype: DType) throws {
+    @Test(arguments: types, [false, true])
+    func widenMatchesCodecs(_ dtype: DType, portable: Bool) throws {
         let (bytes, widened) = try Self.weights(dtype)
         var out = [Float](repeating: .nan, count: Self.rows * Self.cols)
         bytes.withUnsafeBytes { raw in
-            let w = WeightMatrix(dtype: dtype, base: raw.baseAddress!, rows: Self.rows, cols: Self.cols)!
+            let w = WeightMatrix(dtype: dtype, base: raw.baseAddress!, rows: Self.rows, cols: Self.cols)!.usingPortableKernels(portable)
             w.widenRows(3..<Self.rows, into: &out[3 * Self.cols])
             w.widenRows(0..<3, into: &out)
         }
@@ -40,8 +40,6 @@ import Testing
 
     @Test(arguments: types, [false, true])
     func productsWithinTolerance(_ dtype: DType, portable: Bool) throws {
-        WeightMatrix.forcePortableKernels(portable)
-        defer { WeightMatrix.forcePortableKernels(false) }
         let (bytes, widened) = try Self.weights(dtype)
         let tolerance = dtype.isQuantized ? 3e-5 : 1e-6
         for inputRows in [1, 2, 5, 12] {  // up to 8: the decoding kernels; 12: widened slices + sgemm
@@ -49,7 +47,7 @@ import Testing
             let bias = Self.random(Self.rows, seed: 5)
             var out = [Float](repeating: .nan, count: inputRows * Self.rows)
             bytes.withUnsafeBytes { raw in
-                let w = WeightMatrix(dtype: dtype, base: raw.baseAddress!, rows: Self.rows, cols: Self.cols)!
+                let w = WeightMatrix(dtype: dtype, base: raw.baseAddress!, rows: Self.rows, cols: Self.cols)!.usingPortableKernels(portable)
                 Matmul.forward(out: &out, inp: x, weight: w, bias: bias, rows: inputRows)
             }
             var worst = 0.0
@@ -91,14 +89,12 @@ import Testing
     /// bits it gets alone, for each kernel type and both kernel sets.
     @Test(arguments: types, [false, true])
     func batchedRowsEqualSingleRows(_ dtype: DType, portable: Bool) throws {
-        WeightMatrix.forcePortableKernels(portable)
-        defer { WeightMatrix.forcePortableKernels(false) }
         let (bytes, _) = try Self.weights(dtype)
         let n = Matmul.matvecRowLimit
         let x = Self.random(n * Self.cols, seed: 11)
         var batched = [Float](repeating: .nan, count: n * Self.rows), single = batched
         bytes.withUnsafeBytes { raw in
-            let w = WeightMatrix(dtype: dtype, base: raw.baseAddress!, rows: Self.rows, cols: Self.cols)!
+            let w = WeightMatrix(dtype: dtype, base: raw.baseAddress!, rows: Self.rows, cols: Self.cols)!.usingPortableKernels(portable)
             Matmul.forward(out: &batched, inp: x, weight: w, bias: nil, rows: n)
             for r in 0..<n {
                 x.withUnsafeBufferPointer { xp in

@@ -3,7 +3,7 @@
 #include <string.h>
 #include "include/cfloatrows.h"
 
-static uint16_t f16_scalar(float x);
+static uint16_t f16_scalar(float x, int portable);
 
 static uint16_t bf16_scalar(float x) {
     uint32_t u;
@@ -12,17 +12,14 @@ static uint16_t bf16_scalar(float x) {
     return (uint16_t)((u + (0x7fffu + ((u >> 16) & 1))) >> 16);
 }
 
+// `kind` may carry CF_PORTABLE: then F16 rounds in C even where F16C exists.
 static void store_scalar(int kind, float x, void *out, int64_t i) {
-    switch (kind) {
+    switch (kind & ~CF_PORTABLE) {
     case CF_F32: ((float *)out)[i] = x; break;
-    case CF_F16: ((uint16_t *)out)[i] = f16_scalar(x); break;
+    case CF_F16: ((uint16_t *)out)[i] = f16_scalar(x, kind & CF_PORTABLE); break;
     default: ((uint16_t *)out)[i] = bf16_scalar(x); break;
     }
 }
-
-static int forced_portable = 0;
-
-void cf_force_portable(int on) { forced_portable = on; }
 
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
 #include <immintrin.h>
@@ -32,7 +29,7 @@ void cf_force_portable(int on) { forced_portable = on; }
 static int has_avx2(void) {
     static int cached = -1;
     if (cached < 0) cached = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("f16c");
-    return cached && !forced_portable;
+    return cached;
 }
 
 CF_AVX2 static uint16_t f16_f16c(float x) {
@@ -150,9 +147,9 @@ CF_AVX2 static void transpose_f16(const float *s, int64_t r, int64_t c, int64_t 
 CF_AVX2 static void transpose_bf16(const float *s, int64_t r, int64_t c, int64_t c0, int64_t c1, void *o, int64_t t) { transpose_avx2(CF_BF16, s, r, c, c0, c1, o, t); }
 #endif
 
-static uint16_t f16_scalar(float x) {
+static uint16_t f16_scalar(float x, int portable) {
 #ifdef CF_X86
-    if (has_avx2()) return f16_f16c(x);
+    if (!portable && has_avx2()) return f16_f16c(x);
 #endif
     // Portable IEEE binary16 rounding to nearest even.
     uint32_t u;
@@ -174,7 +171,7 @@ static uint16_t f16_scalar(float x) {
 
 void cf_narrow(int kind, const float *src, int64_t n, void *out) {
 #ifdef CF_X86
-    if (has_avx2()) {
+    if (!(kind & CF_PORTABLE) && has_avx2()) {
         (kind == CF_F32 ? narrow_f32 : kind == CF_F16 ? narrow_f16 : narrow_bf16)(src, n, out);
         return;
     }
@@ -184,7 +181,7 @@ void cf_narrow(int kind, const float *src, int64_t n, void *out) {
 
 void cf_transpose_narrow(int kind, const float *src, int64_t rows, int64_t cols, int64_t c0, int64_t c1, void *out, int64_t stride) {
 #ifdef CF_X86
-    if (has_avx2()) {
+    if (!(kind & CF_PORTABLE) && has_avx2()) {
         (kind == CF_F32 ? transpose_f32 : kind == CF_F16 ? transpose_f16 : transpose_bf16)(src, rows, cols, c0, c1, out, stride);
         return;
     }

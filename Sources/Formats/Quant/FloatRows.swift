@@ -24,9 +24,11 @@ public enum FloatRows {
     /// Narrows `count` f32 values to F16 (round to nearest even, as numpy and ggml; a NaN becomes sign | 0x7E00)
     /// or BF16 (ggml's rounding); false for any other type. cfloatrows.c: F16C/AVX2 where the CPU has them,
     /// the same bits as `Half.fromFloat` / `BFloat16.fromFloat` (little-endian hosts).
-    public static func narrow(_ src: UnsafePointer<Float>, count: Int, to dtype: DType, into out: UnsafeMutableRawPointer) -> Bool {
+    /// `portable`: the C rounding even where F16C/AVX2 exist (tests compare both).
+    public static func narrow(_ src: UnsafePointer<Float>, count: Int, to dtype: DType, into out: UnsafeMutableRawPointer,
+                              portable: Bool = false) -> Bool {
         guard let kind = narrowKind(dtype), dtype != .f32 else { return false }
-        cf_narrow(kind, src, Int64(count), out)
+        cf_narrow(portable ? kind | Int32(CF_PORTABLE) : kind, src, Int64(count), out)
         return true
     }
 
@@ -35,11 +37,12 @@ public enum FloatRows {
     /// `outputStride` (elements, default rows) is larger when src is a band of rows of a taller matrix whose
     /// transpose `out` points into.
     public static func transposeNarrow(_ src: UnsafePointer<Float>, rows: Int, cols: Int, columns: Range<Int>,
-                                       to dtype: DType, into out: UnsafeMutableRawPointer, outputStride: Int? = nil) -> Bool {
+                                       to dtype: DType, into out: UnsafeMutableRawPointer, outputStride: Int? = nil,
+                                       portable: Bool = false) -> Bool {
         guard let kind = narrowKind(dtype) else { return false }
         let stride = outputStride ?? rows
         precondition(stride >= rows, "transposeNarrow: output stride below the row count")
-        cf_transpose_narrow(kind, src, Int64(rows), Int64(cols), Int64(columns.lowerBound), Int64(columns.upperBound), out, Int64(stride))
+        cf_transpose_narrow(portable ? kind | Int32(CF_PORTABLE) : kind, src, Int64(rows), Int64(cols), Int64(columns.lowerBound), Int64(columns.upperBound), out, Int64(stride))
         return true
     }
 

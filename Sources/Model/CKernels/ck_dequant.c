@@ -143,13 +143,15 @@ const ck_type_info *ck_info(int type) {
 int ck_supports(int type) { return ck_info(type) != NULL; }
 
 void ck_dequantize_rows(int type, const void *w, size_t row_bytes, int r0, int r1, int cols, float *out) {
+    const int portable = type & CK_PORTABLE;
+    type &= ~CK_PORTABLE;
     const ck_type_info *info = ck_info(type);
     if (!info) return;
     if (type == CK_F32) {
         for (int r = r0; r < r1; r++) memcpy(out + (size_t)(r - r0) * cols, (const uint8_t *)w + r * row_bytes, cols * 4);
         return;
     }
-    if (ck_uses_avx2() && ck_widen_rows_avx2(type, w, row_bytes, r0, r1, cols, out)) return;
+    if (!portable && ck_uses_avx2() && ck_widen_rows_avx2(type, w, row_bytes, r0, r1, cols, out)) return;
     for (int r = r0; r < r1; r++) {
         const uint8_t *row = (const uint8_t *)w + (size_t)r * row_bytes;
         float *y = out + (size_t)(r - r0) * cols;

@@ -13,8 +13,8 @@
 #define CK_AVX2 __attribute__((target("avx2,fma,f16c")))
 #endif
 
-// 1 when this CPU has AVX2, FMA and F16C (cached; 0 off x86-64). ck_uses_avx2() is this unless the tests
-// forced the portable kernels; the activations follow the CPU alone, since their two versions differ in bits.
+// 1 when this CPU has AVX2, FMA and F16C (cached; 0 off x86-64), as ck_uses_avx2(); a call with CK_PORTABLE
+// in its type runs the portable kernels anyway. The activations follow the CPU alone (their versions differ in bits).
 int ck_cpu_has_avx2(void);
 
 typedef struct {

@@ -237,10 +237,6 @@ CK_AVX2 static int matvec_avx2(int type, const uint8_t *w, size_t row_bytes, int
 }
 #endif
 
-static int forced_portable = 0;
-
-void ck_force_portable(int on) { forced_portable = on; }
-
 int ck_cpu_has_avx2(void) {
 #ifdef CK_X86
     static int cached = -1;
@@ -252,12 +248,14 @@ int ck_cpu_has_avx2(void) {
 #endif
 }
 
-int ck_uses_avx2(void) { return !forced_portable && ck_cpu_has_avx2(); }
+int ck_uses_avx2(void) { return ck_cpu_has_avx2(); }
 
 void ck_matvec(int type, const void *w, size_t row_bytes, int r0, int r1, int k, const ck_vector *xs, int cols,
                float *out, size_t out_stride) {
+    const int portable = type & CK_PORTABLE;
+    type &= ~CK_PORTABLE;
 #ifdef CK_X86
-    if (ck_uses_avx2() && matvec_avx2(type, (const uint8_t *)w, row_bytes, r0, r1, k, xs, cols, out, out_stride)) return;
+    if (!portable && ck_uses_avx2() && matvec_avx2(type, (const uint8_t *)w, row_bytes, r0, r1, k, xs, cols, out, out_stride)) return;
 #endif
     const ck_type_info *info = ck_info(type);
     if (!info) return;

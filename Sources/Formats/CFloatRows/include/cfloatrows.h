@@ -8,6 +8,10 @@
 
 enum { CF_F32 = 0, CF_F16 = 1, CF_BF16 = 2 };
 
+// OR'd into `kind` for one call: the portable C rounding even where F16C/AVX2 exist (tests compare both).
+// Per call, so concurrent callers never change each other's kernels.
+enum { CF_PORTABLE = 0x100 };
+
 /// out[i] = narrow(src[i]) for i < n; out holds n elements of `kind`.
 void cf_narrow(int kind, const float *src, int64_t n, void *out);
 
@@ -16,8 +20,5 @@ void cf_narrow(int kind, const float *src, int64_t n, void *out);
 /// (stride = rows: a dense block of output rows; stride > rows: src is a band of a taller matrix, and out
 /// points at the band's first column of the whole output).
 void cf_transpose_narrow(int kind, const float *src, int64_t rows, int64_t cols, int64_t c0, int64_t c1, void *out, int64_t stride);
-
-/// Tests only: the portable code even where AVX2/F16C is available (process-wide).
-void cf_force_portable(int on);
 
 #endif

@@ -12,14 +12,15 @@ enum {
     CK_Q4_K = 12, CK_Q5_K = 13, CK_Q6_K = 14, CK_BF16 = 30
 };
 
+/// OR'd into the type of one ck_matvec / ck_dequantize_rows call: the portable scalar kernels even where
+/// AVX2 is available (tests compare both sets). Per call, so concurrent callers never change each other's.
+enum { CK_PORTABLE = 0x10000 };
+
 /// 1 when ck_matvec and ck_dequantize_rows handle `type`, else 0.
 int ck_supports(int type);
 
 /// 1 when the AVX2+FMA+F16C kernels are in use on this CPU (else the portable scalar ones).
 int ck_uses_avx2(void);
-
-/// Tests: 1 forces the portable kernels even where AVX2 is available; 0 restores the detection.
-void ck_force_portable(int on);
 
 /// x prepared once for many rows: per 32 values a scale and 16-bit integers (x ≈ scale·q, |q| ≤ 32767,
 /// rounded to nearest), plus the exact f32 sum of each 32 (for the block minimums of Q4_1, Q5_1, Q4_K, Q5_K).
