@@ -30,11 +30,28 @@ public final class AtomicOutput: @unchecked Sendable {
         let parts = path.split(separator: "/", omittingEmptySubsequences: false)
         let folder = parts.dropLast().joined(separator: "/")
         let base = parts.last.map(String.init) ?? "out"
-        var template = Array(((folder.isEmpty ? "" : folder + "/") + ".\(base).tmp-XXXXXX").utf8CString)
+        Self.removeStaleTemporaries(folder: folder.isEmpty ? "." : folder, base: base)
+        // The writer's process id is in the name, so a later writer can tell a dead process's leftovers.
+        var template = Array(((folder.isEmpty ? "" : folder + "/") + ".\(base).tmp-\(getpid())-XXXXXX").utf8CString)
         fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard fd >= 0 else { throw .io(path: path, reason: "cannot create a temporary file: \(MappedFile.errnoText())") }
         temporaryPath = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
         fchmod(fd, 0o644)
+    }
+
+    /// Removes `.BASE.tmp-PID-*` files in `folder` whose process no longer runs (a writer killed with -9
+    /// never reached its deinit); temporaries of running processes are left alone.
+    static func removeStaleTemporaries(folder: String, base: String) {
+        guard let dir = opendir(folder) else { return }
+        defer { closedir(dir) }
+        let prefix = ".\(base).tmp-"
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+            guard name.hasPrefix(prefix) else { continue }
+            let rest = name.dropFirst(prefix.count)
+            guard let dash = rest.firstIndex(of: "-"), let pid = Int32(rest[..<dash]), pid > 0 else { continue }
+            if kill(pid, 0) != 0 && errno == ESRCH { unlink(folder + "/" + name) }
+        }
     }
 
     deinit {

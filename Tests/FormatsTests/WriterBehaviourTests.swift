@@ -63,3 +63,28 @@ enum FileList {
         try FileManager.default.contentsOfDirectory(atPath: folder)
     }
 }
+
+/// A writer killed with -9 never removes its temporary file; the next write to the same output removes the
+/// temporaries of processes that no longer run, and leaves those of running ones (a concurrent writer).
+@Suite struct StaleTemporaryTests {
+    @Test func deadWritersTemporariesAreRemoved() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ckpt-stale-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        // A process that has exited: its pid is free (reaped by waitUntilExit).
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: "/bin/true")
+        try child.run()
+        child.waitUntilExit()
+        let dead = child.processIdentifier
+        let stale = folder + "/.out.gguf.tmp-\(dead)-AbCdEf", live = folder + "/.out.gguf.tmp-\(getpid())-GhIjKl"
+        let other = folder + "/.other.gguf.tmp-\(dead)-MnOpQr"
+        for path in [stale, live, other] { FileManager.default.createFile(atPath: path, contents: Data([1, 2, 3])) }
+        let out = try AtomicOutput(path: folder + "/out.gguf")
+        try out.write([1, 2, 3, 4])
+        try out.commit()
+        #expect(!FileManager.default.fileExists(atPath: stale))
+        #expect(FileManager.default.fileExists(atPath: live) && FileManager.default.fileExists(atPath: other))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: folder + "/out.gguf")) == Data([1, 2, 3, 4]))
+    }
+}
