@@ -1,6 +1,6 @@
 # ckpt: the two commands in README.md (`make demo`, `make test`) plus bench and crosscheck.
 SWIFT ?= swift
-# Release builds for speed target Haswell-class CPUs (AVX2, FMA, F16C); see shared swift-notes. The Swift
+# Release builds for speed target Haswell-class CPUs (AVX2, FMA, F16C; kernels needing more pick at run time). The Swift
 # runtime and Foundation are linked in (--static-swift-stdlib): a self-contained binary that starts in
 # 15 ms instead of 25 (loading and relocating the runtime's shared libraries), which every short command
 # pays (GPT-2 small HF → GGUF takes ~0.2 s in all). The binary is ~80 MB instead of ~13.
@@ -30,12 +30,14 @@ test: setup
 	OPENBLAS_NUM_THREADS=1 $(SWIFT) test
 
 bench: release
+	scripts/python-references
 	scripts/bench/inspect
 	scripts/bench/quantize
 	scripts/bench/generate
 	scripts/bench/train
 	scripts/bench/convert
 	scripts/bench/distill
+	scripts/bench/tokenize
 
 crosscheck: release
 	scripts/crosscheck

@@ -1,5 +1,5 @@
 // Row-wise products of ggml-quantized weight matrices with an f32 vector, for decoding without widening
-// the weights. Block layouts are those of ggml (../shared/reference/formats.md); the Swift codecs in
+// the weights. Block layouts are those of ggml (ggml-quants.h / ggml-common.h); the Swift codecs in
 // Formats/Quant are the reference each kernel is tested against. Types are ggml type ids.
 #ifndef CKERNELS_H
 #define CKERNELS_H
