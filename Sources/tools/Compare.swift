@@ -29,7 +29,7 @@ struct Compare: ParsableCommand {
         let tokens = try b.tokenizeFile(file)
         let pieces = try Evaluation.chunks(tokens, context: ctx, model: b, limit: chunks, file: file)
         let V = b.transformer.config.vocabSize
-        var stats = Divergence()
+        var stats = KLDivergenceStatistics()
         let start = Date()
         for (i, chunk) in pieces.enumerated() {
             let lb = try b.transformer.logits(chunk.input), lo = try o.transformer.logits(chunk.input)
@@ -51,12 +51,12 @@ struct Compare: ParsableCommand {
 
 /// The compare report as llama-perplexity words it, or as JSON (schema ckpt.compare/1).
 enum CompareReport {
-    static func text(_ s: Divergence.Summary) -> String {
+    static func text(_ s: KLDivergenceStatistics.Summary) -> String {
         func pad(_ label: String) -> String { label.padding(toLength: max(label.count, 28), withPad: " ", startingAt: 0) }
-        func pm(_ label: String, _ e: Divergence.Estimate) -> String {
+        func pm(_ label: String, _ e: KLDivergenceStatistics.Estimate) -> String {
             pad(label) + String(format: " %10.6f ± %10.6f\n", e.value, e.error)
         }
-        func pct(_ label: String, _ e: Divergence.Estimate) -> String {
+        func pct(_ label: String, _ e: KLDivergenceStatistics.Estimate) -> String {
             pad(label) + String(format: " %9.3f ± %6.3f %%\n", 100 * e.value, 100 * e.error)
         }
         var out = "====== Perplexity statistics (\(s.count) tokens) ======\n"
@@ -72,8 +72,8 @@ enum CompareReport {
         return out
     }
 
-    static func json(_ s: Divergence.Summary, base: String, other: String, file: String, ctx: Int) -> String {
-        func e(_ x: Divergence.Estimate) -> JSONValue { .object([("value", .double(x.value)), ("error", .double(x.error))]) }
+    static func json(_ s: KLDivergenceStatistics.Summary, base: String, other: String, file: String, ctx: Int) -> String {
+        func e(_ x: KLDivergenceStatistics.Estimate) -> JSONValue { .object([("value", .double(x.value)), ("error", .double(x.error))]) }
         func q(_ list: [(String, Double)]) -> JSONValue { .object(list.map { ($0.0, .double($0.1)) }) }
         return JSONWriter.pretty(.object([
             ("schema", .string("ckpt.compare/1")), ("base", .string(base)), ("other", .string(other)), ("file", .string(file)),

@@ -46,7 +46,7 @@ import Testing
         let (tokens, ctx) = Self.setup
         let base = try Self.model("llama-gqa"), other = try Self.model("gpt2")
         let V = base.config.vocabSize
-        var stats = Divergence()
+        var stats = KLDivergenceStatistics()
         for chunk in Perplexity.chunks(tokens, context: ctx, bos: nil) {
             let lb = try base.logits(chunk), lo = try other.logits(chunk)
             lb.withUnsafeBufferPointer { pb in
@@ -61,7 +61,7 @@ import Testing
         }
         let s = stats.summary
         #expect(s.count == Int(golden["count"]?.uint64Value ?? 0))
-        func pair(_ e: Divergence.Estimate, _ key: String) {
+        func pair(_ e: KLDivergenceStatistics.Estimate, _ key: String) {
             Self.close(e.value, golden[key]?.arrayValue?[0].doubleValue, key)
             Self.close(e.error, golden[key]?.arrayValue?[1].doubleValue, key + " error")
         }
@@ -81,9 +81,9 @@ import Testing
 
     @Test func percentileAndMedianFollowLlamaCpp() {
         let v: [Double] = [1, 2, 4, 8]
-        #expect(Divergence.percentile(v, 0.5) == 3)       // p = 1.5 → halfway between 2 and 4
-        #expect(abs(Divergence.percentile(v, 0.9) - 6.8) < 1e-12)  // p = 2.7 → 4 + 0.7·4
-        #expect(Divergence.percentile(v, 0) == 1 && Divergence.percentile(v, 1) == 8)
-        #expect(Divergence.median(v) == 3 && Divergence.median([5, 1, 9].sorted()) == 5)
+        #expect(KLDivergenceStatistics.percentile(v, 0.5) == 3)       // p = 1.5 → halfway between 2 and 4
+        #expect(abs(KLDivergenceStatistics.percentile(v, 0.9) - 6.8) < 1e-12)  // p = 2.7 → 4 + 0.7·4
+        #expect(KLDivergenceStatistics.percentile(v, 0) == 1 && KLDivergenceStatistics.percentile(v, 1) == 8)
+        #expect(KLDivergenceStatistics.median(v) == 3 && KLDivergenceStatistics.median([5, 1, 9].sorted()) == 5)
     }
 }

@@ -4,7 +4,7 @@ import Foundation
 /// perplexity chunks. Per token: KL(base‖other) = Σᵢ p_base,i (log p_base,i − log p_other,i), computed
 /// exactly over the whole vocabulary (llama.cpp reads base log-probs back from 16-bit storage and skips
 /// those below −16); Δp = p_other(next) − p_base(next); whether both argmaxes agree.
-public struct Divergence: Sendable {
+public struct KLDivergenceStatistics: Sendable {
     public private(set) var kld: [Double] = []
     public private(set) var deltaP: [Double] = []
     public private(set) var nllOther = 0.0, nllOther2 = 0.0, nllBase = 0.0, nllBase2 = 0.0, nllCross = 0.0
