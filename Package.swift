@@ -10,6 +10,9 @@ let package = Package(
         .executable(name: "ckpt", targets: ["ckpt"]),
         .library(name: "Formats", targets: ["Formats"]),
         .library(name: "Model", targets: ["Model"]),
+        // For Fuzz/ (libFuzzer targets built in their own package, so normal builds are unaffected).
+        .library(name: "Jinja", targets: ["Jinja"]),
+        .library(name: "Distill", targets: ["Distill"]),
     ],
     dependencies: [
         // Only the command line parses arguments; nothing else depends on a package.

@@ -51,8 +51,12 @@ public struct InstructionExample: Equatable, Sendable {
 
     /// Reads a JSONL file; every malformed line is an error naming its number. Blank lines are skipped.
     public static func load(path: String) throws(DistillError) -> [InstructionExample] {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw .format(.io(path: path, reason: "cannot read the file"))
+        let data: [UInt8]
+        do {
+            let file = try MappedFile(path: path)
+            data = withExtendedLifetime(file) { Array(file.bytes) }
+        } catch {
+            throw .format(error)
         }
         var examples: [InstructionExample] = []
         var lineNumber = 0

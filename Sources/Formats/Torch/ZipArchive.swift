@@ -48,7 +48,9 @@ public struct ZipArchive: Sendable {
             }
             (count, directorySize, directoryOffset) = (c, s, o)
         }
-        guard directoryOffset >= 0, directorySize >= 0, directoryOffset + directorySize <= eocd + 1, count <= directorySize / 46 + 1 else {
+        // Compared by subtraction: zip64 fields reach 2^63 and their sum would overflow (found by FuzzTorch).
+        guard directoryOffset >= 0, directorySize >= 0, directoryOffset <= eocd + 1, directorySize <= eocd + 1 - directoryOffset,
+              count <= directorySize / 46 + 1 else {
             throw .invalidArchive(path: path, entry: "", offset: eocd, reason: "central directory of \(count) entries at \(directoryOffset) (+\(directorySize)) lies outside the file")
         }
         var entries: [Entry] = []
