@@ -16,4 +16,16 @@ import Testing
             #expect("\(error)".contains("central directory") && "\(error)".contains(path) && !"\(error)".contains("\n"), "\(error)")
         }
     }
+
+    /// A deflated entry declaring 1.4 GB inflated from a few hundred bytes: the size was allocated before
+    /// inflating (an unbounded allocation); now refused as more than deflate's 1032:1 can produce.
+    @Test func deflateSizeLieAllocatesNothing() {
+        let path = Fixtures.path("fuzz-found/deflate-size-lie.bin")
+        do {
+            _ = try TorchCheckpoint(path: path)
+            Issue.record("accepted")
+        } catch {
+            #expect("\(error)".contains("more than deflate can produce") && !"\(error)".contains("\n"), "\(error)")
+        }
+    }
 }

@@ -102,6 +102,9 @@ public struct ZipArchive: Sendable {
             throw .invalidArchive(path: path, entry: entry.name, offset: h, reason: "local header signature missing")
         }
         let start = h + 30 + Int(Self.u16(bytes, h + 26)) + Int(Self.u16(bytes, h + 28))
+        guard entry.compressedSize >= 0, start <= bytes.count, entry.compressedSize <= bytes.count - start else {
+            throw .invalidArchive(path: path, entry: entry.name, offset: h, reason: "\(entry.compressedSize) bytes at \(start) run past the end of the file")
+        }
         let view = try file.view(start..<(start + entry.compressedSize), what: "zip entry '\(entry.name)'")
         if entry.method == 0 {
             guard entry.compressedSize == entry.size else {
@@ -112,7 +115,15 @@ public struct ZipArchive: Sendable {
         return ByteView(owned: try inflate(view, entry: entry))
     }
 
+    /// Deflate expands at most 1032:1: a declared size beyond that (or past zlib's 32-bit counts) is a lie,
+    /// refused before anything is allocated for it (found by FuzzTorch: 1.4 GB asked for a 2 KB file).
+    static let maxDeflateRatio = 1032
+
     func inflate(_ input: ByteView, entry: Entry) throws(FormatError) -> [UInt8] {
+        guard entry.size >= 0, entry.size <= input.count * Self.maxDeflateRatio + 1024, entry.size <= Int(UInt32.max) else {
+            throw .invalidArchive(path: path, entry: entry.name, offset: entry.localHeaderOffset,
+                                  reason: "claims \(entry.size) bytes inflated from \(input.count): more than deflate can produce")
+        }
         var out = [UInt8](repeating: 0, count: entry.size)
         let status: Int32 = input.withUnsafeBytes { src in
             out.withUnsafeMutableBytes { dst in
