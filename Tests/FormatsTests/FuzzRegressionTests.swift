@@ -28,4 +28,16 @@ import Testing
             #expect("\(error)".contains("more than deflate can produce") && !"\(error)".contains("\n"), "\(error)")
         }
     }
+
+    /// A zip64 locator in a file shorter than a zip64 record: `count - 56` went negative and its conversion
+    /// to an unsigned offset trapped; now the locator is said to point outside the file.
+    @Test func zip64LocatorInATinyFile() {
+        let path = Fixtures.path("fuzz-found/zip64-locator-tiny-file.bin")
+        do {
+            _ = try TorchCheckpoint(path: path)
+            Issue.record("accepted")
+        } catch {
+            #expect("\(error)".contains("outside the file") && !"\(error)".contains("\n"), "\(error)")
+        }
+    }
 }

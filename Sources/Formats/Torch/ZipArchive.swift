@@ -38,7 +38,7 @@ public struct ZipArchive: Sendable {
         // Zip64: the locator sits right before the EOCD and points at the zip64 record.
         if eocd >= 20, Self.u32(bytes, eocd - 20) == 0x0706_4b50 {
             let record = Self.u64(bytes, eocd - 12)
-            guard record < UInt64(bytes.count - 56), Self.u32(bytes, Int(record)) == 0x0606_4b50 else {
+            guard bytes.count >= 56, record < UInt64(bytes.count - 56), Self.u32(bytes, Int(record)) == 0x0606_4b50 else {
                 throw .invalidArchive(path: path, entry: "", offset: eocd - 20, reason: "zip64 locator points outside the file")
             }
             let r = Int(record)
