@@ -1,4 +1,5 @@
 import CPlatform
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -30,7 +31,7 @@ public final class AtomicOutput: @unchecked Sendable {
         let parts = path.split(separator: "/", omittingEmptySubsequences: false)
         let folder = parts.dropLast().joined(separator: "/")
         let base = parts.last.map(String.init) ?? "out"
-        Self.removeStaleTemporaries(folder: folder.isEmpty ? "." : folder, base: base)
+        Self.removeLeftovers(in: folder.isEmpty ? "." : folder, prefix: ".\(base).tmp-")
         // The writer's process id is in the name, so a later writer can tell a dead process's leftovers.
         var template = Array(((folder.isEmpty ? "" : folder + "/") + ".\(base).tmp-\(getpid())-XXXXXX").utf8CString)
         fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
@@ -39,18 +40,15 @@ public final class AtomicOutput: @unchecked Sendable {
         fchmod(fd, 0o644)
     }
 
-    /// Removes `.BASE.tmp-PID-*` files in `folder` whose process no longer runs (a writer killed with -9
-    /// never reached its deinit); temporaries of running processes are left alone.
-    static func removeStaleTemporaries(folder: String, base: String) {
-        guard let dir = opendir(folder) else { return }
-        defer { closedir(dir) }
-        let prefix = ".\(base).tmp-"
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
-            guard name.hasPrefix(prefix) else { continue }
+    /// Removes the entries of `folder` named `prefix` + a process id (+ "-…") whose process no longer runs:
+    /// what a writer killed with -9 left (files, or staging folders); those of running processes stay.
+    public static func removeLeftovers(in folder: String, prefix: String) {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+        for name in names where name.hasPrefix(prefix) {
             let rest = name.dropFirst(prefix.count)
-            guard let dash = rest.firstIndex(of: "-"), let pid = Int32(rest[..<dash]), pid > 0 else { continue }
-            if kill(pid, 0) != 0 && errno == ESRCH { unlink(folder + "/" + name) }
+            let digits = rest.prefix { $0.isASCII && $0.isNumber }
+            guard let pid = Int32(digits), pid > 0, rest.dropFirst(digits.count).first.map({ $0 == "-" }) ?? true else { continue }
+            if kill(pid, 0) != 0 && errno == ESRCH { try? FileManager.default.removeItem(atPath: folder + "/" + name) }
         }
     }
 

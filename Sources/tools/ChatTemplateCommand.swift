@@ -1,4 +1,5 @@
 import ArgumentParser
+import Convert
 import Foundation
 import Formats
 import Model
@@ -51,22 +52,14 @@ struct ChatTemplateCommand: ParsableCommand {
         return try ChatTemplate(template: text, bos: bos ?? "", eos: eos ?? "", path: modelOrJinja)
     }
 
-    /// tokenizer_config.json's chat_template (string, or the list of named ones) or chat_template.jinja
-    /// (with additional_chat_templates/NAME.jinja); BOS/EOS texts from tokenizer_config.json.
+    /// The folder's template (as conversion reads it: tokenizer_config.json, chat_template.jinja and
+    /// additional_chat_templates/, chat_template.json), BOS/EOS texts from tokenizer_config.json.
     func folderTemplate(_ folder: String) throws -> ChatTemplate {
         let configPath = folder + "/tokenizer_config.json"
         let config = FileManager.default.fileExists(atPath: configPath) ? try JSONFile.read(configPath) : JSONValue.object([])
-        func token(_ key: String) -> String { config[key]?.stringValue ?? config[key]?["content"]?.stringValue ?? "" }
+        func token(_ key: String) -> String { HuggingFaceDirectory.tokenText(config, key) ?? "" }
         let wanted = name ?? "default"
-        var source: String?
-        if let text = config["chat_template"]?.stringValue, wanted == "default" {
-            source = text
-        } else if let list = config["chat_template"]?.arrayValue {
-            source = list.first { $0["name"]?.stringValue == wanted }?["template"]?.stringValue
-        } else {
-            let file = wanted == "default" ? folder + "/chat_template.jinja" : folder + "/additional_chat_templates/\(wanted).jinja"
-            if FileManager.default.fileExists(atPath: file) { source = try Self.readText(file) }
-        }
+        let source = try HuggingFaceDirectory.chatTemplates(folder: folder, tokenizerConfig: config).first { $0.name == wanted }?.template
         return try ChatTemplate(template: source, bos: bos ?? token("bos_token"), eos: eos ?? token("eos_token"), path: folder)
     }
 

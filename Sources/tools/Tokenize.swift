@@ -61,40 +61,28 @@ struct Tokenize: ParsableCommand {
             throw ToolError(message: "tokenize: \(stringsFile) is not a JSON array of strings", hint: nil)
         }
         let read = ContinuousClock.now
-        let results = ResultSlots<[Int]>(count: strings.count)
-        Parallel.forChunks(strings.count, minChunk: 1, perThread: 8) { range in
-            for i in range { results.set(i, tokenizer.encode(strings[i], special: special)) }
+        var results = [[Int]](repeating: [], count: strings.count)
+        results.withUnsafeMutableBufferPointer { slots in
+            // Each chunk writes only its own strings' slots.
+            let shared = SendablePointer(slots.baseAddress!)
+            Parallel.forChunks(strings.count, minChunk: 1, perThread: 8) { range in
+                for i in range { shared.pointer[i] = tokenizer.encode(strings[i], special: special) }
+            }
         }
         let encoded = ContinuousClock.now
         var text: [UInt8] = []
-        var count = 0
         text.reserveCapacity(strings.count * 1024)
-        for (i, ids) in results.values.enumerated() {
+        for (i, ids) in results.enumerated() {
             if i > 0 { text.append(0x0A) }
             for (j, id) in ids.enumerated() {
                 if j > 0 { text.append(0x20) }
-                Self.appendDecimal(id, to: &text)
+                text.append(contentsOf: String(id).utf8)
             }
-            count += ids.count
         }
+        let count = results.reduce(0) { $0 + $1.count }
         Stdout.write("tokens \(count) sha256 \(SHA256Digest.hex(text))\n")
         func seconds(_ d: Duration) -> String { String(format: "%.3f", Double(d.components.attoseconds) * 1e-18 + Double(d.components.seconds)) }
         Stderr.write("read \(seconds(read - start)) s, encode \(seconds(encoded - read)) s (\(Parallel.threads) threads)\n")
-    }
-
-    static func appendDecimal(_ value: Int, to out: inout [UInt8]) {
-        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-                     UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        var n = value.magnitude, count = 0
-        withUnsafeMutableBytes(of: &digits) { buffer in
-            repeat {
-                buffer[count] = UInt8(ascii: "0") + UInt8(n % 10)
-                n /= 10
-                count += 1
-            } while n > 0
-            if value < 0 { out.append(UInt8(ascii: "-")) }
-            for k in stride(from: count - 1, through: 0, by: -1) { out.append(buffer[k]) }
-        }
     }
 
     static func load(_ model: String) throws -> any Tokenizer {
@@ -113,22 +101,4 @@ struct Tokenize: ParsableCommand {
         if parts.last == "" { parts.removeLast() }
         return parts
     }
-}
-
-/// One result per index, written by parallel chunks (each index by exactly one of them): a raw buffer, so
-/// no exclusivity check sees two threads in one array.
-final class ResultSlots<Value>: @unchecked Sendable {
-    private let storage: UnsafeMutablePointer<Value?>
-    private let count: Int
-    init(count: Int) {
-        self.count = count
-        storage = .allocate(capacity: count)
-        storage.initialize(repeating: nil, count: count)
-    }
-    deinit {
-        storage.deinitialize(count: count)
-        storage.deallocate()
-    }
-    func set(_ i: Int, _ value: Value) { storage[i] = value }
-    var values: [Value] { (0..<count).compactMap { storage[$0] } }
 }

@@ -32,12 +32,8 @@ public enum GGUFToHuggingFace {
         let staging = output + ".ckpt-tmp-\(getpid())"
         try? manager.removeItem(atPath: staging)
         // Staging folders of killed earlier runs (their process is gone) are removed too.
-        let parent = (output as NSString).deletingLastPathComponent, stem = (output as NSString).lastPathComponent + ".ckpt-tmp-"
-        for name in (try? manager.contentsOfDirectory(atPath: parent.isEmpty ? "." : parent)) ?? [] where name.hasPrefix(stem) {
-            if let pid = Int32(name.dropFirst(stem.count)), pid > 0, kill(pid, 0) != 0, errno == ESRCH {
-                try? manager.removeItem(atPath: (parent.isEmpty ? "." : parent) + "/" + name)
-            }
-        }
+        let parent = (output as NSString).deletingLastPathComponent
+        AtomicOutput.removeLeftovers(in: parent.isEmpty ? "." : parent, prefix: (output as NSString).lastPathComponent + ".ckpt-tmp-")
         do {
             try manager.createDirectory(atPath: staging, withIntermediateDirectories: true)
         } catch {

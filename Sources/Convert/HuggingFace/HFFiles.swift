@@ -128,7 +128,7 @@ enum HFFiles {
     /// (`tokenizer.chat_templates`) the list of {name, template} transformers reads, "default" first.
     static func chatTemplateJSON(_ gguf: GGUFFile) -> JSONValue {
         let main = gguf["tokenizer.chat_template"]?.stringValue
-        let names = (try? gguf["tokenizer.chat_templates"]?.arrayValue?.stringValues()) ?? []
+        let names = ChatTemplate.variantNames(gguf: gguf)
         let variants: [JSONValue] = names.compactMap { name in
             gguf["tokenizer.chat_template.\(name)"]?.stringValue.map { .object([("name", .string(name)), ("template", .string($0))]) }
         }

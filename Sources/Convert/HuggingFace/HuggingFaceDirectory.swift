@@ -102,7 +102,14 @@ public struct HuggingFaceDirectory {
         return tensors
     }
 
-    static func chatTemplates(folder: String, tokenizerConfig: JSONValue?) throws -> [(name: String, template: String)] {
+    /// tokenizer_config.json's text for a special token (`bos_token` …): a string, or an AddedToken's content.
+    public static func tokenText(_ tokenizerConfig: JSONValue?, _ key: String) -> String? {
+        let v = tokenizerConfig?[key]
+        return v?.stringValue ?? v?["content"]?.stringValue
+    }
+
+    /// The folder's chat templates as `chatTemplates` describes them (also for folders without weights).
+    public static func chatTemplates(folder: String, tokenizerConfig: JSONValue?) throws -> [(name: String, template: String)] {
         func read(_ file: String) throws -> String {
             let mapped = try MappedFile(path: file)
             return withExtendedLifetime(mapped) { String(decoding: mapped.bytes, as: UTF8.self) }

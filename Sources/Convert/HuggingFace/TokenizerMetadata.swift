@@ -61,10 +61,7 @@ enum TokenizerMetadata {
             return pair.joined(separator: " ")
         }
         let index = smallestIDs(byID)
-        func tokenText(_ key: String) -> String? {
-            let v = hf.tokenizerConfig?[key]
-            return v?.stringValue ?? v?["content"]?.stringValue
-        }
+        func tokenText(_ key: String) -> String? { HuggingFaceDirectory.tokenText(hf.tokenizerConfig, key) }
         var kv: [GGUFMetadata.KV] = []
         if sentencePiece {
             // SentencePiece BPE scores each normal piece −(its index among normal pieces) (the trainer's
@@ -144,10 +141,7 @@ enum TokenizerMetadata {
 
     /// Special ids (from tokenizer_config.json's token texts), which special tokens are added, the template.
     static func specialKeys(_ hf: HuggingFaceDirectory, json: JSONValue, index: [String: Int]) -> [GGUFMetadata.KV] {
-        func tokenText(_ key: String) -> String? {
-            let v = hf.tokenizerConfig?[key]
-            return v?.stringValue ?? v?["content"]?.stringValue
-        }
+        func tokenText(_ key: String) -> String? { HuggingFaceDirectory.tokenText(hf.tokenizerConfig, key) }
         var kv: [GGUFMetadata.KV] = []
         // gguf-py's SpecialVocab: tokenizer_config.json's token texts, else config.json's `<type>_token_id`.
         for (key, name) in [("bos_token", "bos"), ("eos_token", "eos"), ("unk_token", "unknown"), ("pad_token", "padding")] {

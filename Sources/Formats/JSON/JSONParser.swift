@@ -78,7 +78,7 @@ public struct JSONParser {
             let keyOffset = i
             guard peek == UInt8(ascii: "\"") else { throw fail("expected a string key") }
             let key = try string()
-            let hash = Self.fnv1a(key)
+            let hash = FNV1a.hash(key.utf8)
             if let other = seen[hash], ExactString(members[other].0) == ExactString(key) || members.contains(where: { ExactString($0.0) == ExactString(key) }) {
                 throw Failure(offset: keyOffset, reason: "duplicate key '\(key)'", duplicateKey: key)
             }
@@ -94,13 +94,6 @@ public struct JSONParser {
             if c == UInt8(ascii: "}") { return .object(members) }
             guard c == UInt8(ascii: ",") else { i -= 1; throw fail("expected ',' or '}'") }
         }
-    }
-
-    /// 64-bit FNV-1a of the key's UTF-8 bytes.
-    static func fnv1a(_ key: String) -> UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in key.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
-        return h
     }
 
     private mutating func array(depth: Int) throws(Failure) -> JSONValue {

@@ -24,7 +24,7 @@ extension BPETokenizer {
             }
             var i = 0
             while i < piece.count {
-                let length = min(Self.utf8Length(piece[i]), piece.count - i)
+                let length = min(ByteUnicode.sequenceLength(lead: piece[i]), piece.count - i)
                 let text = String(decoding: piece[i..<(i + length)], as: UTF8.self)
                 // A character that is no symbol keeps its bytes as a negative marker: -(offset + 1) … never merges.
                 symbols.append(symbolIDs[ExactString(text)] ?? Int32(-1 - i))
@@ -46,16 +46,13 @@ extension BPETokenizer {
             } else {
                 // One character that is no symbol (it never merges).
                 let start = Int(-1 - s)
-                let end = start + min(Self.utf8Length(piece[start]), piece.count - start)
+                let end = start + min(ByteUnicode.sequenceLength(lead: piece[start]), piece.count - start)
                 bytes = Array(piece[start..<end])
             }
             for b in bytes where byteFallback[Int(b)] >= 0 { out.append(byteFallback[Int(b)]) }
         }
         return out
     }
-
-    /// Character length from the lead byte's high nibble, as llama.cpp's unicode_len_utf8.
-    static func utf8Length(_ lead: UInt8) -> Int { [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 3, 4][Int(lead >> 4)] }
 
     func symbolText(_ symbols: [Int32]) -> String {
         var s = ""

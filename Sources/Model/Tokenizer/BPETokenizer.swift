@@ -68,11 +68,7 @@ public final class BPETokenizer: @unchecked Sendable {
         }
         symbolIDs = ids
         symbolTexts = texts
-        let specialTypes: Set<SentencePieceBPE.TokenType> = [.control, .userDefined, .unknown]
-        splitter = SpecialTokenSplitter(types.indices.filter { specialTypes.contains(types[$0]) }.map { i in
-            let (l, r) = strip(i)
-            return .init(bytes: Array(tokens[i].utf8), id: i, alwaysParsed: types[i] == .userDefined, lstrip: l, rstrip: r)
-        })
+        splitter = SpecialTokenSplitter(tokens: tokens, types: types, strip: strip)
     }
 
     /// Token ids of `text`; with `special`, control tokens written in the text become their ids.
@@ -163,9 +159,7 @@ struct PieceKey: Hashable {
 
     init(_ bytes: [UInt8]) {
         self.bytes = bytes
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
-        hash = h
+        hash = FNV1a.hash(bytes)
     }
 
     static func == (a: Self, b: Self) -> Bool { a.hash == b.hash && a.bytes == b.bytes }

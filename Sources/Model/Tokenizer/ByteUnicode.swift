@@ -23,11 +23,9 @@ enum ByteUnicode {
         return map
     }()
 
-    static func encode(_ bytes: some Sequence<UInt8>) -> String {
-        var s = String.UnicodeScalarView()
-        for b in bytes { s.append(byteToScalar[Int(b)]) }
-        return String(s)
-    }
+    /// The length of a UTF-8 sequence from its lead byte's high nibble, as llama.cpp's unicode_len_utf8
+    /// (a stray continuation byte counts as one): how both BPE merge loops cut text into characters.
+    static func sequenceLength(lead: UInt8) -> Int { [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 3, 4][Int(lead >> 4)] }
 
     /// nil when a character is outside the table (not a byte-level token).
     static func decode(_ token: String) -> [UInt8]? {

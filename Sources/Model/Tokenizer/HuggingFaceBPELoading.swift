@@ -88,12 +88,8 @@ enum HuggingFacePreTokenizer {
             let compiled = try compile(pattern, path: path)
             switch json["behavior"]?.stringValue {
             case "Isolated":
-                // Llama 3's and Qwen2's patterns (either spelling of the contractions) run hand-written.
-                let insensitive = "(?i:'s|'t|'re|'ve|'m|'ll|'d)"
-                for (known, digits) in [(PreTokenizerTable.llama3, 3), (PreTokenizerTable.qwen2, 1)]
-                where pattern == known || pattern == known.replacing(PreTokenizerTable.contractions, with: insensitive) {
-                    return ([.llama3(maxDigits: digits)], false)
-                }
+                // Llama 3's and Qwen2's patterns run hand-written.
+                if let known = PreTokenizerTable.handWrittenPatterns[pattern] { return ([.llama3(maxDigits: known.maxDigits)], false) }
                 return ([.isolate(compiled)], false)
             case "Removed": return ([.remove(compiled)], false)
             case let other: throw refuse("Split behavior '\(other ?? "none")' is not supported (Isolated, Removed)")

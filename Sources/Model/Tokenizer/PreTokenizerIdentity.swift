@@ -51,13 +51,7 @@ public struct PreTokenizerIdentity: Sendable, Equatable {
         case ["ByteLevel"] where regexByteLevel: return "gpt-2"
         case ["Digits", "ByteLevel"] where steps[0]["individual_digits"]?.boolValue == true && regexByteLevel: return "smollm"
         case ["Split", "ByteLevel"] where !regexByteLevel && steps[0]["behavior"]?.stringValue == "Isolated":
-            let pattern = steps[0]["pattern"]?["Regex"]?.stringValue
-            let insensitive = "(?i:'s|'t|'re|'ve|'m|'ll|'d)"
-            let llama3 = PreTokenizerTable.llama3.replacing(PreTokenizerTable.contractions, with: insensitive)
-            let qwen2 = PreTokenizerTable.qwen2.replacing(PreTokenizerTable.contractions, with: insensitive)
-            if pattern == llama3 || pattern == PreTokenizerTable.llama3 { return "llama-bpe" }
-            if pattern == qwen2 || pattern == PreTokenizerTable.qwen2 { return "qwen2" }
-            return nil
+            return steps[0]["pattern"]?["Regex"]?.stringValue.flatMap { PreTokenizerTable.handWrittenPatterns[$0]?.name }
         default: return nil
         }
     }

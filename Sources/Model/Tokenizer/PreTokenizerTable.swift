@@ -19,7 +19,7 @@ public struct BPEOptions: Sendable, Equatable {
 
 public enum PreTokenizerTable {
     public static let gpt2 = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)"
-    public static let contractions = "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])"
+    static let contractions = "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])"
     public static let llama3 = contractions + "|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"
     public static let qwen2 = contractions + "|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"
     static let qwen35 = contractions + "|[^\\r\\n\\p{L}\\p{N}]?[\\p{L}\\p{M}]+|\\p{N}| ?[^\\s\\p{L}\\p{M}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"
@@ -56,6 +56,18 @@ public enum PreTokenizerTable {
         (["default"], ["[\\p{P}\\$\\+<=>\\^~\\|]+", "gpt2", "\\p{N}+", "[0-9][0-9][0-9]"], BPEOptions()),
     ]
 
+    /// The Llama 3 and Qwen2 patterns run by Llama3Split: (llama.cpp's name, digits per piece), keyed by
+    /// the table's spelling and tokenizer.json's (contractions as `(?i:'s|'t|…)`).
+    static let handWrittenPatterns: [String: (name: String, maxDigits: Int)] = {
+        let insensitive = "(?i:'s|'t|'re|'ve|'m|'ll|'d)"
+        var table: [String: (name: String, maxDigits: Int)] = [:]
+        for (pattern, name, digits) in [(llama3, "llama-bpe", 3), (qwen2, "qwen2", 1)] {
+            table[pattern] = (name, digits)
+            table[pattern.replacing(contractions, with: insensitive)] = (name, digits)
+        }
+        return table
+    }()
+
     /// Every name the table knows, for error messages.
     public static var knownNames: [String] { entries.flatMap(\.names).sorted() }
 
@@ -63,10 +75,9 @@ public enum PreTokenizerTable {
     public static func llamaCpp(named name: String) -> (PreTokenizer, BPEOptions)? {
         guard let entry = entries.first(where: { $0.names.contains(name) }) else { return nil }
         let steps: [PreTokenizer.Step] = entry.patterns.map { pattern in
+            if let known = handWrittenPatterns[pattern] { return .llama3(maxDigits: known.maxDigits) }
             switch pattern {
             case "gpt2": return .gpt2
-            case llama3: return .llama3(maxDigits: 3)
-            case qwen2: return .llama3(maxDigits: 1)
             case "newlines": return .newlineRuns
             default:
                 // The table's patterns are fixed and tested: a failure here is a programming error.

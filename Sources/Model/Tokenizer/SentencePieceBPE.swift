@@ -43,10 +43,7 @@ public final class SentencePieceBPE: @unchecked Sendable {
         byteIDs = (0..<256).map { b in
             ids[ExactString(Self.byteTokenText(UInt8(b)))] ?? ids[ExactString(String(decoding: [UInt8(b)], as: UTF8.self))] ?? -1
         }
-        splitter = SpecialTokenSplitter(tokens.indices.filter { [.control, .userDefined, .unknown].contains(types[$0]) }.map { i in
-            let (l, r) = strip(i)
-            return .init(bytes: Array(tokens[i].utf8), id: i, alwaysParsed: types[i] == .userDefined, lstrip: l, rstrip: r)
-        })
+        splitter = SpecialTokenSplitter(tokens: tokens, types: types, strip: strip)
     }
 
     static func byteTokenText(_ b: UInt8) -> String {

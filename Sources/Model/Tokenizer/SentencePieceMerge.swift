@@ -20,8 +20,7 @@ extension SentencePieceBPE {
         var offset = 0
         while offset < text.count {
             let lead = text[offset]
-            // Character length from the lead byte's high nibble, as llama.cpp's unicode_len_utf8.
-            let length = min([1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 3, 4][Int(lead >> 4)], text.count - offset)
+            let length = min(ByteUnicode.sequenceLength(lead: lead), text.count - offset)
             symbols.append(Symbol(start: offset, length: length, prev: symbols.count - 1, next: symbols.count + 1))
             offset += length
         }

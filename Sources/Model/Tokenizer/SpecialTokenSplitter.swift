@@ -57,7 +57,15 @@ struct SpecialTokenSplitter: Sendable {
         self.terminal = terminal
     }
 
-    var isEmpty: Bool { specials.isEmpty }
+    /// The special tokens of a vocabulary: control, user-defined (always cut) and unknown tokens, with
+    /// llama.cpp's per-token strip attributes.
+    init(tokens: [String], types: [SentencePieceBPE.TokenType], strip: (Int) -> (lstrip: Bool, rstrip: Bool)) {
+        let special: Set<SentencePieceBPE.TokenType> = [.control, .userDefined, .unknown]
+        self.init(types.indices.filter { special.contains(types[$0]) }.map { i in
+            let (l, r) = strip(i)
+            return Special(bytes: Array(tokens[i].utf8), id: i, alwaysParsed: types[i] == .userDefined, lstrip: l, rstrip: r)
+        })
+    }
 
     /// The fragments of `bytes`: text ranges and token ids, in order.
     func split(_ bytes: [UInt8], parseSpecial: Bool) -> [Fragment] {
