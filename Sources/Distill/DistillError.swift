@@ -25,7 +25,7 @@ public enum DistillError: Error, Equatable, CustomStringConvertible, Sendable {
         case let .emptyData(path, reason): "data: no usable example: \(reason) (\(path))"
         case let .invalidCheckpoint(path, reason): "checkpoint: \(reason) (\(path))"
         case let .diverged(step, quantity, value, last):
-            "training diverged at step \(step): \(quantity) is \(value)"
+            "training diverged at step \(step): \(quantity) is \(value.isNaN ? "nan" : "\(value)")"
                 + (last.map { "; the last good checkpoint is \($0)" } ?? "; no checkpoint was written yet")
         case let .invalidOption(name, reason): "option \(name): \(reason)"
         }

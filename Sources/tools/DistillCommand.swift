@@ -20,91 +20,67 @@ struct DistillCommand: ParsableCommand {
 
     @Option(help: "Teacher: a GGUF (any type; dequantized to f32) or a Hugging Face folder.") var teacher: String
     @Option(help: "Student: a GGUF or a Hugging Face folder with the teacher's vocabulary.") var student: String
-    @Option(help: "Run folder.") var out: String
-    @Option(help: "Training data (JSONL, Dolly or prompt/output). Default: the bundled train split.") var data: String?
-    @Option(help: "Dev data for the dev ROUGE-L (default: the bundled dev split when --data is not given).") var devData: String?
-    @Flag(help: PromptFormatting.help) var chatTemplate = false
     @Option(help: "promptkd, kd, seqkd, rkl, gkd, distillm or sft.") var method = "promptkd"
-    @Option(help: "Optimizer steps.") var steps = 100
-    @Option(help: "Sequences per step.") var batchSize = 4
-    @Option(help: "Student learning rate.") var lr = 5e-5
+    @OptionGroup var runFolder: RunArguments
+    @OptionGroup var optimizer: OptimizerArguments
     @Option(help: "Prompt learning rate (promptkd).") var promptLr = 5e-5
-    @Option(help: "Warmup steps.") var warmup = 0
-    @Option(help: "constant, cosine or linear after warmup.") var schedule = "constant"
-    @Option(help: "AdamW weight decay (not on biases and norms).") var weightDecay = 0.01
-    @Option(help: "Clip the global gradient norm to this (0: no clipping).") var clip: Float = 1.0
-    @Option(help: "Seed of the data order, sampling and random initializations.") var seed: UInt64 = 10
     @Option(help: "PromptKD: soft-prompt vectors on the teacher.") var promptLen = 7
-    @Option(help: "text:\"…\", vocab or random.") var promptInit = "text:Suppose you are a student."
-    @Option(help: "Longest training sequence in tokens (prompt + response + EOS); longer ones lose their tail.") var maxLength = 512
-    @Option(help: "Skip examples whose prompt has more tokens than this.") var maxPromptLength = 256
+    @Option(help: "PromptKD: text:\"…\" (embedding rows of the text's tokens), vocab or random.") var promptInit = "text:Suppose you are a student."
     @Option(help: "Longest sampled answer during training.") var maxNewTokens = 256
-    @Option(help: "Dev ROUGE-L every N steps (0: at the end).") var evalEvery = 0
     @Option(help: "Dev examples for the dev ROUGE-L.") var devExamples = 40
     @Option(help: "Longest dev answer.") var devMaxNewTokens = 64
-    @Option(help: "Checkpoint every N steps (0: at the end only); each replaces the one before (RUN/checkpoints holds the newest).") var saveEvery = 0
-    @Option(help: "Continue the run saved in this folder (a run folder or one checkpoint) bit-exactly.") var resume: String?
-    @Option(help: "Stop (with a checkpoint) after this step; --resume continues the same run.") var stopAfter: Int?
-    @Flag(help: "Start over in an --out folder that already holds a run.") var force = false
-    @Option(help: "Also write the student quantized to this llama-quantize type (e.g. Q4_K_M).") var export: String?
-    @Flag(help: "Also write the student as a Hugging Face folder (RUN/hf).") var hf = false
+    @OptionGroup var exports: ExportArguments
 
-    func options() throws -> DistillationOptions {
+    /// `trainCount` resolves --epochs.
+    func options(trainCount: Int) throws -> DistillationOptions {
         var o = DistillationOptions()
         guard let m = DistillationOptions.Method(rawValue: method) else {
             throw ValidationError("--method must be one of \(DistillationOptions.Method.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        guard let shape = LearningRateSchedule.Shape(rawValue: schedule) else { throw ValidationError("--schedule must be constant, cosine or linear") }
+        let r = try optimizer.resolved(defaultLR: o.learningRate, defaultSchedule: o.schedule, trainCount: trainCount)
         o.method = m
-        o.steps = steps
-        o.batchSize = batchSize
-        o.learningRate = lr
+        o.steps = r.steps
+        o.batchSize = optimizer.batchSize
+        o.learningRate = r.learningRate
         o.promptLearningRate = promptLr
-        o.warmupSteps = warmup
-        o.schedule = shape
-        o.adam.weightDecay = weightDecay
-        o.maxGradNorm = clip > 0 ? clip : .infinity
-        o.seed = seed
+        o.warmupSteps = optimizer.warmup
+        o.schedule = r.schedule
+        o.adam.weightDecay = optimizer.weightDecay
+        o.maxGradNorm = r.maxGradNorm
+        o.fault = r.fault
+        o.seed = optimizer.seed
         o.promptRows = promptLen
         o.promptInit = try PromptTune.parseInit(promptInit)
-        o.maxLength = maxLength
+        o.maxLength = runFolder.maxLength
         o.maxNewTokens = maxNewTokens
-        o.evalEvery = evalEvery
+        o.evalEvery = runFolder.evalEvery
         o.devExamples = devExamples
         o.devMaxNewTokens = devMaxNewTokens
-        o.saveEvery = saveEvery
+        o.saveEvery = runFolder.saveEvery
         return o
     }
 
     func run() throws {
-        let o = try options()
-        if let export, LlamaFileType.named(export) == nil {
-            throw ConvertError.unknownQuantType(name: export, menu: LlamaFileType.menu.map(\.name))
-        }
-        try RunFolder.prepare(out, resume: resume, force: force)
+        _ = try options(trainCount: 1)  // option errors before any file is read
+        try exports.checkType()
+        let out = runFolder.out
+        try runFolder.prepareFolder()
         let t = try TrainingModel(path: teacher, runFolder: out, convertedName: "teacher.gguf")
         let s = try TrainingModel(path: student, runFolder: out, convertedName: "student-base.gguf")
         try Vocabulary.requireSame(t.tokenizer, t.gguf.path, s.tokenizer, s.gguf.path)
         if s.params.count > t.params.count {
             Stderr.write("warning: the student (\(s.params.count) parameters) is bigger than the teacher (\(t.params.count))\n")
         }
-        let maxLength = min(o.maxLength, s.params.config.contextLength, t.params.config.contextLength - o.promptRows)
-        let trainPath = try data ?? BundledData.path("train")
+        let maxLength = min(runFolder.maxLength, s.params.config.contextLength, t.params.config.contextLength - promptLen)
         // The student's template formats prompts: the teacher shares its vocabulary (checked above).
-        func format(_ items: [InstructionExample]) throws -> [InstructionExample] {
-            chatTemplate ? try PromptFormatting.apply(items, gguf: s.gguf, bosAdded: t.bos != nil) : items
-        }
-        let train = try TokenizedDataset(try format(InstructionExample.load(path: trainPath)), path: trainPath, tokenizer: s.tokenizer,
-                                         eos: s.eos, maxPromptLength: maxPromptLength, maxLength: maxLength)
-        let dev = try format((devData ?? (data == nil ? BundledData.path("dev") : nil)).map { try InstructionExample.load(path: $0) } ?? [])
-        Stderr.write("data: \(train.examples.count) training examples from \(trainPath)"
-            + (train.skippedLongPrompts > 0 ? ", \(train.skippedLongPrompts) skipped (prompt over \(maxPromptLength) tokens)" : "")
-            + "; \(dev.count) dev examples\n")
-        var opts = o
-        opts.maxLength = maxLength
+        let dev = try runFolder.devPath.map { try runFolder.examples($0, template: s.gguf, bosAdded: t.bos != nil) } ?? []
+        let train = try runFolder.trainingSet(template: s.gguf, bosAdded: t.bos != nil, tokenizer: s.tokenizer, eos: s.eos,
+                                        maxLength: maxLength) { dev.count }
+        var o = try options(trainCount: train.examples.count)
+        o.maxLength = maxLength
         let distiller = try Distiller(teacher: t.params, student: s.params, tokenizer: s.tokenizer, bos: t.bos, eos: s.eos,
-                                      train: train, dev: dev, options: opts)
-        if let resume {
+                                      train: train, dev: dev, options: o)
+        if let resume = runFolder.resume {
             try distiller.restore(from: resume)
             Stderr.write("resumed from \(distiller.lastCheckpoint ?? resume) at step \(distiller.step)\n")
         }
@@ -112,7 +88,7 @@ struct DistillCommand: ParsableCommand {
         var best = -Double.infinity
         let bestPath = out + "/best-student.gguf"
         var exportError: Error?
-        let summary = try TrainingRun.run(distiller, folder: out, stopAfter: stopAfter) { event in
+        let summary = try TrainingRun.run(distiller, folder: out, stopAfter: runFolder.stopAfter) { event in
             RunFolder.print(event)
             if case let .dev(_, _, value) = event, value > best {
                 best = value
@@ -124,22 +100,12 @@ struct DistillCommand: ParsableCommand {
         try GGUFExport.write(s.params, source: s.gguf, to: studentPath, overwrite: true)
         var extra: [(String, JSONValue)] = [("method", .string(o.method.rawValue)), ("student", .string(studentPath))]
         if best > -Double.infinity { extra += [("best_student", .string(bestPath)), ("best_dev_rougeL", .double(best))] }
-        if let export, let type = LlamaFileType.named(export) {
-            let path = out + "/student-\(type.name).gguf"
-            try GGUFQuantizer.run(input: studentPath, output: path, options: QuantizeOptions(fileType: type), overwrite: true) { _ in }
-            extra.append(("quantized", .string(path)))
-        }
-        if hf {
-            try GGUFToHuggingFace.convert(input: studentPath, output: out + "/hf", overwrite: true)
-            extra.append(("hf", .string(out + "/hf")))
-        }
+        extra += try exports.write(from: studentPath, stem: "student", folder: out)
         if let prompt = distiller.prompt {
             try PEFTPromptAdapter.write(prompt, to: out + "/prompt-adapter", .init(baseModel: teacher, initialization: o.promptInit,
                                                                                   config: t.params.config), overwrite: true)
             extra.append(("prompt_adapter", .string(out + "/prompt-adapter")))
         }
-        let report = summary.report(extra: extra)
-        try AtomicFile.write(Array((JSONWriter.pretty(report) + "\n").utf8), to: out + "/report.json")
-        Stdout.write(JSONWriter.pretty(report) + "\n")
+        try RunFolder.writeReport(summary.report(extra: extra), to: out)
     }
 }

@@ -13,15 +13,15 @@ struct Finetune: ParsableCommand {
             The loss is the cross-entropy of the response tokens and EOS (the prompt is context only), averaged \
             over the batch's target tokens. AdamW (decoupled decay, none on biases and norms), global-norm \
             clipping, warmup then a cosine/linear/constant schedule. No dropout. Writes RUN/metrics.jsonl, \
-            RUN/loss.svg, RUN/checkpoints/ (resume with --resume RUN) and RUN/model.gguf (F32; `ckpt quantize` \
-            takes it further) and with --hf RUN/hf/.
+            RUN/loss.svg, RUN/checkpoints/ (resume with --resume RUN) and RUN/model.gguf (F32), with --export TYPE \
+            RUN/model-TYPE.gguf and with --hf RUN/hf/.
             """)
 
     @OptionGroup var training: TrainingArguments
-    @Flag(help: "Also export the trained model as a Hugging Face folder (RUN/hf: config, safetensors, tokenizer).")
-    var hf = false
+    @OptionGroup var exports: ExportArguments
 
     func run() throws {
+        try exports.checkType()
         try training.prepareFolder()
         let model = try TrainingModel(path: training.model, runFolder: training.out)
         let (train, dev) = try training.datasets(model, promptRows: 0)
@@ -31,16 +31,10 @@ struct Finetune: ParsableCommand {
         let memory = (trainer.gradients.count + 2 * trainer.optimizer.regions.reduce(0) { $0 + $1.count }) * 4
         Stderr.write(String(format: "finetune: %d parameters, gradients + AdamW moments %.0f MB\n",
                             model.params.count, Double(memory) / 1e6))
-        let summary = try training.run(trainer)
+        let summary = try training.train(trainer)
         let output = training.out + "/model.gguf"
         try GGUFExport.write(model.params, source: model.gguf, to: output, overwrite: true)
-        var extra: [(String, JSONValue)] = [("model", .string(output))]
-        if hf {
-            try GGUFToHuggingFace.convert(input: output, output: training.out + "/hf", overwrite: true)
-            extra.append(("hf", .string(training.out + "/hf")))
-        }
-        let report = summary.report(extra: extra)
-        try AtomicFile.write(Array((JSONWriter.pretty(report) + "\n").utf8), to: training.out + "/report.json")
-        Stdout.write(JSONWriter.pretty(report) + "\n")
+        let extra = [("model", JSONValue.string(output))] + (try exports.write(from: output, stem: "model", folder: training.out))
+        try RunFolder.writeReport(summary.report(extra: extra), to: training.out)
     }
 }

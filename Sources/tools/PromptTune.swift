@@ -53,12 +53,10 @@ struct PromptTune: ParsableCommand {
                                   options: options, rng: rng)
         Stderr.write("prompt-tune: \(promptLen) × \(prompt.dim) = \(promptLen * prompt.dim) trainable values; "
             + "weight gradients allocated: \(trainer.gradients.count)\n")
-        let summary = try training.run(trainer)
+        let summary = try training.train(trainer)
         let adapter = training.out + "/adapter"
         try PEFTPromptAdapter.write(prompt, to: adapter, .init(baseModel: training.model, initialization: initialization,
                                                               config: model.params.config), overwrite: true)
-        let report = summary.report(extra: [("adapter", .string(adapter))])
-        try AtomicFile.write(Array((JSONWriter.pretty(report) + "\n").utf8), to: training.out + "/report.json")
-        Stdout.write(JSONWriter.pretty(report) + "\n")
+        try RunFolder.writeReport(summary.report(extra: [("adapter", .string(adapter))]), to: training.out)
     }
 }

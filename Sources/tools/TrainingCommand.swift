@@ -4,111 +4,62 @@ import Formats
 import Foundation
 import Model
 
-/// Options shared by `finetune` and `prompt-tune`.
+/// The arguments of `finetune` and `prompt-tune`: the model, the shared run and optimizer groups, and
+/// gradient accumulation (which distill does not have).
 struct TrainingArguments: ParsableArguments {
     @Argument(help: "The model: a GGUF file (any type; dequantized to f32) or a Hugging Face folder.")
     var model: String
-    @Option(help: "Training data, JSONL in Dolly form (instruction, context, response) or (prompt, output). Default: the bundled set.")
-    var data: String?
-    @Option(help: "Dev data for the dev loss (default: the bundled dev split when --data is not given).")
-    var devData: String?
-    @Flag(help: PromptFormatting.help)
-    var chatTemplate = false
-    @Option(help: "Run folder: metrics.jsonl, loss.svg, checkpoints/, and the exported result.")
-    var out: String
-    @Option(help: "Optimizer steps in all.")
-    var steps: Int?
-    @Option(help: "Epochs over the training data (instead of --steps).")
-    var epochs: Double?
-    @Option(help: "Sequences per micro-batch.")
-    var batchSize = 4
+    @OptionGroup var runFolder: RunArguments
+    @OptionGroup var optimizer: OptimizerArguments
     @Option(help: "Micro-batches per optimizer step.")
     var gradAccum = 1
-    @Option(help: "Peak learning rate.")
-    var lr: Double?
-    @Option(help: "Learning-rate schedule after warmup: constant, cosine or linear.")
-    var schedule = "cosine"
-    @Option(help: "Warmup steps.")
-    var warmup = 0
-    @Option(help: "AdamW weight decay (not on biases and norms).")
-    var weightDecay = 0.01
-    @Option(help: "Clip the global gradient norm to this (0: no clipping).")
-    var clip: Float = 1.0
-    @Option(help: "Seed of the data order and random initializations.")
-    var seed: UInt64 = 10
-    @Option(help: "Dev loss every N steps (0: at the end only).")
-    var evalEvery = 0
-    @Option(help: "Checkpoint every N steps (0: at the end only); each replaces the one before (RUN/checkpoints holds the newest).")
-    var saveEvery = 0
-    @Option(help: "Longest training sequence in tokens (prompt + response + EOS); longer ones lose their tail.")
-    var maxLength = 512
-    @Option(help: "Skip examples whose prompt has more tokens than this.")
-    var maxPromptLength = 256
-    @Option(help: "Continue the run saved in this folder (a run folder or one checkpoint) bit-exactly.")
-    var resume: String?
-    @Option(help: "Stop (with a checkpoint) after this step; --resume continues the same run.")
-    var stopAfter: Int?
-    @Flag(help: "Start over in an --out folder that already holds a run.")
-    var force = false
+
+    var out: String { runFolder.out }
 
     /// Options for the trainer; `defaultLR` is the command's own default.
     func trainingOptions(mode: TrainingOptions.Mode, defaultLR: Double, trainCount: Int) throws -> TrainingOptions {
+        let r = try optimizer.resolved(defaultLR: defaultLR, defaultSchedule: .cosine, trainCount: trainCount,
+                                       accumulation: gradAccum)
         var o = TrainingOptions()
         o.mode = mode
-        o.batchSize = batchSize
+        o.steps = r.steps
+        o.batchSize = optimizer.batchSize
         o.accumulation = gradAccum
-        o.learningRate = lr ?? defaultLR
-        guard let shape = LearningRateSchedule.Shape(rawValue: schedule) else {
-            throw ValidationError("--schedule must be constant, cosine or linear")
-        }
-        o.schedule = shape
-        o.warmupSteps = warmup
-        o.adam.weightDecay = weightDecay
-        o.maxGradNorm = clip > 0 ? clip : .infinity
-        o.seed = seed
-        o.evalEvery = evalEvery
-        o.saveEvery = saveEvery
-        switch (steps, epochs) {
-        case (let s?, nil): o.steps = s
-        case (nil, let e?): o.steps = max(1, Int((e * Double(trainCount) / Double(batchSize * gradAccum)).rounded(.up)))
-        case (nil, nil): o.steps = 100
-        default: throw ValidationError("give --steps or --epochs, not both")
-        }
-        guard o.steps > 0, batchSize > 0, gradAccum > 0 else { throw ValidationError("--steps, --batch-size and --grad-accum must be positive") }
+        o.learningRate = r.learningRate
+        o.schedule = r.schedule
+        o.warmupSteps = optimizer.warmup
+        o.adam.weightDecay = optimizer.weightDecay
+        o.maxGradNorm = r.maxGradNorm
+        o.fault = r.fault
+        o.seed = optimizer.seed
+        o.evalEvery = runFolder.evalEvery
+        o.saveEvery = runFolder.saveEvery
         return o
     }
 
-    func prepareFolder() throws { try RunFolder.prepare(out, resume: resume, force: force) }
+    func prepareFolder() throws { try runFolder.prepareFolder() }
 
     /// Train and dev sets tokenized for this model; sequences fit its context after `promptRows`.
     func datasets(_ model: TrainingModel, promptRows: Int) throws -> (train: TokenizedDataset, dev: TokenizedDataset?) {
-        let maxLength = min(self.maxLength, model.params.config.contextLength - promptRows)
-        let trainPath = try data ?? BundledData.path("train")
-        let devPath = try devData ?? (data == nil ? BundledData.path("dev") : nil)
-        func load(_ path: String) throws -> [InstructionExample] {
-            let items = try InstructionExample.load(path: path)
-            return chatTemplate ? try PromptFormatting.apply(items, gguf: model.gguf, bosAdded: model.bos != nil) : items
-        }
-        let train = try TokenizedDataset(try load(trainPath), path: trainPath, tokenizer: model.tokenizer, eos: model.eos,
-                                         maxPromptLength: maxPromptLength, maxLength: maxLength)
+        let maxLength = min(runFolder.maxLength, model.params.config.contextLength - promptRows)
+        let devPath = try runFolder.devPath
         let dev = try devPath.map {
-            try TokenizedDataset(try load($0), path: $0, tokenizer: model.tokenizer, eos: model.eos, maxPromptLength: maxPromptLength,
+            try TokenizedDataset(try runFolder.examples($0, template: model.gguf, bosAdded: model.bos != nil), path: $0,
+                                 tokenizer: model.tokenizer, eos: model.eos, maxPromptLength: runFolder.maxPromptLength,
                                  maxLength: maxLength)
         }
-        Stderr.write("data: \(train.examples.count) training examples from \(trainPath)"
-            + (train.skippedLongPrompts > 0 ? ", \(train.skippedLongPrompts) skipped (prompt over \(maxPromptLength) tokens)" : "")
-            + (train.truncated > 0 ? ", \(train.truncated) cut to \(maxLength) tokens" : "")
-            + (dev.map { "; \($0.examples.count) dev examples" } ?? "") + "\n")
+        let train = try runFolder.trainingSet(template: model.gguf, bosAdded: model.bos != nil, tokenizer: model.tokenizer,
+                                        eos: model.eos, maxLength: maxLength) { dev?.examples.count }
         return (train, dev)
     }
 
-    /// Runs the loop with progress on stderr, then writes report.json; returns the summary.
-    func run(_ trainer: Trainer) throws -> TrainingRun.Summary {
-        if let resume {
+    /// Runs the loop with progress on stderr; returns the summary.
+    func train(_ trainer: Trainer) throws -> TrainingRun.Summary {
+        if let resume = runFolder.resume {
             try trainer.restore(from: resume)
             Stderr.write("resumed from \(trainer.lastCheckpoint ?? resume) at step \(trainer.step)\n")
         }
-        let summary = try TrainingRun.run(trainer, folder: out, stopAfter: stopAfter) { RunFolder.print($0) }
+        let summary = try TrainingRun.run(trainer, folder: out, stopAfter: runFolder.stopAfter) { RunFolder.print($0) }
         let mb = { (bytes: Int) in String(format: "%.0f MB", Double(bytes) / 1e6) }
         let moments = 2 * 4 * trainer.optimizer.regions.reduce(0) { $0 + $1.count }
         Stderr.write("memory: weights \(mb(4 * trainer.params.count)), weight gradients \(mb(4 * trainer.gradients.count)), "
@@ -143,6 +94,13 @@ enum RunFolder {
             for name in ["metrics.jsonl", "checkpoints", "loss.svg", "report.json"] { try? fm.removeItem(atPath: out + "/" + name) }
         }
         try fm.createDirectory(atPath: out, withIntermediateDirectories: true)
+    }
+
+    /// report.json in the run folder (atomically) and the same on stdout.
+    static func writeReport(_ report: JSONValue, to out: String) throws {
+        let text = JSONWriter.pretty(report) + "\n"
+        try AtomicFile.write(Array(text.utf8), to: out + "/report.json")
+        Stdout.write(text)
     }
 
     static func print(_ event: TrainingRun.Event) {

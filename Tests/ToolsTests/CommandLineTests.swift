@@ -17,10 +17,14 @@ import Testing
         return url.appendingPathComponent("ckpt").path
     }()
 
-    func run(_ arguments: [String]) throws -> (code: Int32, stdout: String, stderr: String) {
+    /// `environment`: variables added to this process's for the run.
+    func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (code: Int32, stdout: String, stderr: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.binary)
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err

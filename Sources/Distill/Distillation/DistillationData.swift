@@ -9,7 +9,7 @@ struct ReplayState: Sendable, Equatable {
     var buffer: [[Int]] = []  // prompt + response + EOS, with the prompt length first
 }
 
-/// Which sequences a step trains on, per method.
+/// Which sequences a step trains on: the recipe's `sequences`.
 extension Distiller {
     func sequences(for indices: [Int], timer: inout PhaseTimer) throws(DistillError) -> Batch {
         let examples = indices.map { train.examples[$0] }
@@ -26,14 +26,14 @@ extension Distiller {
             }
             return Batch(sequences: sequences, isTarget: isTarget)
         }
-        switch options.method {
-        case .sft, .kd:
+        switch options.method.recipe.sequences {
+        case .data:
             return groundTruth()
-        case .promptkd, .rkl:
+        case .studentSamples:
             timer.start()
             defer { timer.stop("time_generate") }
             return withResponses(try sample(student, prompts))
-        case .seqkd:
+        case .cachedTeacherSamples:
             let missing = indices.filter { teacherSamples[$0] == nil }
             if !missing.isEmpty {
                 timer.start()
@@ -42,12 +42,12 @@ extension Distiller {
                 timer.stop("time_generate")
             }
             return withResponses(indices.map { teacherSamples[$0]! })
-        case .gkd:
-            guard rng.uniform() < 0.5 else { return groundTruth() }
+        case let .studentSamplesWithProbability(probability):
+            guard rng.uniform() < probability else { return groundTruth() }
             timer.start()
             defer { timer.stop("time_generate") }
             return withResponses(try sample(student, prompts))
-        case .distillm:
+        case .adaptiveReplay:
             let r = rng.uniform()
             let decayed = replay.threshold * (1 - Double(step) / Double(options.steps))
             if r < decayed || (r < replay.threshold && replay.buffer.count < ReplayState.capacity) {

@@ -41,6 +41,8 @@ public struct DistillationOptions: Sendable, Equatable {
     public var devExamples = 40
     public var devMaxNewTokens = 64
     public var saveEvery = 0
+    /// A NaN/Inf put into one step on purpose (tests; CKPT_INJECT_FAULT).
+    public var fault: FaultInjection?
 
     public init() {}
 

@@ -52,7 +52,7 @@ public final class Distiller: SteppedTraining {
         studentGradients = GradientSet(student, trainable: .all)
         frozenTeacher = GradientSet(teacher, trainable: .none)
         studentOptimizer = AdamW(regions: ParameterRegion.regions(student, studentGradients), options: options.adam)
-        if options.method == .promptkd {
+        if options.method.recipe.teacher == .promptedTeacher {
             let p = try SoftPrompt.make(rows: options.promptRows, params: teacher, initialization: options.promptInit,
                                         tokenizer: tokenizer, bos: bos, rng: &rng)
             prompt = p
@@ -87,10 +87,12 @@ public final class Distiller: SteppedTraining {
         var teacherLogits: LogitsTable!
         var promptPass: TrainingPass?
         var studentPass: TrainingPass?
-        switch options.method {
-        case .sft:
+        let recipe = options.method.recipe
+        options.fault.inject(.weights, step: step + 1) { $0.corrupt(student) }
+        switch recipe.teacher {
+        case .none:
             break
-        case .promptkd:
+        case .promptedTeacher:
             // The student's own forward first: its logits are p_S of the prompt loss (the student does not
             // change before its update), and its activations serve the student's backward after the prompt step.
             timer.start()
@@ -103,27 +105,24 @@ public final class Distiller: SteppedTraining {
             pass.forward(prompt: UnsafePointer(prompt!.values.baseAddress!))  // q' with the updated prompt
             timer.stop("time_teacher")
             promptPass = pass
-        default:
+        case .teacher:
             timer.start()
             teacherLogits = try logits(teacher, batch.sequences)
             timer.stop("time_teacher")
         }
         let V = student.config.vocabSize
-        switch options.method {
-        case .sft:
-            studentTargets = { s, t in [(.crossEntropy, .token(batch.sequences[s][t + 1]), 1)] }
-        case .promptkd:
-            let pass = promptPass!
-            studentTargets = { s, t in [(.reverseKL, .logits(pass.logits + pass.row(sequence: s, token: t) * V), 1)] }
-        case .rkl:
-            studentTargets = { s, t in [(.reverseKL, .logits(teacherLogits.row(s, t)), 1)] }
-        case .kd, .seqkd:
-            studentTargets = { s, t in [(.crossEntropy, .token(batch.sequences[s][t + 1]), 0.5),
-                                        (.forwardKL, .logits(teacherLogits.row(s, t)), 0.5)] }
-        case .gkd:
-            studentTargets = { s, t in [(.jensenShannon(beta: 0.9), .logits(teacherLogits.row(s, t)), 1)] }
-        case .distillm:
-            studentTargets = { s, t in [(.skewKL(alpha: 0.1), .logits(teacherLogits.row(s, t)), 1)] }
+        // The teacher's row at token t of sequence s, from whichever teacher the recipe names.
+        let teacherRow: (Int, Int) -> UnsafePointer<Float> = { s, t in
+            if let pass = promptPass { return UnsafePointer(pass.logits + pass.row(sequence: s, token: t) * V) }
+            return teacherLogits.row(s, t)
+        }
+        studentTargets = { s, t in
+            recipe.terms.map { term in
+                switch term.against {
+                case .nextToken: (term.divergence, .token(batch.sequences[s][t + 1]), term.weight)
+                case .teacher: (term.divergence, .logits(teacherRow(s, t)), term.weight)
+                }
+            }
         }
         timer.start()
         studentGradients.zero()
@@ -134,9 +133,10 @@ public final class Distiller: SteppedTraining {
             pass = try makePass(student, batch.sequences, prompted: false, workspace: studentWorkspace)
             pass.forward()
         }
+        options.fault.inject(.activations, step: step + 1) { $0.corrupt(logits: pass.logits, rows: pass.rowCount, vocab: V) }
         let losses = try Self.applyLoss(pass, batch, vocab: V, terms: studentTargets)
         pass.backward(gradients: studentGradients)
-        let loss = losses.first ?? 0
+        options.fault.inject(.gradients, step: step + 1) { $0.corrupt(studentOptimizer.regions) }
         // Every term of the loss, not only the first (a NaN teacher term leaves the cross-entropy finite).
         if let bad = losses.indices.first(where: { !losses[$0].isFinite }) {
             throw .diverged(step: step + 1, quantity: losses.count > 1 ? "the student loss (term \(bad + 1) of \(losses.count))" : "the student loss",
@@ -146,10 +146,11 @@ public final class Distiller: SteppedTraining {
         guard norm.isFinite else { throw .diverged(step: step + 1, quantity: "the student gradient norm", value: norm, lastCheckpoint: lastCheckpoint) }
         studentOptimizer.update(lr: lr)
         timer.stop("time_student")
-        if losses.count > 1 { extra.append(("loss_ce", losses[0])); extra.append(("loss_divergence", losses[1])) }
+        if losses.count > 1 { extra += zip(recipe.terms, losses).map { ($0.metricName, $1) } }
         extra += timer.phases
         extra.append(("response_tokens", Double(batch.targetCount) / Double(batch.sequences.count)))
-        return Trainer.StepReport(step: step, loss: losses.count > 1 ? 0.5 * losses[0] + 0.5 * losses[1] : loss, gradNorm: norm,
+        let loss = zip(recipe.terms, losses).reduce(0) { $0 + $1.0.weight * $1.1 }
+        return Trainer.StepReport(step: step, loss: loss, gradNorm: norm,
                                   learningRate: lr, tokens: batch.sequences.reduce(0) { $0 + $1.count },
                                   seconds: Date().timeIntervalSince(start), extra: extra)
     }
@@ -252,7 +253,7 @@ public final class Distiller: SteppedTraining {
 
     public func devMetric() throws(DistillError) -> Double? {
         guard !dev.isEmpty, options.devExamples > 0 else { return nil }  // --dev-examples 0: no dev evaluation
-        if options.method == .distillm { updateThreshold(devLoss: try devLoss()) }
+        if options.method.recipe.sequences == .adaptiveReplay { updateThreshold(devLoss: try devLoss()) }
         var o = InstructionEvaluation.Options()
         o.seeds = [options.seed]
         o.noRepeatNgramSize = 0  // the dev evaluation of the reference code samples without the n-gram block

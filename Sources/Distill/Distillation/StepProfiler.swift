@@ -29,7 +29,7 @@ public final class StepProfiler {
     let scratchPrompt: UnsafeMutableBufferPointer<Float>
 
     public init(_ distiller: Distiller) throws(DistillError) {
-        guard distiller.options.method == .promptkd, let prompt = distiller.prompt else {
+        guard distiller.options.method.recipe.teacher == .promptedTeacher, let prompt = distiller.prompt else {
             throw .invalidOption(name: "--method", reason: "the step profile is for promptkd")
         }
         self.distiller = distiller

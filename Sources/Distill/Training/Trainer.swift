@@ -79,16 +79,19 @@ public final class Trainer: SteppedTraining {
         prompt?.gradient.update(repeating: 0)
         let lr = schedule.rate(step: step + 1)
         var lossSum: Double = 0, tokens = 0
+        options.fault.inject(.weights, step: step + 1) { $0.corrupt(params) }
         for _ in 0..<options.accumulation {
             let batch = order.next(options.batchSize).map { train[$0] }
             let (pass, targets, count) = try prepare(batch)
             let logits = pass.forward(prompt: prompt.map { UnsafePointer($0.values.baseAddress!) })
+            options.fault.inject(.activations, step: step + 1) { $0.corrupt(logits: logits, rows: pass.rowCount, vocab: params.config.vocabSize) }
             let total = CrossEntropy.lossAndGradient(logits, targets: targets, vocab: params.config.vocabSize,
                                                      scale: 1 / Float(count * options.accumulation))
             pass.backward(gradients: gradients, promptGradient: prompt?.gradient.baseAddress)
             lossSum += total / Double(count)
             tokens += batch.reduce(0) { $0 + $1.tokens.count }
         }
+        options.fault.inject(.gradients, step: step + 1) { $0.corrupt(optimizer.regions) }
         let loss = lossSum / Double(options.accumulation)
         guard loss.isFinite else {
             throw .diverged(step: step + 1, quantity: "the training loss", value: Float(loss), lastCheckpoint: lastCheckpoint)

@@ -23,6 +23,8 @@ public struct TrainingOptions: Sendable, Equatable {
     /// Dev loss every N steps (0: only at the end), checkpoint every N steps (0: only at the end).
     public var evalEvery = 0
     public var saveEvery = 0
+    /// A NaN/Inf put into one step on purpose (tests; CKPT_INJECT_FAULT).
+    public var fault: FaultInjection?
 
     public init() {}
 

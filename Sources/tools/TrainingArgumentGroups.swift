@@ -1,0 +1,148 @@
+import ArgumentParser
+import Convert
+import Distill
+import Formats
+import Foundation
+import Model
+
+/// The run folder, data and bookkeeping options of every training command (finetune, prompt-tune, distill),
+/// declared once.
+struct RunArguments: ParsableArguments {
+    @Option(help: "Run folder: metrics.jsonl, loss.svg, checkpoints/, report.json and the exported result.")
+    var out: String
+    @Option(help: "Training data, JSONL in Dolly form (instruction, context, response) or (prompt, output). Default: the bundled train split.")
+    var data: String?
+    @Option(help: "Dev data for the dev metric (default: the bundled dev split when --data is not given).")
+    var devData: String?
+    @Flag(help: PromptFormatting.help)
+    var chatTemplate = false
+    @Option(help: "Longest training sequence in tokens (prompt + response + EOS); longer ones lose their tail.")
+    var maxLength = 512
+    @Option(help: "Skip examples whose prompt has more tokens than this.")
+    var maxPromptLength = 256
+    @Option(help: "Dev metric every N steps (0: at the end only).")
+    var evalEvery = 0
+    @Option(help: "Checkpoint every N steps (0: at the end only); each replaces the one before (RUN/checkpoints holds the newest).")
+    var saveEvery = 0
+    @Option(help: "Continue the run saved in this folder (a run folder or one checkpoint) bit-exactly.")
+    var resume: String?
+    @Option(help: "Stop (with a checkpoint) after this step; --resume continues the same run.")
+    var stopAfter: Int?
+    @Flag(help: "Start over in an --out folder that already holds a run.")
+    var force = false
+
+    func prepareFolder() throws { try RunFolder.prepare(out, resume: resume, force: force) }
+
+    var trainPath: String { get throws { try data ?? BundledData.path("train") } }
+    var devPath: String? { get throws { try devData ?? (data == nil ? BundledData.path("dev") : nil) } }
+
+    /// Examples of a JSONL file, rendered with the model's chat template under --chat-template.
+    func examples(_ path: String, template gguf: GGUFFile, bosAdded: Bool) throws -> [InstructionExample] {
+        let items = try InstructionExample.load(path: path)
+        return chatTemplate ? try PromptFormatting.apply(items, gguf: gguf, bosAdded: bosAdded) : items
+    }
+
+    /// The training set tokenized, and its one-line summary on stderr.
+    func trainingSet(template gguf: GGUFFile, bosAdded: Bool, tokenizer: any Tokenizer, eos: Int, maxLength: Int,
+                     devCount: () -> Int?) throws -> TokenizedDataset {
+        let path = try trainPath
+        let train = try TokenizedDataset(try examples(path, template: gguf, bosAdded: bosAdded), path: path, tokenizer: tokenizer,
+                                         eos: eos, maxPromptLength: maxPromptLength, maxLength: maxLength)
+        Stderr.write("data: \(train.examples.count) training examples from \(path)"
+            + (train.skippedLongPrompts > 0 ? ", \(train.skippedLongPrompts) skipped (prompt over \(maxPromptLength) tokens)" : "")
+            + (train.truncated > 0 ? ", \(train.truncated) cut to \(maxLength) tokens" : "")
+            + (devCount().map { "; \($0) dev examples" } ?? "") + "\n")
+        return train
+    }
+}
+
+/// The optimizer and schedule options of every training command, declared once; where a command's default
+/// differs (learning rate, schedule) it passes its own to `resolved`.
+struct OptimizerArguments: ParsableArguments {
+    @Option(help: "Optimizer steps in all (default: 100).")
+    var steps: Int?
+    @Option(help: "Epochs over the training data (instead of --steps).")
+    var epochs: Double?
+    @Option(help: "Sequences per step (per micro-batch with --grad-accum).")
+    var batchSize = 4
+    @Option(help: "Peak learning rate (default: finetune and distill 5e-5, prompt-tune 1e-3; distill: the student's).")
+    var lr: Double?
+    @Option(help: "Learning-rate schedule after warmup: constant, cosine or linear (default: cosine; distill: constant, as PromptKD).")
+    var schedule: String?
+    @Option(help: "Warmup steps.")
+    var warmup = 0
+    @Option(help: "AdamW weight decay (not on biases and norms).")
+    var weightDecay = 0.01
+    @Option(help: "Clip the global gradient norm to this (0: no clipping).")
+    var clip: Float = 1.0
+    @Option(help: "Seed of the data order, sampling and random initializations.")
+    var seed: UInt64 = 10
+
+    struct Resolved {
+        var steps: Int, learningRate: Double, schedule: LearningRateSchedule.Shape, maxGradNorm: Float
+        /// The test switch CKPT_INJECT_FAULT (FaultInjection), when set.
+        var fault: FaultInjection?
+    }
+
+    /// Steps (from --steps or --epochs over `trainCount` examples), rate and schedule with the command's defaults.
+    func resolved(defaultLR: Double, defaultSchedule: LearningRateSchedule.Shape, trainCount: Int,
+                  accumulation: Int = 1) throws -> Resolved {
+        var shape = defaultSchedule
+        if let schedule {
+            guard let named = LearningRateSchedule.Shape(rawValue: schedule) else {
+                throw ValidationError("--schedule must be constant, cosine or linear")
+            }
+            shape = named
+        }
+        let count: Int
+        switch (steps, epochs) {
+        case (let s?, nil): count = s
+        case (nil, let e?): count = max(1, Int((e * Double(trainCount) / Double(batchSize * accumulation)).rounded(.up)))
+        case (nil, nil): count = 100
+        default: throw ValidationError("give --steps or --epochs, not both")
+        }
+        guard count > 0, batchSize > 0, accumulation > 0 else {
+            throw ValidationError("--steps, --batch-size and --grad-accum must be positive")
+        }
+        var fault: FaultInjection?
+        if let text = ProcessInfo.processInfo.environment["CKPT_INJECT_FAULT"] {
+            guard let parsed = FaultInjection(text) else {
+                throw ToolError(message: "CKPT_INJECT_FAULT='\(text)' is not SITE:STEP[:inf]", hint: "SITE: weights, activations or gradients")
+            }
+            fault = parsed
+        }
+        return Resolved(steps: count, learningRate: lr ?? defaultLR, schedule: shape, maxGradNorm: clip > 0 ? clip : .infinity,
+                        fault: fault)
+    }
+}
+
+/// What finetune and distill write besides the F32 GGUF: a quantized copy and a Hugging Face folder.
+struct ExportArguments: ParsableArguments {
+    @Option(help: "Also write the result quantized to this llama-quantize type (e.g. Q4_K_M) beside the F32 GGUF.")
+    var export: String?
+    @Flag(help: "Also write the result as a Hugging Face folder (RUN/hf: config, safetensors, tokenizer).")
+    var hf = false
+
+    /// Refuses an unknown --export type before any training time is spent (called first by the commands, so
+    /// the error takes ckpt's one-line form).
+    func checkType() throws {
+        if let export, LlamaFileType.named(export) == nil {
+            throw ConvertError.unknownQuantType(name: export, menu: LlamaFileType.menu.map(\.name))
+        }
+    }
+
+    /// Writes the extra outputs of the F32 GGUF at `gguf` into `folder`; report fields for them.
+    func write(from gguf: String, stem: String, folder: String) throws -> [(String, JSONValue)] {
+        var extra: [(String, JSONValue)] = []
+        if let export, let type = LlamaFileType.named(export) {
+            let path = folder + "/\(stem)-\(type.name).gguf"
+            try GGUFQuantizer.run(input: gguf, output: path, options: QuantizeOptions(fileType: type), overwrite: true) { _ in }
+            extra.append(("quantized", .string(path)))
+        }
+        if hf {
+            try GGUFToHuggingFace.convert(input: gguf, output: folder + "/hf", overwrite: true)
+            extra.append(("hf", .string(folder + "/hf")))
+        }
+        return extra
+    }
+}
