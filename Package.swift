@@ -50,12 +50,14 @@ let package = Package(
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           path: "Sources/tools"),
 
-        // Tests find fixtures/ through #filePath: goldens stay where fixtures/README.md documents them.
-        .testTarget(name: "FormatsTests", dependencies: ["Formats"]),
-        .testTarget(name: "ModelTests", dependencies: ["Model", "Jinja"]),
-        .testTarget(name: "ConvertTests", dependencies: ["Convert", "Formats", "Model"]),
-        .testTarget(name: "DistillTests", dependencies: ["Distill", "Formats", "Model"]),
+        // What every test target shares: the repository's fixtures (found through #filePath, so goldens stay
+        // where fixtures/README.md documents them), scratch paths, hex goldens, the fetched test data.
+        .target(name: "TestSupport", dependencies: ["Formats"], path: "Tests/TestSupport"),
+        .testTarget(name: "FormatsTests", dependencies: ["Formats", "TestSupport"]),
+        .testTarget(name: "ModelTests", dependencies: ["Model", "Jinja", "TestSupport"]),
+        .testTarget(name: "ConvertTests", dependencies: ["Convert", "Formats", "Model", "TestSupport"]),
+        .testTarget(name: "DistillTests", dependencies: ["Distill", "Formats", "Model", "TestSupport"]),
         // Runs the built `ckpt` binary: exit codes and error lines as users see them.
-        .testTarget(name: "ToolsTests", dependencies: ["ckpt", "Formats", "Model", "Distill"]),
+        .testTarget(name: "ToolsTests", dependencies: ["ckpt", "Formats", "Model", "Distill", "TestSupport"]),
     ]
 )

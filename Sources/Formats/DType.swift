@@ -84,6 +84,9 @@ public enum DType: String, CaseIterable, Sendable, Codable {
     /// Bytes per block where that is whole (every ggml type and every byte-aligned plain type).
     public var bytesPerBlock: Int { row.bits / 8 }
     public var isQuantized: Bool { row.block > 1 }
+    /// The float types weights are stored, converted and exported in (f32, f16, bf16): every reader widens
+    /// them exactly, and they are the ones a Hugging Face export and row-wise streaming take.
+    public static let weightFloats: Set<DType> = [.f32, .f16, .bf16]
     /// Storage cost per weight, for summaries (Q4_1: 5.0).
     public var bitsPerWeight: Double { Double(row.bits) / Double(row.block) }
 

@@ -59,7 +59,7 @@ public enum RowLayout {
     /// weights band by band instead, straight from its pread buffers: GGUFConversionPlan.streamTransposed.)
     @discardableResult
     public static func transpose(_ src: UnsafePointer<Float>, rows: Int, cols: Int, to dtype: DType, into out: UnsafeMutableRawPointer) -> Bool {
-        guard [.f32, .f16, .bf16].contains(dtype) else { return false }
+        guard DType.weightFloats.contains(dtype) else { return false }
         let shared = SendablePointer((src: src, out: out))
         // Threads take whole groups of 16 columns (one f32 cache line per source row), so that only the
         // last group can need the kernel's scalar tail.

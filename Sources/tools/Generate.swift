@@ -125,7 +125,7 @@ extension Generate {
     /// End of sequence and end of turn: the GGUF's eos/eot ids and the turn-closing control tokens of the
     /// chat formats ckpt renders.
     static func stopTokens(_ gguf: GGUFFile, _ tokenizer: any Tokenizer) -> Set<Int> {
-        var stops = Set(["tokenizer.ggml.eos_token_id", "tokenizer.ggml.eot_token_id"].compactMap {
+        var stops = Set([GGUFKeys.eosTokenID, GGUFKeys.eotTokenID].compactMap {
             gguf[$0]?.integerValue.map { Int($0) }
         })
         for text in ["<|im_end|>", "<|eot_id|>", "<|end_of_text|>"] {

@@ -15,8 +15,8 @@ struct ModelFile {
         gguf = try GGUFFile(file: MappedFile(path: path, populate: true))
         tokenizer = try Tokenizers.load(gguf: gguf)
         transformer = Transformer(weights: try ModelWeights.load(gguf: gguf))
-        let addBOS = gguf["tokenizer.ggml.add_bos_token"]?.boolValue ?? false
-        bos = addBOS ? gguf["tokenizer.ggml.bos_token_id"]?.integerValue.map { Int($0) } : nil
+        let addBOS = gguf[GGUFKeys.addBOS]?.boolValue ?? false
+        bos = addBOS ? gguf[GGUFKeys.bosTokenID]?.integerValue.map { Int($0) } : nil
     }
 
     /// A text file's tokens the way llama-perplexity reads them: one trailing newline dropped, special

@@ -32,9 +32,9 @@ struct TrainingModel {
         gguf = try GGUFFile(file: MappedFile(path: file))
         params = try ParameterSet.load(gguf: gguf)
         tokenizer = try Tokenizers.load(gguf: gguf)
-        let addBOS = gguf["tokenizer.ggml.add_bos_token"]?.boolValue ?? false
-        bos = addBOS ? gguf["tokenizer.ggml.bos_token_id"]?.integerValue.map { Int($0) } : nil
-        guard let eos = gguf["tokenizer.ggml.eos_token_id"]?.integerValue.map({ Int($0) }), eos >= 0,
+        let addBOS = gguf[GGUFKeys.addBOS]?.boolValue ?? false
+        bos = addBOS ? gguf[GGUFKeys.bosTokenID]?.integerValue.map { Int($0) } : nil
+        guard let eos = gguf[GGUFKeys.eosTokenID]?.integerValue.map({ Int($0) }), eos >= 0,
               eos < params.config.vocabSize else {
             throw ToolError(message: "train: '\(file)' has no usable tokenizer.ggml.eos_token_id", hint: nil)
         }

@@ -3,17 +3,17 @@ import Foundation
 import Formats
 import Model
 import Testing
+import TestSupport
 
 /// `ckpt convert` HF → GGUF against llama.cpp's own convert_hf_to_gguf.py (fixtures/make_convert.py): for
 /// the three tiny models and four outtypes, the same metadata (keys in order, types, values) and the same
 /// tensors (order, names, types, shapes, bytes); and GGUF → HF back again, bit for bit.
 @Suite struct HuggingFaceConversionTests {
-    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("fixtures").path
+    static let fixtures = Repository.fixtures()
     static let expected = try? JSONFile.read(fixtures + "/convert/expected.json")
 
     static func temporary(_ name: String) -> String {
-        FileManager.default.temporaryDirectory.appendingPathComponent("ckpt-convert-\(UUID().uuidString)-\(name)").path
+        Scratch.path("convert-\(name)")
     }
 
     /// Python's json.dumps (ensure_ascii=False) of a GGUF array, to compare with the golden's sha256.

@@ -2,6 +2,7 @@ import Convert
 import Foundation
 import Formats
 import Testing
+import TestSupport
 
 /// `ckpt quantize` against llama.cpp's own quantizer (fixtures/make_quantize_model.py ran
 /// llama_model_quantize on the same synthetic llama model): for every type of the menu, the output file
@@ -10,12 +11,7 @@ import Testing
 @Suite(.serialized) struct QuantizeAgainstLlamaCppTests {
     static let layers = 8, hidden = 256, heads = 4, kvHeads = 1, ffn = 320, vocab = 64
 
-    static let golden: JSONValue? = {
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { url.deleteLastPathComponent() }
-        guard let data = try? Data(contentsOf: url.appendingPathComponent("fixtures/quants/quantize_model.json")) else { return nil }
-        return try? JSONParser.parse([UInt8](data))
-    }()
+    static let golden: JSONValue? = try? Repository.json("quants/quantize_model.json")
 
     /// The generator of make_quantize_model.py: exact in float32.
     static func lcg(seed: UInt32, rows: Int, cols: Int) -> [Float] {
@@ -74,7 +70,7 @@ import Testing
     }
 
     static let modelPath: String = {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("ckpt-quantize-model-\(UUID().uuidString).gguf").path
+        let path = Scratch.path("quantize-model.gguf")
         try? writeModel(to: path)
         return path
     }()
@@ -94,7 +90,7 @@ import Testing
         let want = try #require(Self.golden?["types"]?[type], "no golden for \(type)")
         var options = QuantizeOptions(fileType: try #require(LlamaFileType.named(type)))
         options.threads = 2
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("ckpt-q-\(type)-\(UUID().uuidString).gguf").path
+        let out = Scratch.path("q-\(type).gguf")
         defer { try? FileManager.default.removeItem(atPath: out) }
         try GGUFQuantizer.run(input: Self.modelPath, output: out, options: options) { _ in }
         let got = try GGUFFile(path: out)
@@ -130,7 +126,7 @@ import Testing
             let p = pair.arrayValue ?? []
             return try TensorTypeOverride(argument: "\(p[0].stringValue ?? "")=\(p[1].stringValue ?? "")")
         }
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("ckpt-v-\(key)-\(UUID().uuidString).gguf").path
+        let out = Scratch.path("v-\(key).gguf")
         defer { try? FileManager.default.removeItem(atPath: out) }
         try GGUFQuantizer.run(input: QuantizeAgainstLlamaCppTests.modelPath, output: out, options: options) { _ in }
         #expect(try QuantizeAgainstLlamaCppTests.sha256(out) == variant["sha256"]?.stringValue, "\(key)")

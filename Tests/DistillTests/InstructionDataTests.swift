@@ -3,6 +3,7 @@ import Formats
 import Foundation
 import Model
 import Testing
+import TestSupport
 
 /// JSONL instruction data: the bundled dataset, the MiniLLM template (promptkd.md §6), tokenization with
 /// the loss on response + EOS only, and line-numbered errors for malformed input.
@@ -10,7 +11,7 @@ import Testing
     static let data = TorchTrainingStepTests.fixtures + "/data"
 
     static func temporary(_ text: String) throws -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("ckpt-data-\(UUID().uuidString).jsonl").path
+        let path = Scratch.path("data.jsonl")
         try text.write(toFile: path, atomically: true, encoding: .utf8)
         return path
     }

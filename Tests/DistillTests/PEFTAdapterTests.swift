@@ -3,6 +3,7 @@ import Formats
 import Foundation
 import Model
 import Testing
+import TestSupport
 
 /// The PEFT prompt-tuning adapter against what PEFT 0.21.2 itself saved (fixtures/make_training.py):
 /// the same adapter_config.json fields and values (PEFT's own `peft_version` aside), and the same tensor
@@ -18,7 +19,7 @@ import Testing
         let expected = try #require(TorchTrainingStepTests.expected?["models"]?[name]?["prompt_tuning"])
         #expect(Array(prompt.values) == TorchTrainingStepTests.floats(expected["updated_prompt"]))
 
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("ckpt-peft-\(UUID().uuidString)").path
+        let out = Scratch.path("peft")
         defer { try? FileManager.default.removeItem(atPath: out) }
         try PEFTPromptAdapter.write(prompt, to: out, .init(baseModel: "fixtures/hf/\(name)/safetensors",
                                                           initialization: .text("the pieces map"), config: params.config),

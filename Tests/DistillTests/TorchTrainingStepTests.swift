@@ -3,14 +3,14 @@ import Formats
 import Foundation
 import Model
 import Testing
+import TestSupport
 
 /// One and two training steps against PyTorch (fixtures/make_training.py: torch 2.15, transformers 5.24,
 /// PEFT 0.21.2): the masked-mean cross-entropy, every parameter gradient, the clipped global norm and the
 /// weights after each AdamW step, on tiny gpt2 / llama-gqa / llama-tied; and one PEFT prompt-tuning step
 /// (prompt gradient and updated prompt). Tolerance: 1e-4 of each tensor's largest magnitude.
 @Suite struct TorchTrainingStepTests {
-    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("fixtures").path
+    static let fixtures = Repository.fixtures()
     static let expected: JSONValue? = try? JSONFile.read(fixtures + "/training/expected.json")
     static let models = ["gpt2", "llama-gqa", "llama-tied"]
 

@@ -2,6 +2,7 @@ import Distill
 import Foundation
 import Model
 import Testing
+import TestSupport
 
 /// The training loop's guarantees on the tiny llama and gpt2 fixtures: resuming from a checkpoint is
 /// bit-identical to never stopping (weights or prompt, moments, data order, losses), a NaN stops the run
@@ -53,7 +54,7 @@ import Testing
         let straight = try Self.trainer(model, mode)
         let straightLosses = try (0..<10).map { _ in try straight.trainStep().loss }
 
-        let run = FileManager.default.temporaryDirectory.appendingPathComponent("ckpt-resume-\(UUID().uuidString)").path
+        let run = Scratch.path("resume")
         defer { try? FileManager.default.removeItem(atPath: run) }
         let first = try Self.trainer(model, mode)
         var losses = try (0..<5).map { _ in try first.trainStep().loss }
@@ -71,7 +72,7 @@ import Testing
     }
 
     @Test func checkpointFromOtherOptionsIsRefused() throws {
-        let run = FileManager.default.temporaryDirectory.appendingPathComponent("ckpt-resume-\(UUID().uuidString)").path
+        let run = Scratch.path("resume")
         defer { try? FileManager.default.removeItem(atPath: run) }
         let t = try Self.trainer("llama-gqa", .full)
         _ = try t.trainStep()

@@ -1,5 +1,6 @@
 import Formats
 import Testing
+import TestSupport
 
 /// The block codecs against the references (fixtures/make_quants.py): gguf-py for the legacy types'
 /// quantize and every dequantize, ggml's own C (`ggml_quantize_chunk`, no imatrix) for K-quant quantize.

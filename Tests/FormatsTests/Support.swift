@@ -1,14 +1,11 @@
 import Foundation
 import Formats
 import Testing
+import TestSupport
 
 /// Paths of the committed reference fixtures (fixtures/README.md says how each was made).
 enum Fixtures {
-    static let root: String = {
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { url.deleteLastPathComponent() }
-        return url.path + "/fixtures/formats"
-    }()
+    static let root = Repository.fixtures("formats")
 
     static func path(_ relative: String) -> String { root + "/" + relative }
 
@@ -22,11 +19,7 @@ enum Fixtures {
     }
 
     /// A fresh empty folder under the system temporary directory.
-    static func temporaryFolder() throws -> String {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("ckpt-tests-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url.path
-    }
+    static func temporaryFolder() throws -> String { try Scratch.folder() }
 
     static func readFile(_ path: String) throws -> [UInt8] {
         try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
@@ -58,34 +51,3 @@ func formatError(_ body: () throws -> Void) -> FormatError? {
     }
 }
 
-enum Hex {
-    static func decode(_ text: String) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(text.utf8.count / 2)
-        var high: UInt8? = nil
-        for c in text.utf8 {
-            let v: UInt8 = c <= 0x39 ? c - 0x30 : (c | 0x20) - 0x61 + 10
-            if let h = high { out.append(h << 4 | v); high = nil } else { high = v }
-        }
-        return out
-    }
-
-    static func encode(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out = [UInt8]()
-        for b in bytes { out.append(digits[Int(b >> 4)]); out.append(digits[Int(b & 15)]) }
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    /// Little-endian f32 values from hex.
-    static func floats(_ text: String) -> [Float] {
-        let bytes = decode(text)
-        return stride(from: 0, to: bytes.count, by: 4).map { i in
-            Float(bitPattern: UInt32(bytes[i]) | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2]) << 16 | UInt32(bytes[i + 3]) << 24)
-        }
-    }
-
-    static func bytes(of floats: [Float]) -> [UInt8] {
-        floats.flatMap { f in withUnsafeBytes(of: f.bitPattern.littleEndian) { Array($0) } }
-    }
-}

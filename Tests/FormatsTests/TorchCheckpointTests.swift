@@ -1,13 +1,13 @@
 import Foundation
 import Formats
 import Testing
+import TestSupport
 
 /// PyTorch checkpoints written by torch.save (fixtures/make_hf.py) read without executing anything: the
 /// tensors equal the same model's safetensors bytes; a pickle that would call os.system is refused with
 /// the global named and its marker file never appears; the legacy non-zip format gets a clear error.
 @Suite struct TorchCheckpointTests {
-    static let hf = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("fixtures/hf").path
+    static let hf = Repository.fixtures("hf")
 
     @Test(arguments: ["gpt2", "llama-gqa", "llama-tied"])
     func tensorsEqualTheSafetensorsOnes(_ model: String) throws {

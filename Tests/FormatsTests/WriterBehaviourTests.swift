@@ -1,5 +1,6 @@
 import Formats
 import Testing
+import TestSupport
 
 /// Writer rules that go beyond byte-identity with one reference file: HF sharding, tied tensors,
 /// atomic writes.
@@ -68,7 +69,7 @@ enum FileList {
 /// temporaries of processes that no longer run, and leaves those of running ones (a concurrent writer).
 @Suite struct StaleTemporaryTests {
     @Test func deadWritersTemporariesAreRemoved() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ckpt-stale-\(UUID().uuidString)").path
+        let folder = Scratch.path("stale")
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
         // A process that has exited: its pid is free (reaped by waitUntilExit).

@@ -2,17 +2,14 @@ import Foundation
 import Formats
 import Model
 import Testing
+import TestSupport
 
 /// llama.cpp's corpus of real chat templates (70 files; scripts/fetch-test-data) rendered by ckpt's Jinja
 /// interpreter equal jinja2's renderings under transformers' settings byte for byte (sha256 and length,
 /// fixtures/make_chat_templates.py), for 12 tool-free cases and 4 with tool calls; where jinja2 raises,
 /// ckpt raises too (with raise_exception's own message).
 @Suite struct ChatTemplateCorpusTests {
-    static let expected: JSONValue = {
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { url.deleteLastPathComponent() }
-        return (try? JSONFile.read(url.path + "/fixtures/chat_templates/expected.json")) ?? .null
-    }()
+    static let expected: JSONValue = (try? Repository.json("chat_templates/expected.json")) ?? .null
 
     static let names: [String] = (expected["templates"]?.objectValue ?? []).map(\.0)
     /// The fixture's fixed strftime_now: 2026-01-15 12:00:00.

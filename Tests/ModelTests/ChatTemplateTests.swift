@@ -2,12 +2,12 @@ import Foundation
 import Formats
 import Model
 import Testing
+import TestSupport
 
 /// Chat rendering against jinja2 rendering the real templates as transformers does, BOS included (fixtures/chat,
 /// fixtures/make_chat.py), and the tiny HF tokenizer's ChatML conversation ids (fixtures/hf).
 @Suite struct ChatTemplateTests {
-    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("fixtures").path
+    static let fixtures = Repository.fixtures()
 
     @Test(arguments: ["smollm2", "llama3", "llama2"])
     func rendersAsJinja(_ name: String) throws {

@@ -2,13 +2,13 @@ import Foundation
 import Formats
 import Model
 import Testing
+import TestSupport
 
 /// Perplexity and compare statistics against numpy computing llama-perplexity's formulas on transformers'
 /// logits (fixtures/make_evaluation.py): tiny llama-gqa as the model and base, tiny gpt2 as the other.
 /// Our logits agree with transformers' to 1e-4 of their scale, so the statistics agree to 1e-3 relative.
 @Suite struct EvaluationTests {
-    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("fixtures").path
+    static let fixtures = Repository.fixtures()
     static let expected = try? JSONFile.read(fixtures + "/evaluation/expected.json")
 
     static func close(_ a: Double, _ b: Double?, _ what: String) {

@@ -2,6 +2,7 @@ import Foundation
 import Formats
 import Model
 import Testing
+import TestSupport
 
 /// Every family of the registry against transformers itself (fixtures/make_families.py: tiny random Llama 3
 /// with llama3 rope scaling, Mistral with explicit head_dim, Qwen2, Qwen3, Gemma 3 with its sliding window,
@@ -9,8 +10,7 @@ import Testing
 /// logits within 1e-4 of the logit scale, KV-cache decoding equal to the full forward, and one training
 /// batch's loss and every parameter gradient within 1e-4 relative.
 @Suite struct FamilyReferenceTests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("fixtures/families").path
+    static let root = Repository.fixtures("families")
     static let models = ["llama3", "mistral", "qwen2", "qwen3", "gemma3", "phi3", "phi4", "phi3-longrope"]
 
     static func expected(_ name: String) throws -> JSONValue { try JSONFile.read(root + "/\(name)/expected.json") }

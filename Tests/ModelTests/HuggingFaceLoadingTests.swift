@@ -2,13 +2,14 @@ import Foundation
 import Formats
 import Model
 import Testing
+import TestSupport
 
 /// The HF import path (names, q/k permutation, Conv1D transpose, safetensors, config.json) gives exactly
 /// the parameters of the GGUF path: the tiny models of TransformerLogitsTests are written back in HF layout
 /// (inverse fixups) and loaded again; the logits must be bit-identical.
 @Suite struct HuggingFaceLoadingTests {
     static func hfFolder(from gguf: GGUFFile, config: TransformerConfig, configJSON: String, prefix: String) throws -> String {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ckpt-hf-\(UUID().uuidString)").path
+        let folder = Scratch.path("hf")
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         var tensors: [RawTensor] = []
         for info in gguf.tensorInfos {
@@ -46,7 +47,7 @@ import Testing
     func sameLogitsAsGGUF(_ name: String, _ prefix: String) throws {
         let model = try #require(TransformerLogitsTests.golden?["models"]?[name])
         let spec = try #require(model["spec"]?.arrayValue).compactMap { $0.uint64Value }.map { Int($0) }
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("ckpt-hfsrc-\(UUID().uuidString).gguf").path
+        let path = Scratch.path("hfsrc.gguf")
         let isGPT2 = name.hasPrefix("gpt2")
         if isGPT2 {
             try TransformerLogitsTests.writeGPT2(spec, to: path)
@@ -71,7 +72,7 @@ import Testing
     @Test func strictLoadingNamesWhatIsWrong() throws {
         let model = try #require(TransformerLogitsTests.golden?["models"]?["llama-tied"])
         let spec = try #require(model["spec"]?.arrayValue).compactMap { $0.uint64Value }.map { Int($0) }
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("ckpt-strict-\(UUID().uuidString).gguf").path
+        let path = Scratch.path("strict.gguf")
         try TransformerLogitsTests.writeModel(spec, theta: 100_000, tied: true, to: path)
         let gguf = try GGUFFile(path: path)
         let c = try TransformerConfig(gguf: gguf)

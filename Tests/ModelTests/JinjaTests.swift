@@ -3,16 +3,13 @@ import Formats
 import Jinja
 import Model
 import Testing
+import TestSupport
 
 /// The Jinja interpreter on focused snippets (whitespace control, printing, literals, operators, scoping,
 /// loop variables, filters, tests, methods, tojson) against jinja2's renderings under transformers' settings
 /// (fixtures/make_jinja_snippets.py), then what jinja2 cannot tell: error positions, limits, nesting caps.
 @Suite struct JinjaTests {
-    static let fixture: JSONValue = {
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { url.deleteLastPathComponent() }
-        return (try? JSONFile.read(url.path + "/fixtures/jinja/snippets.json")) ?? .null
-    }()
+    static let fixture: JSONValue = (try? Repository.json("jinja/snippets.json")) ?? .null
 
     static let names: [String] = (fixture["snippets"]?.objectValue ?? []).map(\.0)
 

@@ -2,6 +2,7 @@ import Foundation
 import Formats
 import Model
 import Testing
+import TestSupport
 
 /// llama.cpp's tokenizer test suite (models/ggml-vocab-*.gguf with .inp strings and .out ids, produced by
 /// the models' own Hugging Face tokenizers): every decoder vocabulary gives the same ids, special tokens not

@@ -2,14 +2,14 @@ import Foundation
 import Formats
 import Model
 import Testing
+import TestSupport
 
 /// The SentencePiece tokenizer against its references on 67 strings (unicode, emoji, whitespace runs,
 /// digits, code, special tokens): llama.cpp tokenizing the tiny model's vocab-only GGUF (fixtures/spm,
 /// fixtures/make_spm.py; with and without special tokens parsed) and transformers tokenizing the same model
 /// from tokenizer.json (fixtures/hf, Metaspace "first" prefixing).
 @Suite struct SentencePieceTests {
-    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("fixtures").path
+    static let fixtures = Repository.fixtures()
 
     static func ids(_ v: JSONValue?) -> [Int] { (v?.arrayValue ?? []).compactMap { $0.int64Value }.map { Int($0) } }
 

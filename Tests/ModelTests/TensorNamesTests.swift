@@ -2,15 +2,12 @@ import Foundation
 import Formats
 import Model
 import Testing
+import TestSupport
 
 /// TensorNames against gguf-py's TensorNameMap, and RowLayout's q/k permutation against
 /// convert_hf_to_gguf's numpy code (fixtures/make_names.py).
 @Suite struct TensorNamesTests {
-    static func fixture(_ name: String) throws -> JSONValue {
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { url.deleteLastPathComponent() }
-        return try JSONParser.parse([UInt8](Data(contentsOf: url.appendingPathComponent("fixtures/names/" + name))))
-    }
+    static func fixture(_ name: String) throws -> JSONValue { try Repository.json("names/" + name) }
 
     @Test(arguments: [ModelFamily.llama, .gpt2])
     func huggingFaceNamesMapLikeGGUFPy(_ family: ModelFamily) throws {
@@ -105,17 +102,6 @@ import Testing
     }
 }
 
-enum Hex {
-    static func decode(_ text: String) -> [UInt8] {
-        var out: [UInt8] = []
-        var high: UInt8? = nil
-        for c in text.utf8 {
-            let v: UInt8 = c <= 0x39 ? c - 0x30 : (c | 0x20) - 0x61 + 10
-            if let h = high { out.append(h << 4 | v); high = nil } else { high = v }
-        }
-        return out
-    }
-}
 
 /// Name matching over UTF-8 bytes: what a pattern's `{N}` accepts.
 @Suite struct TensorNameMatchingTests {

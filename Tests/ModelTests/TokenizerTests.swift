@@ -2,16 +2,13 @@ import Foundation
 import Formats
 import Model
 import Testing
+import TestSupport
 
 /// Byte-level BPE against HF tokenizers (fixtures/make_tokenizer.py): a SmolLM2-style tokenizer (Digits +
 /// ByteLevel, ChatML specials) trained small, 62 strings of unicode, emoji, whitespace runs, digits, code
 /// and special tokens; ids identical, decode(encode(s)) == s.
 @Suite struct TokenizerTests {
-    static func fixture(_ name: String) throws -> JSONValue {
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { url.deleteLastPathComponent() }
-        return try JSONParser.parse([UInt8](Data(contentsOf: url.appendingPathComponent("fixtures/tokenizer/" + name))))
-    }
+    static func fixture(_ name: String) throws -> JSONValue { try Repository.json("tokenizer/" + name) }
 
     static let tokenizer: BPETokenizer? = try? BPETokenizer.load(tokenizerJSON: fixture("tokenizer.json"), path: "tokenizer.json")
 

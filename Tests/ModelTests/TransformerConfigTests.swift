@@ -2,6 +2,7 @@ import Foundation
 import Formats
 import Model
 import Testing
+import TestSupport
 
 /// Config decoding from HF config.json (transformers' keys and defaults, formats.md §9) and from GGUF keys.
 @Suite struct TransformerConfigTests {
@@ -57,7 +58,7 @@ import Testing
 
     /// The GGUF keys llama.cpp writes for SmolLM2 give the same config as its config.json.
     @Test func fromGGUFKeys() throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("ckpt-config-\(UUID().uuidString).gguf").path
+        let path = Scratch.path("config.gguf")
         let norm = RawTensor(name: "output_norm.weight", dtype: .f32, shape: [576], data: ByteView(owned: [UInt8](repeating: 0, count: 576 * 4)))
         try GGUFWriter(metadata: [
             ("general.architecture", .string("llama")), ("llama.block_count", .uint32(30)),

@@ -2,17 +2,13 @@ import Foundation
 import Formats
 import Model
 import Testing
+import TestSupport
 
 /// The f32 forward pass against llama.cpp's own logits (fixtures/make_tiny_models.py: tiny random llama
 /// models, F32 GGUF written by gguf-py — rebuilt here bit for bit — evaluated by llama-cpp-python with an
 /// F32 KV cache in one batch).
 @Suite struct TransformerLogitsTests {
-    static let golden: JSONValue? = {
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { url.deleteLastPathComponent() }
-        guard let data = try? Data(contentsOf: url.appendingPathComponent("fixtures/model/llama_cpp_logits.json")) else { return nil }
-        return try? JSONParser.parse([UInt8](data))
-    }()
+    static let golden: JSONValue? = try? Repository.json("model/llama_cpp_logits.json")
 
     /// make_quantize_model.py's generator: exact in float32.
     static func lcg(seed: UInt32, rows: Int, cols: Int) -> [Float] {
@@ -128,7 +124,7 @@ import Testing
         let ints = spec.prefix(6).compactMap { $0.uint64Value }.map { Int($0) }
         let tied = spec[6].boolValue ?? false
         let theta = Float(spec[7].doubleValue ?? 0)
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("ckpt-tiny-\(name)-\(UUID().uuidString).gguf").path
+        let path = Scratch.path("tiny-\(name).gguf")
         defer { try? FileManager.default.removeItem(atPath: path) }
         if name.hasPrefix("gpt2") {
             try Self.writeGPT2(ints, to: path)
@@ -169,7 +165,7 @@ extension Hex {
     func decodeEqualsFullForward(_ name: String) throws {
         let model = try #require(TransformerLogitsTests.golden?["models"]?[name])
         let spec = try #require(model["spec"]?.arrayValue).compactMap { $0.uint64Value }.map { Int($0) }
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("ckpt-kv-\(UUID().uuidString).gguf").path
+        let path = Scratch.path("kv.gguf")
         if name.hasPrefix("gpt2") {
             try TransformerLogitsTests.writeGPT2(spec, to: path)
         } else {

@@ -2,14 +2,14 @@ import Foundation
 import Formats
 import Model
 import Testing
+import TestSupport
 
 /// The forward pass against transformers itself (fixtures/make_hf.py: tiny random gpt2, llama with GQA
 /// and untied embeddings, llama with tied embeddings; torch 2.15, transformers 5.24, eager attention).
 /// Logits agree within 1e-4 of the logit scale; the padded batch (left padding, attention mask,
 /// position ids from the mask) agrees on every real position when run as one packed batch.
 @Suite struct TransformersReferenceTests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("fixtures/hf").path
+    static let root = Repository.fixtures("hf")
     static let expected: JSONValue? = try? JSONFile.read(root + "/expected.json")
     static let models = ["gpt2", "llama-gqa", "llama-tied"]
 

@@ -1,14 +1,11 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// The `ckpt` binary end to end: exit codes (0 ok, 1 error, 2 usage) and one-line errors on stderr.
 @Suite struct CommandLineTests {
     init() {}
-    static let root: String = {
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { url.deleteLastPathComponent() }
-        return url.path
-    }()
+    static let root = Repository.root
 
     /// The ckpt executable next to the test bundle (SwiftPM builds it because this target depends on it).
     static let binary: String = {

@@ -1,6 +1,7 @@
 import Foundation
 import Formats
 import Model
+import TestSupport
 
 /// A tiny GGUF model for the command-line tests, made from the transformers checkpoint in
 /// fixtures/hf/llama-gqa (weights through Model's HF loader, GGUF names from TensorNames) with its byte-level
@@ -54,6 +55,6 @@ enum TinyModel {
     }
 
     static func temporaryPath(_ name: String) -> String {
-        FileManager.default.temporaryDirectory.appendingPathComponent("ckpt-tools-\(UUID().uuidString)-\(name)").path
+        Scratch.path("tools-\(name)")
     }
 }

@@ -68,7 +68,7 @@ public struct GGUFConversionPlan {
             guard shape == expected else {
                 throw .unsupportedInput(path: hf.path, reason: "tensor '\(tensor.name)' has shape \(tensor.shape), the config needs \(expected)")
             }
-            guard DType.floatSources.contains(tensor.dtype) else {
+            guard DType.weightFloats.contains(tensor.dtype) else {
                 throw .unsupportedInput(path: hf.path, reason: "tensor '\(tensor.name)' is \(tensor.dtype.name); ckpt converts F32, F16 and BF16 weights")
             }
             let name = TensorNames.gguf(slot, layer: layer)
@@ -232,7 +232,7 @@ extension GGUFConversionPlan {
     /// False for other targets.
     func streamTransposed(_ entry: Entry, into out: StagedOutput, source: ScratchBuffer) throws(FormatError) -> Bool {
         let shape = entry.source.shape
-        guard shape.count == 2, shape[0] > 0, shape[1] > 0, [.f32, .f16, .bf16].contains(entry.target) else { return false }
+        guard shape.count == 2, shape[0] > 0, shape[1] > 0, DType.weightFloats.contains(entry.target) else { return false }
         let (rows, cols) = (shape[0], shape[1]), size = entry.target.bytesPerBlock
         guard entry.source.data.count == rows * cols * 4 else { return false }
         let bandRows = Self.bandRows(cols: cols), bands = (rows + bandRows - 1) / bandRows
@@ -261,9 +261,4 @@ extension GGUFConversionPlan {
     static func bandRows(cols: Int) -> Int {
         [32, 16].first { $0 * cols * 4 <= 256 << 10 } ?? 8
     }
-}
-
-extension DType {
-    /// Source types the converter widens exactly to f32.
-    static let floatSources: Set<DType> = [.f32, .f16, .bf16]
 }

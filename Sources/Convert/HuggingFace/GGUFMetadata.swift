@@ -14,12 +14,12 @@ enum GGUFMetadata {
         let keys = family.ggufKeys(c, GGUFKeyContext(fileType: plan.fileType,
                                                      source: HFConfigReader(json: hf.configJSON, path: hf.path + "/config.json")))
         let early = keys.filter { family.keysWrittenWithTensors.contains($0.key) }
-        var kv: [KV] = [("general.architecture", .string(arch))] + early + [
-            ("general.type", .string("model")), ("general.name", .string(modelName(hf.path))),
-            ("general.size_label", .string(sizeLabel(parameters))),
+        var kv: [KV] = [(GGUFKeys.architecture, .string(arch))] + early + [
+            (GGUFKeys.type, .string("model")), (GGUFKeys.name, .string(modelName(hf.path))),
+            (GGUFKeys.sizeLabel, .string(sizeLabel(parameters))),
         ]
         kv += keys.filter { !family.keysWrittenWithTensors.contains($0.key) }
-        kv.append(("general.quantization_version", .uint32(2)))
+        kv.append((GGUFKeys.quantizationVersion, .uint32(2)))
         kv += try TokenizerMetadata.build(hf, vocabSize: c.vocabSize, preTokenizer: preTokenizer)
         return kv
     }

@@ -22,7 +22,7 @@ public enum GGUFToHuggingFace {
         } catch {
             throw .unsupportedInput(path: input, reason: "\(error)")
         }
-        guard [.f32, .f16, .bf16].contains(dtype) else {
+        guard DType.weightFloats.contains(dtype) else {
             throw .unsupportedInput(path: input, reason: "HF weights are written as f32, f16 or bf16, not \(dtype.name)")
         }
         let manager = FileManager.default

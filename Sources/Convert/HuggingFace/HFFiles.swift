@@ -8,7 +8,7 @@ import Model
 enum HFFiles {
     static func build(_ gguf: GGUFFile, config c: TransformerConfig, dtype: DType) throws(ConvertError) -> [(String, [UInt8])] {
         func id(_ name: String) -> JSONValue {
-            gguf["tokenizer.ggml.\(name)_token_id"]?.integerValue.map { JSONValue.int($0) } ?? .null
+            gguf[GGUFKeys.tokenID(name)]?.integerValue.map { JSONValue.int($0) } ?? .null
         }
         let torchDType = dtype == .f16 ? "float16" : dtype == .bf16 ? "bfloat16" : "float32"
         let config: [(String, JSONValue)]
@@ -22,7 +22,7 @@ enum HFFiles {
         let generation: [(String, JSONValue)] = [("bos_token_id", id("bos")), ("eos_token_id", id("eos")),
                                                  ("pad_token_id", id("padding"))].filter { $0.1 != .null }
         var files = [("config.json", text(.object(config.filter { $0.1 != .null }))), ("generation_config.json", text(.object(generation)))]
-        files += try gguf["tokenizer.ggml.model"]?.stringValue == "llama"
+        files += try gguf[GGUFKeys.tokenizerModel]?.stringValue == "llama"
             ? sentencePieceFiles(gguf, contextLength: c.contextLength) : tokenizerFiles(gguf, contextLength: c.contextLength)
         return files.map { ($0.0, Array($0.1.utf8)) } + (try sentencePieceModel(gguf).map { [("tokenizer.model", $0)] } ?? [])
     }
@@ -30,14 +30,14 @@ enum HFFiles {
     static func text(_ value: JSONValue) -> String { JSONWriter.pretty(value, indent: 2) + "\n" }
 
     static func tokenizerFiles(_ gguf: GGUFFile, contextLength: Int) throws(ConvertError) -> [(String, String)] {
-        guard gguf["tokenizer.ggml.model"]?.stringValue == "gpt2" else {
+        guard gguf[GGUFKeys.tokenizerModel]?.stringValue == "gpt2" else {
             throw .unsupportedInput(path: gguf.path, reason: "only byte-level BPE (gpt2) and SentencePiece (llama) vocabularies are exported")
         }
         let tokens: [String], types: [Int64], merges: [String]
         do {
-            tokens = try gguf["tokenizer.ggml.tokens"]?.arrayValue?.stringValues() ?? []
-            types = try gguf["tokenizer.ggml.token_type"]?.arrayValue?.values().compactMap(\.integerValue) ?? []
-            merges = try gguf["tokenizer.ggml.merges"]?.arrayValue?.stringValues() ?? []
+            tokens = try gguf[GGUFKeys.tokens]?.arrayValue?.stringValues() ?? []
+            types = try gguf[GGUFKeys.tokenTypes]?.arrayValue?.values().compactMap(\.integerValue) ?? []
+            merges = try gguf[GGUFKeys.merges]?.arrayValue?.stringValues() ?? []
         } catch { throw .format(error) }
         var vocab: [(String, JSONValue)] = [], added: [JSONValue] = []
         for (i, t) in tokens.enumerated() {
@@ -51,7 +51,7 @@ enum HFFiles {
         }
         let byteLevel: JSONValue = .object([("type", .string("ByteLevel")), ("add_prefix_space", .bool(false)),
                                             ("trim_offsets", .bool(true)), ("use_regex", .bool(true))])
-        let preName = gguf["tokenizer.ggml.pre"]?.stringValue ?? "default"
+        let preName = gguf[GGUFKeys.tokenizerPre]?.stringValue ?? "default"
         let (pre, ignoreMerges) = try preTokenizerJSON(preName, byteLevel: byteLevel, path: gguf.path)
         let model: JSONValue = .object([
             ("type", .string("BPE")), ("dropout", .null), ("unk_token", .null), ("continuing_subword_prefix", .null),
@@ -95,22 +95,22 @@ enum HFFiles {
 
     /// A llama (SentencePiece) vocabulary as tokenizer.model, nil for other vocabularies.
     static func sentencePieceModel(_ gguf: GGUFFile) throws(ConvertError) -> [UInt8]? {
-        guard gguf["tokenizer.ggml.model"]?.stringValue == "llama" else { return nil }
+        guard gguf[GGUFKeys.tokenizerModel]?.stringValue == "llama" else { return nil }
         let tokens: [String], scores: [Float], types: [Int]
         do {
-            tokens = try gguf["tokenizer.ggml.tokens"]?.arrayValue?.stringValues() ?? []
-            scores = try (gguf["tokenizer.ggml.scores"]?.arrayValue?.values() ?? []).map { v in
+            tokens = try gguf[GGUFKeys.tokens]?.arrayValue?.stringValues() ?? []
+            scores = try (gguf[GGUFKeys.scores]?.arrayValue?.values() ?? []).map { v in
                 if case .float32(let f) = v { f } else { 0 }
             }
-            types = try (gguf["tokenizer.ggml.token_type"]?.arrayValue?.values() ?? []).compactMap(\.integerValue).map { Int($0) }
+            types = try (gguf[GGUFKeys.tokenTypes]?.arrayValue?.values() ?? []).compactMap(\.integerValue).map { Int($0) }
         } catch { throw .format(error) }
         guard scores.count == tokens.count, types.count == tokens.count else {
             throw .unsupportedInput(path: gguf.path, reason: "tokenizer.ggml.scores and token_type do not match the tokens")
         }
-        func id(_ key: String, _ fallback: Int) -> Int { gguf["tokenizer.ggml.\(key)_token_id"]?.integerValue.map { Int($0) } ?? fallback }
+        func id(_ key: String, _ fallback: Int) -> Int { gguf[GGUFKeys.tokenID(key)]?.integerValue.map { Int($0) } ?? fallback }
         let pieces = tokens.indices.map { SentencePieceModel.Piece(text: tokens[$0], score: scores[$0], type: types[$0]) }
         return SentencePieceModel.encode(pieces: pieces, byteFallback: types.contains(6),
-                                         addDummyPrefix: gguf["tokenizer.ggml.add_space_prefix"]?.boolValue ?? true,
+                                         addDummyPrefix: gguf[GGUFKeys.addSpacePrefix]?.boolValue ?? true,
                                          unknownID: id("unknown", 0), bosID: id("bos", 1), eosID: id("eos", 2), padID: id("padding", -1))
     }
 
@@ -118,7 +118,7 @@ enum HFFiles {
     /// tokenizer.model).
     static func sentencePieceFiles(_ gguf: GGUFFile, contextLength: Int) throws(ConvertError) -> [(String, String)] {
         let tokens: [String]
-        do { tokens = try gguf["tokenizer.ggml.tokens"]?.arrayValue?.stringValues() ?? [] } catch { throw .format(error) }
+        do { tokens = try gguf[GGUFKeys.tokens]?.arrayValue?.stringValues() ?? [] } catch { throw .format(error) }
         return [("tokenizer_config.json", tokenizerConfig(gguf, tokens: tokens, contextLength: contextLength,
                                                           tokenizerClass: "LlamaTokenizer", addBOSDefault: true,
                                                           extra: [("legacy", .bool(false))]))]
@@ -127,10 +127,10 @@ enum HFFiles {
     /// tokenizer_config.json's chat_template: the template, or with named variants
     /// (`tokenizer.chat_templates`) the list of {name, template} transformers reads, "default" first.
     static func chatTemplateJSON(_ gguf: GGUFFile) -> JSONValue {
-        let main = gguf["tokenizer.chat_template"]?.stringValue
+        let main = gguf[GGUFKeys.chatTemplate]?.stringValue
         let names = ChatTemplate.variantNames(gguf: gguf)
         let variants: [JSONValue] = names.compactMap { name in
-            gguf["tokenizer.chat_template.\(name)"]?.stringValue.map { .object([("name", .string(name)), ("template", .string($0))]) }
+            gguf[GGUFKeys.chatTemplate(named: name)]?.stringValue.map { .object([("name", .string(name)), ("template", .string($0))]) }
         }
         if variants.isEmpty { return main.map { .string($0) } ?? .null }
         let first: [JSONValue] = main.map { [.object([("name", .string("default")), ("template", .string($0))])] } ?? []
@@ -142,12 +142,12 @@ enum HFFiles {
     static func tokenizerConfig(_ gguf: GGUFFile, tokens: [String], contextLength: Int, tokenizerClass: String,
                                 addBOSDefault: Bool, extra: [(String, JSONValue)]) -> String {
         func text(_ key: String) -> JSONValue {
-            guard let i = gguf["tokenizer.ggml.\(key)_token_id"]?.integerValue, tokens.indices.contains(Int(i)) else { return .null }
+            guard let i = gguf[GGUFKeys.tokenID(key)]?.integerValue, tokens.indices.contains(Int(i)) else { return .null }
             return .string(tokens[Int(i)])
         }
         var config: [(String, JSONValue)] = [
-            ("add_bos_token", .bool(gguf["tokenizer.ggml.add_bos_token"]?.boolValue ?? addBOSDefault)),
-            ("add_eos_token", .bool(gguf["tokenizer.ggml.add_eos_token"]?.boolValue ?? false)),
+            ("add_bos_token", .bool(gguf[GGUFKeys.addBOS]?.boolValue ?? addBOSDefault)),
+            ("add_eos_token", .bool(gguf[GGUFKeys.addEOS]?.boolValue ?? false)),
             ("bos_token", text("bos")), ("chat_template", chatTemplateJSON(gguf)),
             ("clean_up_tokenization_spaces", .bool(false)), ("eos_token", text("eos")),
             ("model_max_length", .int(contextLength)), ("pad_token", text("padding")),

@@ -70,16 +70,16 @@ enum TokenizerMetadata {
             if let unk, unk < tokenTypes.count { tokenTypes[unk] = 2 }
             let firstNormal = tokenTypes.firstIndex { $0 == 1 } ?? 0
             let scores = (0..<count).map { i in tokenTypes[i] == 1 ? -Float(i - firstNormal) : 0 }
-            kv += [("tokenizer.ggml.model", .string("llama")), ("tokenizer.ggml.pre", .string("default")),
-                   ("tokenizer.ggml.tokens", .array(.strings(tokens))),
-                   ("tokenizer.ggml.scores", .array(.float32s(scores))),
-                   ("tokenizer.ggml.token_type", .array(.int32s(tokenTypes)))]
+            kv += [(GGUFKeys.tokenizerModel, .string("llama")), (GGUFKeys.tokenizerPre, .string("default")),
+                   (GGUFKeys.tokens, .array(.strings(tokens))),
+                   (GGUFKeys.scores, .array(.float32s(scores))),
+                   (GGUFKeys.tokenTypes, .array(.int32s(tokenTypes)))]
         } else {
-            kv += [("tokenizer.ggml.model", .string("gpt2")),
-                   ("tokenizer.ggml.pre", .string(try preTokenizerName(hf, json: json, override: preTokenizer))),
-                   ("tokenizer.ggml.tokens", .array(.strings(tokens))),
-                   ("tokenizer.ggml.token_type", .array(.int32s(tokenTypes))),
-                   ("tokenizer.ggml.merges", .array(.strings(merges)))]
+            kv += [(GGUFKeys.tokenizerModel, .string("gpt2")),
+                   (GGUFKeys.tokenizerPre, .string(try preTokenizerName(hf, json: json, override: preTokenizer))),
+                   (GGUFKeys.tokens, .array(.strings(tokens))),
+                   (GGUFKeys.tokenTypes, .array(.int32s(tokenTypes))),
+                   (GGUFKeys.merges, .array(.strings(merges)))]
         }
         kv += specialKeys(hf, json: json, index: index)
         return kv
@@ -112,10 +112,10 @@ enum TokenizerMetadata {
             let clean = String(name.map { $0.isASCII && ($0.isLetter || $0.isNumber) ? $0 : "_" })
             guard !names.contains(clean) else { continue }
             names.append(clean)
-            kv.append(("tokenizer.chat_template.\(clean)", .string(template)))
+            kv.append((GGUFKeys.chatTemplate(named: clean), .string(template)))
         }
-        if !names.isEmpty { kv.append(("tokenizer.chat_templates", .array(.strings(names)))) }
-        if let main = templates.first(where: { $0.name == "default" }) { kv.append(("tokenizer.chat_template", .string(main.template))) }
+        if !names.isEmpty { kv.append((GGUFKeys.chatTemplateNames, .array(.strings(names)))) }
+        if let main = templates.first(where: { $0.name == "default" }) { kv.append((GGUFKeys.chatTemplate, .string(main.template))) }
         return kv
     }
 
@@ -146,9 +146,9 @@ enum TokenizerMetadata {
         // gguf-py's SpecialVocab: tokenizer_config.json's token texts, else config.json's `<type>_token_id`.
         for (key, name) in [("bos_token", "bos"), ("eos_token", "eos"), ("unk_token", "unknown"), ("pad_token", "padding")] {
             if let text = tokenText(key), let id = index[text] {
-                kv.append(("tokenizer.ggml.\(name)_token_id", .uint32(UInt32(id))))
+                kv.append((GGUFKeys.tokenID(name), .uint32(UInt32(id))))
             } else if let id = hf.configJSON[key + "_id"]?.int64Value, id >= 0, id < hf.config.vocabSize {
-                kv.append(("tokenizer.ggml.\(name)_token_id", .uint32(UInt32(id))))
+                kv.append((GGUFKeys.tokenID(name), .uint32(UInt32(id))))
             }
         }
         var adds = addSpecialTokens(json, tokenText)
@@ -156,7 +156,7 @@ enum TokenizerMetadata {
             guard let value = hf.tokenizerConfig?["add_\(name)_token"]?.boolValue else { continue }
             if let i = adds.firstIndex(where: { $0.0 == name }) { adds[i].1 = value } else { adds.append((name, value)) }
         }
-        for (name, value) in adds { kv.append(("tokenizer.ggml.add_\(name)_token", .bool(value))) }
+        for (name, value) in adds { kv.append((GGUFKeys.addToken(name), .bool(value))) }
         kv += chatTemplateKeys(hf.chatTemplates)
         return kv
     }
@@ -192,10 +192,10 @@ enum TokenizerMetadata {
             }
         }
         let kv: [GGUFMetadata.KV] = [
-            ("tokenizer.ggml.model", .string("llama")), ("tokenizer.ggml.pre", .string("default")),
-            ("tokenizer.ggml.tokens", .array(.strings(tokens))),
-            ("tokenizer.ggml.scores", .array(.float32s(scores))),
-            ("tokenizer.ggml.token_type", .array(.int32s(types))),
+            (GGUFKeys.tokenizerModel, .string("llama")), (GGUFKeys.tokenizerPre, .string("default")),
+            (GGUFKeys.tokens, .array(.strings(tokens))),
+            (GGUFKeys.scores, .array(.float32s(scores))),
+            (GGUFKeys.tokenTypes, .array(.int32s(types))),
         ]
         return (kv, smallestIDs(tokens.map(Optional.some)))
     }

@@ -98,7 +98,7 @@ public enum GGUFQuantizer {
     /// One tensor's output bytes.
     static func convert(_ entry: QuantizePlan.Entry, in gguf: GGUFFile, options: QuantizeOptions) throws(ConvertError) -> ByteView {
         let tensor = gguf.tensor(entry.info)
-        let isFloat = [DType.f32, .f16, .bf16].contains(tensor.dtype)
+        let isFloat = DType.weightFloats.contains(tensor.dtype)
         if entry.converts && tensor.dtype.isQuantized && !options.allowRequantize {
             throw .requantizeDisabled(path: gguf.path, tensor: tensor.name, dtype: tensor.dtype.ggmlName)
         }

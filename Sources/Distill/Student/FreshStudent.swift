@@ -26,7 +26,7 @@ public enum FreshStudent {
         var metadata: [(key: String, value: GGUFValue)] = [(GGUFKeys.architecture, .string(arch))]
         for entry in teacher.metadata where !entry.key.hasPrefix(teacherArch + ".")
             && ![GGUFKeys.architecture, GGUFKeys.fileType, GGUFKeys.quantizationVersion].contains(entry.key) {
-            metadata.append((entry.key, entry.key == "general.name" ? .string((entry.value.stringValue ?? "model") + " (fresh student)") : entry.value))
+            metadata.append((entry.key, entry.key == GGUFKeys.name ? .string((entry.value.stringValue ?? "model") + " (fresh student)") : entry.value))
         }
         metadata += c.family.ggufKeys(c, GGUFKeyContext(fileType: GGUFExport.allF32))
         if !metadata.contains(where: { $0.key == GGUFKeys.arch(arch, .vocabSize) }) {

@@ -44,7 +44,7 @@ public enum LayerDroppedStudent {
         let metadata = teacher.metadata.map { entry -> (key: String, value: GGUFValue) in
             switch entry.key {
             case blockKey: return (entry.key, .uint32(UInt32(layers.count)))
-            case "general.name": return (entry.key, .string((entry.value.stringValue ?? "model") + " (layers \(list))"))
+            case GGUFKeys.name: return (entry.key, .string((entry.value.stringValue ?? "model") + " (layers \(list))"))
             default: return (entry.key, entry.value)
             }
         }

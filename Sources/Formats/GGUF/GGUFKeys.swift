@@ -14,6 +14,8 @@ public enum GGUFKeys {
     public static let architecture = "general.architecture"
     public static let alignment = "general.alignment"
     public static let name = "general.name"
+    public static let type = "general.type"
+    public static let sizeLabel = "general.size_label"
     public static let fileType = "general.file_type"
     public static let quantizationVersion = "general.quantization_version"
 
@@ -23,16 +25,25 @@ public enum GGUFKeys {
     public static let tokenTypes = "tokenizer.ggml.token_type"
     public static let scores = "tokenizer.ggml.scores"
     public static let merges = "tokenizer.ggml.merges"
+    public static let addSpacePrefix = "tokenizer.ggml.add_space_prefix"
+    /// The default chat template, and the names of the others (`tokenizer.chat_template.<name>` each).
     public static let chatTemplate = "tokenizer.chat_template"
-    public static let addBOS = "tokenizer.ggml.add_bos_token"
-    public static let addEOS = "tokenizer.ggml.add_eos_token"
+    public static let chatTemplateNames = "tokenizer.chat_templates"
+    public static func chatTemplate(named name: String) -> String { "\(chatTemplate).\(name)" }
+    /// `tokenizer.ggml.<name>_token_id`; name: bos, eos, unknown, padding, seperator (sic), cls, mask, eot, eom.
+    public static func tokenID(_ name: String) -> String { "tokenizer.ggml.\(name)_token_id" }
+    /// `tokenizer.ggml.add_<name>_token`; name: bos, eos, sep.
+    public static func addToken(_ name: String) -> String { "tokenizer.ggml.add_\(name)_token" }
+    public static let addBOS = addToken("bos")
+    public static let addEOS = addToken("eos")
+    public static let bosTokenID = tokenID("bos")
+    public static let eosTokenID = tokenID("eos")
+    public static let eotTokenID = tokenID("eot")
     /// Special token id keys, with the short names summaries use.
     public static let specialTokenIDs: [(short: String, key: String)] = [
-        ("bos", "tokenizer.ggml.bos_token_id"), ("eos", "tokenizer.ggml.eos_token_id"),
-        ("unk", "tokenizer.ggml.unknown_token_id"), ("pad", "tokenizer.ggml.padding_token_id"),
-        ("sep", "tokenizer.ggml.seperator_token_id"), ("cls", "tokenizer.ggml.cls_token_id"),
-        ("mask", "tokenizer.ggml.mask_token_id"), ("eot", "tokenizer.ggml.eot_token_id"),
-        ("eom", "tokenizer.ggml.eom_token_id"),
+        ("bos", tokenID("bos")), ("eos", tokenID("eos")), ("unk", tokenID("unknown")), ("pad", tokenID("padding")),
+        ("sep", tokenID("seperator")), ("cls", tokenID("cls")), ("mask", tokenID("mask")), ("eot", tokenID("eot")),
+        ("eom", tokenID("eom")),
     ]
 
     public enum ArchKey: String, Sendable {

@@ -17,8 +17,8 @@ extension SentencePieceBPE {
                 throw ModelError.invalidValue(path: path, key: GGUFKeys.scores,
                                               reason: "has \(scores.count) scores and \(rawTypes.count) types for \(tokens.count) tokens")
             }
-            let prefix = gguf["tokenizer.ggml.add_space_prefix"]?.boolValue ?? true
-            let strip = SpecialTokenStrip(modelName: gguf["general.name"]?.stringValue, tokens: tokens)
+            let prefix = gguf[GGUFKeys.addSpacePrefix]?.boolValue ?? true
+            let strip = SpecialTokenStrip(modelName: gguf[GGUFKeys.name]?.stringValue, tokens: tokens)
             return SentencePieceBPE(tokens: tokens, scores: scores, types: rawTypes.map { TokenType(rawValue: Int($0)) ?? .normal },
                                     spacePrefix: prefix ? .always : .never, strip: strip.attributes)
         } catch let error as ModelError {

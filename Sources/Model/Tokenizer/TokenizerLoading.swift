@@ -24,7 +24,7 @@ extension BPETokenizer {
             }
             let tokenTypes = types.isEmpty ? [SentencePieceBPE.TokenType](repeating: .normal, count: tokens.count)
                 : types.map { SentencePieceBPE.TokenType(rawValue: Int($0)) ?? .normal }
-            let strip = SpecialTokenStrip(modelName: gguf["general.name"]?.stringValue, tokens: tokens)
+            let strip = SpecialTokenStrip(modelName: gguf[GGUFKeys.name]?.stringValue, tokens: tokens)
             return BPETokenizer(tokens: tokens, merges: merges, types: tokenTypes, preTokenizer: preTokenizer,
                                 options: options, strip: strip.attributes)
         } catch let error as ModelError {
