@@ -11,11 +11,14 @@
 #include <immintrin.h>
 #define CK_X86 1
 #define CK_AVX2 __attribute__((target("avx2,fma,f16c")))
+#define CK_AVX512 __attribute__((target("avx512f,avx2,fma,f16c")))
 #endif
 
 // 1 when this CPU has AVX2, FMA and F16C (cached; 0 off x86-64), as ck_uses_avx2(); a call with CK_PORTABLE
 // in its type runs the portable kernels anyway. The activations follow the CPU alone (their versions differ in bits).
 int ck_cpu_has_avx2(void);
+// 1 when this CPU also has AVX-512F (cached): f32 rows are then read 64 bytes per load.
+int ck_cpu_has_avx512(void);
 
 typedef struct {
     int type;
