@@ -1,4 +1,5 @@
-// AVX2 widening of the block types prefill widens most (Q8_0, Q4_0, Q4_1): the same arithmetic as the
+// AVX2 widening of the block types prefill widens most (Q8_0, Q4_0, Q4_1, and Q5_0/Q5_1, which llama-quantize
+// gives the tensors whose rows are not a multiple of 256 in K-quant mixes, e.g. most of Qwen2.5-0.5B's Q4_K_M): the same arithmetic as the
 // scalar widening in ck_dequant.c, one rounding per operation and no fused multiply-add, so the bits are
 // the same (the tests compare both with the Swift codecs). Other types fall back to the scalar code.
 #include "ck_internal.h"
@@ -43,6 +44,47 @@ CK_AVX2 static void widen_q4_1(const uint8_t *b, float *y) {
     for (int i = 0; i < 4; i++) _mm256_storeu_ps(y + 8 * i, _mm256_add_ps(_mm256_mul_ps(v[i], d), m));
 }
 
+// The 5-bit values of a Q5 block as 32 bytes 0..31 in element order: nibbles (low for 0..15, high for
+// 16..31) with bit i of qh as 0x10 of byte i.
+CK_AVX2 static inline __m256i q5_values(const uint8_t *qs, uint32_t qh) {
+    const __m128i q = _mm_loadu_si128((const __m128i *)qs), m = _mm_set1_epi8(0xF);
+    const __m256i nibbles = _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(q, 4), m), _mm_and_si128(q, m));
+    const __m256i spread = _mm256_shuffle_epi8(_mm256_set1_epi32((int)qh),
+        _mm256_set_epi64x(0x0303030303030303, 0x0202020202020202, 0x0101010101010101, 0));
+    const __m256i select = _mm256_set1_epi64x((long long)0x8040201008040201ULL);
+    const __m256i high = _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(spread, select), select), _mm256_set1_epi8(0x10));
+    return _mm256_or_si256(nibbles, high);
+}
+
+// 32 signed bytes → 4×8 f32.
+CK_AVX2 static inline void bytes_f32(__m256i v, __m256 out[4]) {
+    const __m128i lo = _mm256_castsi256_si128(v), hi = _mm256_extracti128_si256(v, 1);
+    out[0] = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(lo));
+    out[1] = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(lo, 8)));
+    out[2] = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(hi));
+    out[3] = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(hi, 8)));
+}
+
+// y = (q − 16)·d: q − 16 is exact (as int8), then one product.
+CK_AVX2 static void widen_q5_0(const uint8_t *b, float *y) {
+    const __m256 d = _mm256_set1_ps(ck_half(load_u16(b)));
+    uint32_t qh;
+    memcpy(&qh, b + 2, 4);
+    __m256 v[4];
+    bytes_f32(_mm256_sub_epi8(q5_values(b + 6, qh), _mm256_set1_epi8(16)), v);
+    for (int i = 0; i < 4; i++) _mm256_storeu_ps(y + 8 * i, _mm256_mul_ps(v[i], d));
+}
+
+// y = q·d + m, rounded after the product and after the sum (no FMA), as ggml.
+CK_AVX2 static void widen_q5_1(const uint8_t *b, float *y) {
+    const __m256 d = _mm256_set1_ps(ck_half(load_u16(b))), m = _mm256_set1_ps(ck_half(load_u16(b + 2)));
+    uint32_t qh;
+    memcpy(&qh, b + 4, 4);
+    __m256 v[4];
+    bytes_f32(q5_values(b + 8, qh), v);  // 0..31: the same as unsigned
+    for (int i = 0; i < 4; i++) _mm256_storeu_ps(y + 8 * i, _mm256_add_ps(_mm256_mul_ps(v[i], d), m));
+}
+
 int ck_widen_rows_avx2(int type, const void *w, size_t row_bytes, int r0, int r1, int cols, float *out) {
     void (*widen)(const uint8_t *, float *);
     int bytes;
@@ -50,6 +92,8 @@ int ck_widen_rows_avx2(int type, const void *w, size_t row_bytes, int r0, int r1
     case CK_Q8_0: widen = widen_q8_0; bytes = 34; break;
     case CK_Q4_0: widen = widen_q4_0; bytes = 18; break;
     case CK_Q4_1: widen = widen_q4_1; bytes = 20; break;
+    case CK_Q5_0: widen = widen_q5_0; bytes = 22; break;
+    case CK_Q5_1: widen = widen_q5_1; bytes = 24; break;
     default: return 0;
     }
     for (int r = r0; r < r1; r++) {
