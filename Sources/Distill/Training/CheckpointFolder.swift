@@ -33,15 +33,21 @@ public enum CheckpointFolder {
             try? fm.removeItem(atPath: partial)
             try fm.createDirectory(atPath: partial, withIntermediateDirectories: true)
         } catch { throw .format(.io(path: partial, reason: "cannot create the folder: \(error.localizedDescription)")) }
-        let (weights, moments) = entries(optimizers)
-        try TensorFile.write(weights + extra, folder: partial, fileName: weightsName)
-        try TensorFile.write(moments, folder: partial, fileName: optimizerName)
-        let json = JSONValue.object([("format", .string(formatTag)), ("step", .int(step))] + state)
-        do {
-            let out = try AtomicOutput(path: partial + "/" + stateName, overwrite: true)
-            try out.write(Array((JSONWriter.pretty(json) + "\n").utf8))
-            try out.commit()
-        } catch { throw .format(error) }
+        // A write that fails (a full disk) takes its partial folder with it: nothing half-written stays.
+        do throws(DistillError) {
+            let (weights, moments) = entries(optimizers)
+            try TensorFile.write(weights + extra, folder: partial, fileName: weightsName)
+            try TensorFile.write(moments, folder: partial, fileName: optimizerName)
+            let json = JSONValue.object([("format", .string(formatTag)), ("step", .int(step))] + state)
+            do {
+                let out = try AtomicOutput(path: partial + "/" + stateName, overwrite: true)
+                try out.write(Array((JSONWriter.pretty(json) + "\n").utf8))
+                try out.commit()
+            } catch { throw .format(error) }
+        } catch {
+            try? fm.removeItem(atPath: partial)
+            throw error
+        }
         do {
             try? fm.removeItem(atPath: final)
             try fm.moveItem(atPath: partial, toPath: final)
@@ -51,7 +57,9 @@ public enum CheckpointFolder {
         } catch let error as FormatError { throw .format(error) } catch {
             throw .format(.io(path: final, reason: "cannot rename the checkpoint: \(error.localizedDescription)"))
         }
-        for old in (try? fm.contentsOfDirectory(atPath: root)) ?? [] where old.hasPrefix("step-") && old != name {
+        // Older checkpoints, and partial folders a killed process left (one process writes a run at a time).
+        for old in (try? fm.contentsOfDirectory(atPath: root)) ?? []
+        where (old.hasPrefix("step-") && old != name) || (old.hasPrefix(".step-") && old.hasSuffix(".partial")) {
             try? fm.removeItem(atPath: root + "/" + old)
         }
         return final

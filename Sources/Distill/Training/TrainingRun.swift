@@ -51,8 +51,11 @@ public enum TrainingRun {
         }
         defer { try? log.close() }
         _ = try? log.seekToEnd()
-        func write(_ fields: [(String, JSONValue)]) {
-            log.write(Data((JSONWriter.compact(.object(fields)) + "\n").utf8))
+        // FileHandle.write(_: Data) traps on a failed write (a full disk): the throwing form names the file.
+        func write(_ fields: [(String, JSONValue)]) throws(DistillError) {
+            do { try log.write(contentsOf: Data((JSONWriter.compact(.object(fields)) + "\n").utf8)) } catch {
+                throw .format(.io(path: metricsPath, reason: "write failed: \((error as NSError).underlyingErrorReason)"))
+            }
         }
         let start = Date(), startStep = trainer.step, total = trainer.totalSteps, devName = trainer.devMetricName
         var summary = Summary(steps: total, devMetricName: devName, seconds: 0, plot: folder + "/loss.svg", metrics: metricsPath)
@@ -60,7 +63,7 @@ public enum TrainingRun {
         let end = min(total, stopAfter ?? total)
         while trainer.step < end {
             let report = try trainer.trainStep()
-            write([("step", .int(report.step)), ("loss", .double(report.loss)), ("lr", .double(report.learningRate)),
+            try write([("step", .int(report.step)), ("loss", .double(report.loss)), ("lr", .double(report.learningRate)),
                    ("grad_norm", .double(Double(report.gradNorm))), ("tokens", .int(report.tokens)),
                    ("tok_per_s", .double((Double(report.tokens) / report.seconds).rounded())), ("seconds", .double(report.seconds))]
                   + report.extra.map { ($0.0, .double($0.1)) })
@@ -69,7 +72,7 @@ public enum TrainingRun {
             let done = Double(trainer.step - startStep), elapsed = Date().timeIntervalSince(start)
             observer(.step(report, totalSteps: total, etaSeconds: elapsed / done * Double(total - trainer.step)))
             if trainer.evalEvery > 0, trainer.step % trainer.evalEvery == 0 || trainer.step == total, let value = try trainer.devMetric() {
-                write([("step", .int(trainer.step)), (devName, .double(value))])
+                try write([("step", .int(trainer.step)), (devName, .double(value))])
                 observer(.dev(step: trainer.step, name: devName, value: value))
                 summary.devMetric = value
                 lastDevStep = trainer.step
@@ -81,7 +84,7 @@ public enum TrainingRun {
             }
         }
         if lastDevStep != trainer.step, trainer.step == total, let value = try trainer.devMetric() {
-            write([("step", .int(trainer.step)), (devName, .double(value))])
+            try write([("step", .int(trainer.step)), (devName, .double(value))])
             observer(.dev(step: trainer.step, name: devName, value: value))
             summary.devMetric = value
         }
@@ -128,5 +131,16 @@ public enum TrainingRun {
             try out.write(Array(svg.utf8))
             try out.commit()
         } catch { throw .format(error) }
+    }
+}
+
+extension NSError {
+    /// The POSIX reason under a Foundation file error ("No space left on device"), else its own description.
+    var underlyingErrorReason: String {
+        if let posix = userInfo[NSUnderlyingErrorKey] as? NSError, posix.domain == NSPOSIXErrorDomain {
+            return String(cString: strerror(Int32(posix.code)))
+        }
+        if domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(code))) }
+        return localizedDescription
     }
 }
