@@ -30,7 +30,7 @@ import Testing
         let common = ["finetune", model, "--data", data, "--dev-data", data, "--batch-size", "2", "--lr", "1e-3",
                       "--schedule", "constant", "--seed", "3"]
         let straight = TinyModel.temporaryPath("straight"), stopped = TinyModel.temporaryPath("stopped")
-        let a = try cli.run(common + ["--out", straight, "--steps", "6", "--hf"])
+        let a = try cli.run(common + ["--out", straight, "--steps", "6", "--hf", "--export", "Q8_0"])
         #expect(a.code == 0, "\(a.stderr)")
         let b = try cli.run(common + ["--out", stopped, "--steps", "3"])
         #expect(b.code == 0, "\(b.stderr)")
@@ -45,6 +45,9 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: straight + "/hf/config.json"))
         let report = try JSONFile.read(straight + "/report.json")
         #expect(report["steps"]?.uint64Value == 6 && report["dev_loss"]?.doubleValue != nil)
+        #expect(report["quantized"]?.stringValue == straight + "/model-Q8_0.gguf")
+        let inspected = try cli.run(["inspect", straight + "/model-Q8_0.gguf"])
+        #expect(inspected.code == 0 && inspected.stdout.contains("Q8_0"), "\(inspected.stdout)")
         #expect(try String(contentsOfFile: straight + "/loss.svg", encoding: .utf8).hasPrefix("<svg"))
         // The exported model is a normal checkpoint: it generates.
         let g = try cli.run(["generate", straight + "/model.gguf", "--prompt", "the pieces ", "-n", "4"])
