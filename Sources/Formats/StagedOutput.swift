@@ -34,9 +34,9 @@ public final class StagedOutput: @unchecked Sendable {
         free = DispatchSemaphore(value: count)
     }
 
-    deinit {
-        queue.sync {}
-    }
+    // No `queue.sync {}` in deinit: every queued write holds `self`, so deinit runs only after the last of
+    // them — and then on the writer's own queue, where a sync on that queue traps (scripts/soak found it: a
+    // quantize into a full disk died with SIGILL and left its temporary file behind).
 
     /// Lets `body` write exactly `byteCount` (≤ capacity) bytes into a staging buffer, then queues them.
     /// A body that returns false produced nothing: the buffer is returned and nothing is written.

@@ -63,10 +63,20 @@ public enum GGUFToHuggingFace {
                     try out.commit()
                 } catch { throw .format(error) }
             }
-            if manager.fileExists(atPath: output) { try? manager.removeItem(atPath: output) }
-            do { try manager.moveItem(atPath: staging, toPath: output) } catch {
-                throw .format(.io(path: output, reason: "cannot rename the finished folder: \(error)"))
+            // The folder it replaces is renamed aside first and removed last: deleting it in place, file by
+            // file, let a kill leave half of it (scripts/soak). A kill between the renames leaves no output and
+            // the old folder under a leftover name, which the next write removes.
+            let replaced = staging + "-old"
+            let hadOutput = manager.fileExists(atPath: output)
+            if hadOutput, rename(output, replaced) != 0 {
+                throw .format(.io(path: output, reason: "cannot move the old folder aside: \(String(cString: strerror(errno)))"))
             }
+            guard rename(staging, output) == 0 else {
+                let reason = String(cString: strerror(errno))
+                if hadOutput { _ = rename(replaced, output) }
+                throw .format(.io(path: output, reason: "cannot rename the finished folder: \(reason)"))
+            }
+            if hadOutput { try? manager.removeItem(atPath: replaced) }
         } catch {
             try? manager.removeItem(atPath: staging)
             throw error
