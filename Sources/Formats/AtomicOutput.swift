@@ -52,11 +52,18 @@ public final class AtomicOutput: @unchecked Sendable {
         }
     }
 
-    deinit {
-        if !committed {
-            if fd >= 0 { close(fd) }
-            unlink(temporaryPath)
+    deinit { discard() }
+
+    /// Closes and removes the temporary file now (a write that failed), unless committed. Idempotent. The
+    /// writers call it on their error paths rather than leaving it to deinit, which can run after the process
+    /// exited when the last reference is a block still being released on a writer's queue.
+    public func discard() {
+        guard !committed else { return }
+        if fd >= 0 {
+            close(fd)
+            fd = -1
         }
+        unlink(temporaryPath)
     }
 
     public func write(_ bytes: UnsafeRawBufferPointer) throws(FormatError) {

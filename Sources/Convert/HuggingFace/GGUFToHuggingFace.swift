@@ -37,7 +37,7 @@ public enum GGUFToHuggingFace {
         do {
             try manager.createDirectory(atPath: staging, withIntermediateDirectories: true)
         } catch {
-            throw .format(.io(path: staging, reason: "cannot create: \(error)"))
+            throw .format(.io(path: staging, reason: "cannot create: \((error as NSError).underlyingErrorReason)"))
         }
         do throws(ConvertError) {
             let plan = try tensorPlan(gguf, config: config)

@@ -134,13 +134,3 @@ public enum TrainingRun {
     }
 }
 
-extension NSError {
-    /// The POSIX reason under a Foundation file error ("No space left on device"), else its own description.
-    var underlyingErrorReason: String {
-        if let posix = userInfo[NSUnderlyingErrorKey] as? NSError, posix.domain == NSPOSIXErrorDomain {
-            return String(cString: strerror(Int32(posix.code)))
-        }
-        if domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(code))) }
-        return localizedDescription
-    }
-}

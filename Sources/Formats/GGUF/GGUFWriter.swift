@@ -134,23 +134,24 @@ public struct GGUFWriter {
             try file.write(header)
             try file.padTo(alignment: align)
         }
-        for (i, descriptor) in descriptors.enumerated() {
-            let start = out.bytesStaged
-            do {
+        do throws(FormatError) {
+            for (i, descriptor) in descriptors.enumerated() {
+                let start = out.bytesStaged
                 try stream(i, out)
-            } catch {
-                try? out.finish()
-                throw error
+                guard out.bytesStaged - start == descriptor.byteCount else {
+                    throw .unencodable(path: path, what: "tensor '\(descriptor.name)'",
+                                       reason: "produced \(out.bytesStaged - start) bytes, the header promised \(descriptor.byteCount)")
+                }
+                try out.pad(toAlignment: align)
             }
-            guard out.bytesStaged - start == descriptor.byteCount else {
-                try? out.finish()
-                throw .unencodable(path: path, what: "tensor '\(descriptor.name)'",
-                                   reason: "produced \(out.bytesStaged - start) bytes, the header promised \(descriptor.byteCount)")
-            }
-            try out.pad(toAlignment: align)
+            try out.finish()
+            try file.commit()
+        } catch {
+            // Every queued write finished, then the temporary goes now (not at deinit: see discard()).
+            try? out.finish()
+            file.discard()
+            throw error
         }
-        try out.finish()
-        try file.commit()
     }
 }
 
