@@ -78,7 +78,7 @@ public final class MappedFile: @unchecked Sendable {
         return ByteView(file: self, range: range)
     }
 
-    static func errnoText() -> String { String(cString: strerror(errno)) }
+    public static func errnoText() -> String { String(cString: strerror(errno)) }
 }
 
 /// Read-only bytes that are either a slice of a mapped file or an owned buffer.

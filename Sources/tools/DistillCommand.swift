@@ -73,9 +73,10 @@ struct DistillCommand: ParsableCommand {
         }
         let maxLength = min(runFolder.maxLength, s.params.config.contextLength, t.params.config.contextLength - promptLen)
         // The student's template formats prompts: the teacher shares its vocabulary (checked above).
-        let dev = try runFolder.devPath.map { try runFolder.examples($0, template: s.gguf, bosAdded: t.bos != nil) } ?? []
         let train = try runFolder.trainingSet(template: s.gguf, bosAdded: t.bos != nil, tokenizer: s.tokenizer, eos: s.eos,
-                                        maxLength: maxLength) { dev.count }
+                                              maxLength: maxLength)
+        let dev = try runFolder.devPath.map { try runFolder.examples($0, template: s.gguf, bosAdded: t.bos != nil) } ?? []
+        try runFolder.reportData(train, maxLength: maxLength, devCount: dev.count)
         var o = try options(trainCount: train.examples.count)
         o.maxLength = maxLength
         let distiller = try Distiller(teacher: t.params, student: s.params, tokenizer: s.tokenizer, bos: t.bos, eos: s.eos,

@@ -42,17 +42,20 @@ struct RunArguments: ParsableArguments {
         return chatTemplate ? try PromptFormatting.apply(items, gguf: gguf, bosAdded: bosAdded) : items
     }
 
-    /// The training set tokenized, and its one-line summary on stderr.
-    func trainingSet(template gguf: GGUFFile, bosAdded: Bool, tokenizer: any Tokenizer, eos: Int, maxLength: Int,
-                     devCount: () -> Int?) throws -> TokenizedDataset {
+    /// The training set tokenized.
+    func trainingSet(template gguf: GGUFFile, bosAdded: Bool, tokenizer: any Tokenizer, eos: Int,
+                     maxLength: Int) throws -> TokenizedDataset {
         let path = try trainPath
-        let train = try TokenizedDataset(try examples(path, template: gguf, bosAdded: bosAdded), path: path, tokenizer: tokenizer,
-                                         eos: eos, maxPromptLength: maxPromptLength, maxLength: maxLength)
-        Stderr.write("data: \(train.examples.count) training examples from \(path)"
+        return try TokenizedDataset(try examples(path, template: gguf, bosAdded: bosAdded), path: path, tokenizer: tokenizer,
+                                    eos: eos, maxPromptLength: maxPromptLength, maxLength: maxLength)
+    }
+
+    /// The data's one-line summary on stderr.
+    func reportData(_ train: TokenizedDataset, maxLength: Int, devCount: Int?) throws {
+        Stderr.write("data: \(train.examples.count) training examples from \(try trainPath)"
             + (train.skippedLongPrompts > 0 ? ", \(train.skippedLongPrompts) skipped (prompt over \(maxPromptLength) tokens)" : "")
             + (train.truncated > 0 ? ", \(train.truncated) cut to \(maxLength) tokens" : "")
-            + (devCount().map { "; \($0) dev examples" } ?? "") + "\n")
-        return train
+            + (devCount.map { "; \($0) dev examples" } ?? "") + "\n")
     }
 }
 

@@ -42,14 +42,14 @@ struct TrainingArguments: ParsableArguments {
     /// Train and dev sets tokenized for this model; sequences fit its context after `promptRows`.
     func datasets(_ model: TrainingModel, promptRows: Int) throws -> (train: TokenizedDataset, dev: TokenizedDataset?) {
         let maxLength = min(runFolder.maxLength, model.params.config.contextLength - promptRows)
-        let devPath = try runFolder.devPath
-        let dev = try devPath.map {
+        let train = try runFolder.trainingSet(template: model.gguf, bosAdded: model.bos != nil, tokenizer: model.tokenizer,
+                                              eos: model.eos, maxLength: maxLength)
+        let dev = try runFolder.devPath.map {
             try TokenizedDataset(try runFolder.examples($0, template: model.gguf, bosAdded: model.bos != nil), path: $0,
                                  tokenizer: model.tokenizer, eos: model.eos, maxPromptLength: runFolder.maxPromptLength,
                                  maxLength: maxLength)
         }
-        let train = try runFolder.trainingSet(template: model.gguf, bosAdded: model.bos != nil, tokenizer: model.tokenizer,
-                                        eos: model.eos, maxLength: maxLength) { dev?.examples.count }
+        try runFolder.reportData(train, maxLength: maxLength, devCount: dev?.examples.count)
         return (train, dev)
     }
 

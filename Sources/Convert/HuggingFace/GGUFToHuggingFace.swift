@@ -69,10 +69,10 @@ public enum GGUFToHuggingFace {
             let replaced = staging + "-old"
             let hadOutput = manager.fileExists(atPath: output)
             if hadOutput, rename(output, replaced) != 0 {
-                throw .format(.io(path: output, reason: "cannot move the old folder aside: \(String(cString: strerror(errno)))"))
+                throw .format(.io(path: output, reason: "cannot move the old folder aside: \(MappedFile.errnoText())"))
             }
             guard rename(staging, output) == 0 else {
-                let reason = String(cString: strerror(errno))
+                let reason = MappedFile.errnoText()
                 if hadOutput { _ = rename(replaced, output) }
                 throw .format(.io(path: output, reason: "cannot rename the finished folder: \(reason)"))
             }

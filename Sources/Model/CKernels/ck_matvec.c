@@ -89,14 +89,6 @@ CK_AVX512 static float dot_f32_avx512(const uint8_t *row, const float *x, int n)
     return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
 }
 
-CK_AVX512 static void matvec_f32_avx512(const uint8_t *w, size_t row_bytes, int r0, int r1, int k, const ck_vector *xs,
-                                        int n, float *out, size_t out_stride) {
-    for (int r = r0; r < r1; r++) {
-        const uint8_t *row = w + (size_t)r * row_bytes;
-        for (int j = 0; j < k; j++) out[(size_t)j * out_stride + (size_t)(r - r0)] = dot_f32_avx512(row, xs[j].x, n);
-    }
-}
-
 CK_AVX2 static float dot_f16(const uint8_t *row, const float *x, int n) {
     __m256 a0 = _mm256_setzero_ps(), a1 = a0;
     int i = 0;
@@ -237,7 +229,7 @@ CK_AVX2 static float dot_q6_k(const uint8_t *row, ck_x16 x, int n) {
 
 CK_AVX2 static float dot_avx2(int type, const uint8_t *row, const float *x, ck_x16 xq, int n) {
     switch (type) {
-    case CK_F32: return dot_f32(row, x, n);
+    case CK_F32: return ck_cpu_has_avx512() ? dot_f32_avx512(row, x, n) : dot_f32(row, x, n);
     case CK_F16: return dot_f16(row, x, n);
     case CK_Q8_0: return dot_q8_0(row, xq, n);
     case CK_Q4_0: return dot_q4_0(row, xq, n);
@@ -255,10 +247,6 @@ CK_AVX2 static float dot_avx2(int type, const uint8_t *row, const float *x, ck_x
 CK_AVX2 static int matvec_avx2(int type, const uint8_t *w, size_t row_bytes, int r0, int r1, int k, const ck_vector *xs,
                                int n, float *out, size_t out_stride) {
     if (type == CK_BF16 || !ck_info(type)) return 0;  // every type of ck_info's table but BF16 has a dot above
-    if (type == CK_F32 && ck_cpu_has_avx512()) {
-        matvec_f32_avx512(w, row_bytes, r0, r1, k, xs, n, out, out_stride);
-        return 1;
-    }
     for (int r = r0; r < r1; r++) {
         const uint8_t *row = w + (size_t)r * row_bytes;
         for (int j = 0; j < k; j++) {
