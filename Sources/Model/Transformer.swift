@@ -4,13 +4,21 @@
 /// attention stay within each segment — the packed equivalent of a padding mask, with no padded rows.
 public struct Transformer: Sendable {
     public let weights: ModelWeights
+    /// A LoRA adapter applied on the fly (unmerged), or nil.
+    public let lora: LoRAAdapters?
     public var config: TransformerConfig { weights.config }
 
     /// Over f32 parameters (training, HF checkpoints).
-    public init(_ params: ParameterSet) { weights = ModelWeights(params) }
+    public init(_ params: ParameterSet, lora: LoRAAdapters? = nil) {
+        weights = ModelWeights(params)
+        self.lora = lora
+    }
 
     /// Over weights as stored (a GGUF file's quantized blocks).
-    public init(weights: ModelWeights) { self.weights = weights }
+    public init(weights: ModelWeights, lora: LoRAAdapters? = nil) {
+        self.weights = weights
+        self.lora = lora
+    }
 
     /// One sequence's part of a batch: its new tokens, and the cache holding what it has seen so far
     /// (positions continue from cache.count). `prefix` [P, E] are input embeddings that come before the
@@ -58,7 +66,8 @@ public struct Transformer: Sendable {
         let b = ForwardBuffers(config: c, rows: N, logitRows: lastOnly ? batch.count : N)
         let graph = BlockGraph(config: c, weights: weights,
                                segments: batch.indices.map { (firstRow[$0], rows[$0], batch[$0].cache.count) },
-                               contexts: batch.map(\.cache.capacity))
+                               contexts: batch.map(\.cache.capacity),
+                               lora: lora.map { LoRAPass(adapters: $0, rows: N, keep: false, dropoutSeed: nil) })
         graph.embed(into: b.x, tokens: batch.map(\.tokens), prefixRows: batch.map { $0.prefix.count / E }, scratch: b.h) { s, row in
             batch[s].prefix.withUnsafeBufferPointer { row.update(from: $0.baseAddress!, count: $0.count) }
         }

@@ -12,12 +12,16 @@ struct BlockGraph {
     let ropeTables: [(global: Rope.Table, local: Rope.Table)?]
     /// Per sequence, where its soft-max [H, T, T] starts in a layer's kept probabilities (training).
     let probStart: [Int]
+    /// LoRA adapters added to their target layers (nil: none).
+    let lora: LoRAPass?
     var rowCount: Int { segments.reduce(0) { $0 + $1.rows } }
 
     /// `contexts[s]`: the positions sequence s is run for (longrope picks its factors by it).
-    init(config c: TransformerConfig, weights: ModelWeights, segments: [(first: Int, rows: Int, start: Int)], contexts: [Int]) {
+    init(config c: TransformerConfig, weights: ModelWeights, segments: [(first: Int, rows: Int, start: Int)], contexts: [Int],
+         lora: LoRAPass? = nil) {
         config = c
         self.weights = weights
+        self.lora = lora
         self.segments = segments
         ropeTables = segments.indices.map { s in
             guard case .rope(let global) = c.position else { return nil }
@@ -172,13 +176,14 @@ struct BlockGraph {
     }
 
     /// Linear layers sharing one input run as one group (one parallel pass when decoding); a bias the
-    /// model lacks is skipped.
+    /// model lacks is skipped; a LoRA adapter on a layer adds its product after the base one.
     func linear(_ inp: UnsafePointer<Float>, _ layer: Int,
                 _ outputs: [(UnsafeMutablePointer<Float>, TensorNames.Slot, TensorNames.Slot)]) {
         let w = weights
         Matmul.forward(group: outputs.map { out, weight, bias in
             (out, w.matrix(weight, layer: layer), w.contains(bias, layer: layer) ? w.vector(bias, layer: layer) : nil)
         }, inp: inp, rows: rowCount)
+        if let lora { for (out, weight, _) in outputs { lora.forward(out, inp, ParameterSet.Key(weight, layer)) } }
     }
 
     /// Rows [a | b | …] of `fused` → separate buffers of the given widths (fused qkv, fused gate-up).

@@ -25,9 +25,11 @@ public final class TrainingPass {
     let graph: BlockGraph
     var config: TransformerConfig { params.config }
 
-    /// `workspace`: activation memory reused across passes (a fresh one when nil).
+    /// `workspace`: activation memory reused across passes (a fresh one when nil). `lora`: adapters added
+    /// to their layers, whose gradients backward accumulates (into `lora.gradients`); `loraDropoutSeed`
+    /// draws this pass's dropout masks (nil: no dropout, as in evaluation).
     public init(params: ParameterSet, sequences: [Sequence], promptRows: Int = 0,
-                workspace: TrainingWorkspace? = nil) throws(ModelError) {
+                workspace: TrainingWorkspace? = nil, lora: LoRAAdapters? = nil, loraDropoutSeed: UInt64? = nil) throws(ModelError) {
         let c = params.config
         for (s, sequence) in sequences.enumerated() {
             let length = sequence.tokens.count + (sequence.prompted ? promptRows : 0)
@@ -47,8 +49,12 @@ public final class TrainingPass {
         let firstRow = rows.indices.map { i in rows[..<i].reduce(0, +) }
         self.firstRow = firstRow
         acts = (workspace ?? TrainingWorkspace()).activations(config: c, sequenceRows: rows)
+        if let lora, lora.config != c {
+            throw .invalidValue(path: "lora", key: "adapter", reason: "made for another model configuration")
+        }
         graph = BlockGraph(config: c, weights: ModelWeights(params),
-                           segments: rows.indices.map { (firstRow[$0], rows[$0], 0) }, contexts: rows)
+                           segments: rows.indices.map { (firstRow[$0], rows[$0], 0) }, contexts: rows,
+                           lora: lora.map { [rowCount] in LoRAPass(adapters: $0, rows: rowCount, keep: true, dropoutSeed: loraDropoutSeed) })
     }
 
     /// Packed rows of all sequences.
@@ -56,7 +62,7 @@ public final class TrainingPass {
     /// Logits [rowCount, V] after `forward`; the caller overwrites them with their gradient before `backward`.
     public var logits: UnsafeMutablePointer<Float> { acts.logits }
     /// Bytes of activations and backward scratch this batch holds.
-    public var activationBytes: Int { acts.byteCount }
+    public var activationBytes: Int { acts.byteCount + (graph.lora?.byteCount ?? 0) }
 
     /// Row of token `t` of sequence `s` in the packed batch (after its prompt rows).
     public func row(sequence s: Int, token t: Int) -> Int {

@@ -155,13 +155,15 @@ extension TrainingPass {
         }
     }
 
-    /// The backward of `linear`: dinp += dout·W, and the slot's weight/bias gradients when trainable.
+    /// The backward of `linear`: dinp += dout·W, and the slot's weight/bias gradients when trainable, and
+    /// its LoRA adapter's.
     func linearBackward(_ g: GradientSet, dinp: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
                         inp: UnsafePointer<Float>, _ weight: TensorNames.Slot, _ bias: TensorNames.Slot, _ layer: Int) {
         let shape = params.layout[ParameterSet.Key(weight, layer)]!.shape
         Matmul.backward(dinp: dinp, dweight: g.pointer(weight, layer: layer), dbias: g.pointer(bias, layer: layer),
                         dout: dout, inp: inp, weight: params.pointer(weight, layer: layer),
                         rows: rowCount, inDim: shape[1], outDim: shape[0])
+        graph.lora?.backward(dinp: dinp, dout: dout, inp: inp, ParameterSet.Key(weight, layer))
     }
 
     func zero(_ x: UnsafeMutablePointer<Float>, _ count: Int) { x.update(repeating: 0, count: count) }
