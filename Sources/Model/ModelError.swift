@@ -17,6 +17,8 @@ public enum ModelError: Error, Equatable, CustomStringConvertible, Sendable {
     case duplicateTensor(path: String, slot: String, first: String, second: String)
     /// A chat template that does not parse (line and column) or fails while rendering.
     case chatTemplate(path: String, reason: String)
+    /// A LoRA setting that cannot work for this model (`option`: the command-line option it came from).
+    case invalidLoRA(option: String, reason: String)
 
     public var kind: String {
         switch self {
@@ -30,6 +32,7 @@ public enum ModelError: Error, Equatable, CustomStringConvertible, Sendable {
         case .unsupportedChatTemplate: "unsupportedChatTemplate"
         case .chatTemplate: "chatTemplate"
         case .duplicateTensor: "duplicateTensor"
+        case .invalidLoRA: "invalidLoRA"
         }
     }
 
@@ -48,6 +51,7 @@ public enum ModelError: Error, Equatable, CustomStringConvertible, Sendable {
                 : "chat template: not one ckpt renders: '\(excerpt)…' (\(path))"
         case let .chatTemplate(path, reason): "chat template: \(reason) (\(path))"
         case let .duplicateTensor(path, slot, first, second): "tensors '\(first)' and '\(second)' both fill '\(slot)' (\(path))"
+        case let .invalidLoRA(option, reason): "lora: \(option) \(reason)"
         case let .wrongShape(path, tensor, expected, found):
             "tensor '\(tensor)' has shape \(found), the config needs \(expected) (\(path))"
         }

@@ -8,33 +8,52 @@ import Model
 struct Finetune: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "finetune",
-        abstract: "Supervised fine-tuning (SFT) of every weight on instruction data.",
+        abstract: "Supervised fine-tuning (SFT) of every weight, or of LoRA adapters, on instruction data.",
         discussion: """
             The loss is the cross-entropy of the response tokens and EOS (the prompt is context only), averaged \
             over the batch's target tokens. AdamW (decoupled decay, none on biases and norms), global-norm \
             clipping, warmup then a cosine/linear/constant schedule. No dropout. Writes RUN/metrics.jsonl, \
             RUN/loss.svg, RUN/checkpoints/ (resume with --resume RUN) and RUN/model.gguf (F32), with --export TYPE \
-            RUN/model-TYPE.gguf and with --hf RUN/hf/.
+            RUN/model-TYPE.gguf and with --hf RUN/hf/. With --lora-rank the weights stay frozen and only LoRA \
+            adapters train (checkpoints hold only them): RUN/adapter/ is a PEFT LoRA adapter, and RUN/model.gguf \
+            (the base with the adapter merged) is written only for --export or --hf.
             """)
 
     @OptionGroup var training: TrainingArguments
     @OptionGroup var exports: ExportArguments
+    @OptionGroup var loraOptions: LoRAArguments
 
     func run() throws {
         try exports.checkType()
         try training.prepareFolder()
         let model = try TrainingModel(path: training.model, runFolder: training.out)
+        var rng = SplitMix64(seed: training.optimizer.seed)
+        let lora = try loraOptions.adapters(for: model.params.config, rng: &rng)
         let (train, dev) = try training.datasets(model, promptRows: 0)
-        let options = try training.trainingOptions(mode: .full, defaultLR: 5e-5, trainCount: train.examples.count)
-        let trainer = try Trainer(params: model.params, prompt: nil, train: train.examples, dev: dev?.examples ?? [],
-                                  options: options, rng: SplitMix64(seed: options.seed))
-        let memory = (trainer.gradients.count + 2 * trainer.optimizer.regions.reduce(0) { $0 + $1.count }) * 4
+        var options = try training.trainingOptions(mode: .full, defaultLR: loraOptions.enabled ? 2e-4 : 5e-5,
+                                                   trainCount: train.examples.count)
+        options.lora = lora?.settings
+        let trainer = try Trainer(params: model.params, prompt: nil, lora: lora, train: train.examples, dev: dev?.examples ?? [],
+                                  options: options, rng: rng)
+        let memory = (trainer.gradients.count + (lora?.count ?? 0) + 2 * trainer.optimizer.regions.reduce(0) { $0 + $1.count }) * 4
+        if let lora { Stderr.write(LoRAArguments.describe(lora, modelParameters: model.params.count) + "\n") }
         Stderr.write(String(format: "finetune: %d parameters, gradients + AdamW moments %.0f MB\n",
                             model.params.count, Double(memory) / 1e6))
         let summary = try training.train(trainer)
+        var extra: [(String, JSONValue)] = []
+        if let lora {
+            let adapter = training.out + "/adapter"
+            try PEFTLoRAAdapter.write(lora, to: adapter, baseModel: training.model, overwrite: true)
+            extra.append(("adapter", .string(adapter)))
+            guard exports.export != nil || exports.hf else {
+                try RunFolder.writeReport(summary.report(extra: extra), to: training.out)
+                return
+            }
+            for key in lora.keys { lora.merge(key, into: model.params.pointer(key.slot, layer: key.layer)) }
+        }
         let output = training.out + "/model.gguf"
         try GGUFExport.write(model.params, source: model.gguf, to: output, overwrite: true)
-        let extra = [("model", JSONValue.string(output))] + (try exports.write(from: output, stem: "model", folder: training.out))
+        extra += [("model", JSONValue.string(output))] + (try exports.write(from: output, stem: "model", folder: training.out))
         try RunFolder.writeReport(summary.report(extra: extra), to: training.out)
     }
 }

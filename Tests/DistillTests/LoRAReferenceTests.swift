@@ -120,4 +120,20 @@ import TestSupport
             }
         }
     }
+
+    /// --lora-targets: short names, module names and all-linear per family; fused matrices whole or not at all.
+    @Test func targetNames() throws {
+        func config(_ name: String) throws -> TransformerConfig { try Self.load(name).0.config }
+        let llama = try config("llama3"), phi = try config("phi3"), gpt2 = try config("gpt2")
+        #expect(try LoRATargets.resolve(["q", "v"], config: llama) == [.attnQ, .attnV])
+        #expect(try LoRATargets.resolve(["down_proj", "q_proj"], config: llama) == [.attnQ, .ffnDown])
+        #expect(try LoRATargets.resolve(["all-linear"], config: phi) == [.attnQKV, .attnOutput, .ffnUp, .ffnDown])
+        #expect(try LoRATargets.resolve(["q", "k", "v", "gate", "up"], config: phi) == [.attnQKV, .ffnUp])
+        #expect(try LoRATargets.resolve(["c_proj"], config: gpt2) == [.attnOutput, .ffnDown])
+        #expect(throws: ModelError.invalidLoRA(option: "--lora-targets", reason: "phi3 fuses k, q, v into one layer (qkv_proj): adapt all of them or none")) {
+            try LoRATargets.resolve(["q", "v"], config: phi)
+        }
+        #expect(throws: ModelError.self) { try LoRATargets.resolve(["gate"], config: gpt2) }
+        #expect(throws: ModelError.self) { try LoRATargets.resolve(["lm_head"], config: llama) }
+    }
 }

@@ -9,6 +9,8 @@ public final class Trainer: SteppedTraining {
     public let params: ParameterSet
     /// The trained prompt in prompt mode; nil in full fine-tuning.
     public let prompt: SoftPrompt?
+    /// The trained LoRA adapters (options.lora); the weights stay frozen.
+    public let lora: LoRAAdapters?
     public let train: [TokenizedExample]
     public let dev: [TokenizedExample]
     public let gradients: GradientSet
@@ -35,8 +37,8 @@ public final class Trainer: SteppedTraining {
         public var extra: [(String, Double)] = []
     }
 
-    public init(params: ParameterSet, prompt: SoftPrompt?, train: [TokenizedExample], dev: [TokenizedExample],
-                options: TrainingOptions, rng: SplitMix64) throws(DistillError) {
+    public init(params: ParameterSet, prompt: SoftPrompt?, lora: LoRAAdapters? = nil, train: [TokenizedExample],
+                dev: [TokenizedExample], options: TrainingOptions, rng: SplitMix64) throws(DistillError) {
         guard !train.isEmpty else { throw .emptyData(path: "training data", reason: "no example") }
         guard options.batchSize > 0, options.accumulation > 0, options.steps > 0 else {
             throw .invalidOption(name: "--batch-size/--grad-accum/--steps", reason: "must be positive")
@@ -44,21 +46,29 @@ public final class Trainer: SteppedTraining {
         if case .prompt = options.mode, prompt == nil {
             throw .invalidOption(name: "--prompt-len", reason: "prompt mode needs a prompt")
         }
+        guard (options.lora == nil) == (lora == nil), lora.map({ $0.settings == options.lora && $0.config == params.config }) ?? true else {
+            throw .invalidOption(name: "--lora-rank", reason: "the adapters do not match the LoRA options or the model")
+        }
         self.options = options
         self.params = params
         self.prompt = prompt
+        self.lora = lora
         self.train = train
         self.dev = dev
         self.rng = rng
         var regions: [ParameterRegion]
         switch options.mode {
-        case .full:
+        case .full where lora == nil:
             gradients = GradientSet(params, trainable: .all)
             regions = ParameterRegion.regions(params, gradients)
+        case .full:
+            gradients = GradientSet(params, trainable: .none)
+            regions = []
         case .prompt(_, _, let decay):
             gradients = GradientSet(params, trainable: .none)
             regions = [prompt!.region(decay: decay)]
         }
+        if let lora { regions += ParameterRegion.regions(lora) }
         optimizer = AdamW(regions: regions, options: options.adam)
         schedule = LearningRateSchedule(shape: options.schedule, base: options.learningRate,
                                         warmupSteps: options.warmupSteps, totalSteps: options.steps)
@@ -77,12 +87,15 @@ public final class Trainer: SteppedTraining {
         let start = Date()
         gradients.zero()
         prompt?.gradient.update(repeating: 0)
+        lora?.zeroGradients()
         let lr = schedule.rate(step: step + 1)
         var lossSum: Double = 0, tokens = 0
         options.fault.inject(.weights, step: step + 1) { $0.corrupt(params) }
         for _ in 0..<options.accumulation {
             let batch = order.next(options.batchSize).map { train[$0] }
-            let (pass, targets, count) = try prepare(batch)
+            // LoRA dropout masks: one seed per micro-batch from the run's RNG (checkpointed, so resume is exact).
+            let dropoutSeed = (lora?.settings.dropout ?? 0) > 0 ? rng.next() : nil
+            let (pass, targets, count) = try prepare(batch, loraDropoutSeed: dropoutSeed)
             let logits = pass.forward(prompt: prompt.map { UnsafePointer($0.values.baseAddress!) })
             options.fault.inject(.activations, step: step + 1) { $0.corrupt(logits: logits, rows: pass.rowCount, vocab: params.config.vocabSize) }
             let total = CrossEntropy.lossAndGradient(logits, targets: targets, vocab: params.config.vocabSize,
@@ -122,11 +135,11 @@ public final class Trainer: SteppedTraining {
         return total / Double(count)
     }
 
-    private func prepare(_ batch: [TokenizedExample]) throws(DistillError) -> (TrainingPass, [Int], Int) {
+    private func prepare(_ batch: [TokenizedExample], loraDropoutSeed: UInt64? = nil) throws(DistillError) -> (TrainingPass, [Int], Int) {
         let pass: TrainingPass
         do {
             pass = try TrainingPass(params: params, sequences: batch.map { .init(tokens: $0.tokens, prompted: prompt != nil) },
-                                    promptRows: prompt?.rows ?? 0, workspace: workspace)
+                                    promptRows: prompt?.rows ?? 0, workspace: workspace, lora: lora, loraDropoutSeed: loraDropoutSeed)
         } catch { throw .model(error) }
         let targets = pass.targets(isTarget: batch.map(\.isTarget))
         return (pass, targets, targets.filter { $0 >= 0 }.count)

@@ -1,3 +1,5 @@
+import Model
+
 /// How a training run goes. Defaults follow the PromptKD/MiniLLM scripts (lr 5e-5, weight decay 0.01,
 /// clip 1.0, batch 4) where they apply; the commands may pick other defaults per mode.
 public struct TrainingOptions: Sendable, Equatable {
@@ -9,6 +11,8 @@ public struct TrainingOptions: Sendable, Equatable {
     }
 
     public var mode: Mode = .full
+    /// LoRA adapters trained instead of the weights (with `.full`) or beside the prompt (with `.prompt`).
+    public var lora: LoRASettings?
     /// Optimizer steps in all (a resumed run may raise it).
     public var steps = 100
     /// Sequences per micro-batch, and micro-batches per optimizer step.
@@ -29,18 +33,23 @@ public struct TrainingOptions: Sendable, Equatable {
     public init() {}
 
     public var modeName: String {
-        if case .prompt = mode { return "prompt" }
-        return "full"
+        if case .prompt = mode { return lora == nil ? "prompt" : "prompt+lora" }
+        return lora == nil ? "full" : "lora"
     }
 
     /// The options a resumed run must share with the checkpoint for it to continue bit-exactly, as
     /// (name, value) pairs; `steps` is not among them.
+    /// One line for a LoRA setting (rank, alpha, dropout, scaling, targets).
+    static func describe(_ l: LoRASettings) -> String {
+        "r \(l.rank) alpha \(l.alpha) dropout \(l.dropout)\(l.rsLoRA ? " rslora" : "") targets \(l.targets.map(\.rawValue).joined(separator: ","))"
+    }
+
     public var resumeFingerprint: [(String, String)] {
         var rows = "0"
         if case .prompt(let p, _, let decay) = mode { rows = "\(p)\(decay ? "" : " (no decay)")" }
         return [("mode", modeName), ("--prompt-len", rows), ("--batch-size", "\(batchSize)"),
                 ("--grad-accum", "\(accumulation)"), ("--lr", "\(learningRate)"), ("--schedule", schedule.rawValue),
                 ("--warmup", "\(warmupSteps)"), ("--weight-decay", "\(adam.weightDecay)"), ("--clip", "\(maxGradNorm)"),
-                ("--seed", "\(seed)")]
+                ("--seed", "\(seed)"), ("--lora", lora.map(Self.describe) ?? "none")]
     }
 }

@@ -23,7 +23,7 @@ public final class LoRAAdapters: @unchecked Sendable {
         try settings.validate()
         let available = Set(LoRATargets.linearSlots(c))
         if let missing = settings.targets.first(where: { !available.contains($0) }) {
-            throw .invalidValue(path: "lora", key: "--lora-targets", reason: "\(c.architecture) has no \(missing) layer")
+            throw .invalidLoRA(option: "--lora-targets", reason: "\(c.architecture) has no \(missing) layer")
         }
         config = c
         self.settings = settings

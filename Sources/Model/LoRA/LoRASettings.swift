@@ -27,9 +27,9 @@ public struct LoRASettings: Sendable, Equatable {
 
     /// Refuses what PEFT refuses (rank 0) and what cannot train (dropout outside [0, 1), non-finite alpha).
     public func validate() throws(ModelError) {
-        guard rank > 0 else { throw .invalidValue(path: "lora", key: "--lora-rank", reason: "must be positive, is \(rank)") }
-        guard alpha.isFinite, alpha != 0 else { throw .invalidValue(path: "lora", key: "--lora-alpha", reason: "must be finite and not 0, is \(alpha)") }
-        guard dropout >= 0, dropout < 1 else { throw .invalidValue(path: "lora", key: "--lora-dropout", reason: "must be in [0, 1), is \(dropout)") }
-        guard !targets.isEmpty else { throw .invalidValue(path: "lora", key: "--lora-targets", reason: "no target layer") }
+        guard rank > 0 else { throw .invalidLoRA(option: "--lora-rank", reason: "must be positive, is \(rank)") }
+        guard alpha.isFinite, alpha != 0 else { throw .invalidLoRA(option: "--lora-alpha", reason: "must be finite and not 0, is \(alpha)") }
+        guard dropout >= 0, dropout < 1 else { throw .invalidLoRA(option: "--lora-dropout", reason: "must be in [0, 1), is \(dropout)") }
+        guard !targets.isEmpty else { throw .invalidLoRA(option: "--lora-targets", reason: "no target layer") }
     }
 }

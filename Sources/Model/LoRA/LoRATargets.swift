@@ -40,7 +40,7 @@ public enum LoRATargets {
             }
             let matching = available.filter { moduleName($0, c) == name }
             guard !matching.isEmpty else {
-                throw .invalidValue(path: "lora", key: "--lora-targets", reason: "'\(name)' is not a linear layer of this model; \(help)")
+                throw .invalidLoRA(option: "--lora-targets", reason: "'\(name)' is not a linear layer of this model; \(help)")
             }
             for slot in matching { chosen.insert(slot); parts[slot, default: []] = fusedParts(slot, c) }
         }
@@ -48,11 +48,11 @@ public enum LoRATargets {
             let whole = fusedParts(slot, c)
             guard named.isSuperset(of: whole) else {
                 let module = moduleName(slot, c) ?? "\(slot)"
-                throw .invalidValue(path: "lora", key: "--lora-targets",
-                                    reason: "\(c.architecture) fuses \(whole.sorted().joined(separator: ", ")) into one layer (\(module)): adapt all of them or none")
+                throw .invalidLoRA(option: "--lora-targets",
+                                   reason: "\(c.architecture) fuses \(whole.sorted().joined(separator: ", ")) into one layer (\(module)): adapt all of them or none")
             }
         }
-        guard !chosen.isEmpty else { throw .invalidValue(path: "lora", key: "--lora-targets", reason: "no target layer; \(help)") }
+        guard !chosen.isEmpty else { throw .invalidLoRA(option: "--lora-targets", reason: "no target layer; \(help)") }
         return available.filter(chosen.contains)
     }
 

@@ -1,0 +1,80 @@
+import Distill
+import Foundation
+import Formats
+import Model
+import Testing
+
+/// `ckpt finetune --lora-rank` end to end on the tiny llama: only adapters train and only they are
+/// checkpointed; a run stopped and resumed (with LoRA dropout, whose masks come from the checkpointed RNG)
+/// ends byte-identical to one that never stopped; RUN/adapter is a PEFT LoRA adapter ckpt reads back; the
+/// merged model is written only when asked; bad LoRA options are one-line errors.
+@Suite struct LoRACommandTests {
+    let cli = CommandLineTests()
+
+    @Test func loraFinetuneResumesExactlyAndExportsPEFT() throws {
+        let model = TinyModel.temporaryPath("tiny.gguf"), data = try TrainingCommandTests.dataFile()
+        try TinyModel.write(to: model)
+        let common = ["finetune", model, "--data", data, "--dev-data", data, "--batch-size", "2", "--lr", "1e-2",
+                      "--schedule", "constant", "--seed", "3", "--lora-rank", "4", "--lora-alpha", "8", "--lora-dropout", "0.1",
+                      "--lora-targets", "q,v,down"]
+        let straight = TinyModel.temporaryPath("lora-straight"), stopped = TinyModel.temporaryPath("lora-stopped")
+        let a = try cli.run(common + ["--out", straight, "--steps", "6"])
+        #expect(a.code == 0, "\(a.stderr)")
+        #expect(a.stderr.contains("lora: rank 4, alpha 8 (scale 2), dropout 0.1, q_proj,v_proj,down_proj in 2 layers"), "\(a.stderr)")
+        let b = try cli.run(common + ["--out", stopped, "--steps", "3"])
+        #expect(b.code == 0, "\(b.stderr)")
+        let c = try cli.run(common + ["--out", stopped, "--steps", "6", "--resume", stopped])
+        #expect(c.code == 0, "\(c.stderr)")
+        let metrics = { (run: String) in try String(contentsOfFile: run + "/metrics.jsonl", encoding: .utf8) }
+        #expect(try metrics(straight).components(separatedBy: "\"loss\"").count == 7)
+        let losses = { (run: String) in try metrics(run).split(separator: "\n").filter { $0.contains("\"loss\"") }.map { $0.split(separator: ",")[1] } }
+        #expect(try losses(straight) == losses(stopped))
+        for file in ["adapter_config.json", "adapter_model.safetensors"] {
+            let x = FileManager.default.contents(atPath: straight + "/adapter/" + file)
+            #expect(x != nil && x == FileManager.default.contents(atPath: stopped + "/adapter/" + file), "\(file)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: straight + "/model.gguf"), "no merged model unless asked")
+
+        // The checkpoint holds the adapters (and their moments) only.
+        let checkpoint = try SafetensorsFile(path: straight + "/checkpoints/step-000006/weights.safetensors")
+        #expect(checkpoint.tensors.count == 2 * 3 * 2)
+        #expect(checkpoint.tensors.allSatisfy { $0.name.hasSuffix(".lora_a") || $0.name.hasSuffix(".lora_b") })
+
+        // The adapter reads back with the trained settings, and B has moved off zero.
+        let params = try ParameterSet.load(gguf: GGUFFile(file: MappedFile(path: model)))
+        let adapter = try PEFTLoRAAdapter.read(folder: straight + "/adapter", config: params.config)
+        #expect(adapter.settings == LoRASettings(rank: 4, alpha: 8, dropout: 0.1, targets: [.attnQ, .attnV, .ffnDown]))
+        let key = ParameterSet.Key(.attnQ, 0)
+        #expect(UnsafeBufferPointer(start: adapter.b(key), count: 4 * 4).contains { $0 != 0 })
+        let config = try JSONFile.read(straight + "/adapter/adapter_config.json")
+        #expect(config["target_modules"] == .array([.string("down_proj"), .string("q_proj"), .string("v_proj")]))
+        #expect(config["r"]?.int64Value == 4 && config["lora_alpha"]?.int64Value == 8 && config["peft_type"]?.stringValue == "LORA")
+
+        // --export merges: the merged model's logits equal base + adapter.
+        let merged = TinyModel.temporaryPath("lora-merged")
+        let m = try cli.run(common + ["--out", merged, "--steps", "6", "--export", "Q8_0"])
+        #expect(m.code == 0, "\(m.stderr)")
+        let mergedParams = try ParameterSet.load(gguf: GGUFFile(file: MappedFile(path: merged + "/model.gguf")))
+        let tokens = [5, 40, 77, 12, 9]
+        let want = try Transformer(params, lora: adapter).logits(tokens), got = try Transformer(mergedParams).logits(tokens)
+        let scale = want.map(abs).max()!
+        #expect(zip(got, want).map { abs($0 - $1) }.max()! <= 1e-5 * scale)
+        #expect(FileManager.default.fileExists(atPath: merged + "/model-Q8_0.gguf"))
+    }
+
+    @Test func badLoRAOptionsAreOneLine() throws {
+        let model = TinyModel.temporaryPath("tiny.gguf"), data = try TrainingCommandTests.dataFile()
+        try TinyModel.write(to: model)
+        func run(_ extra: [String]) throws -> (code: Int32, stdout: String, stderr: String) {
+            try cli.run(["finetune", model, "--data", data, "--out", TinyModel.temporaryPath("bad-lora"), "--steps", "1"] + extra)
+        }
+        let zero = try run(["--lora-rank", "0"])
+        #expect(zero.code == 1 && zero.stderr == "error: lora: --lora-rank must be positive, is 0\n", "\(zero.stderr)")
+        let target = try run(["--lora-rank", "2", "--lora-targets", "q,c_fc"])
+        #expect(target.code == 1 && target.stderr.hasPrefix("error: lora: --lora-targets 'c_fc' is not a linear layer of this model; llama has q, k, v, o, gate, up, down, q_proj"), "\(target.stderr)")
+        #expect(target.stderr.split(separator: "\n").count == 1)
+        let other = try run(["--lora-from", CommandLineTests.root + "/fixtures/lora/qwen3/adapter"])
+        #expect(other.code == 1 && other.stderr.hasPrefix("error: checkpoint: '") && other.stderr.contains("this model needs"), "\(other.stderr)")
+        #expect(other.stderr.split(separator: "\n").count == 1)
+    }
+}
