@@ -60,6 +60,16 @@ import Testing
         let scale = want.map(abs).max()!
         #expect(zip(got, want).map { abs($0 - $1) }.max()! <= 1e-5 * scale)
         #expect(FileManager.default.fileExists(atPath: merged + "/model-Q8_0.gguf"))
+
+        // `ckpt lora merge` on the adapter alone writes the same merged file.
+        let mergedFile = TinyModel.temporaryPath("lora-merged.gguf")
+        let lm = try cli.run(["lora", "merge", model, straight + "/adapter", mergedFile])
+        #expect(lm.code == 0, "\(lm.stderr)")
+        let fromMerge = FileManager.default.contents(atPath: mergedFile)
+        #expect(fromMerge != nil && fromMerge == FileManager.default.contents(atPath: merged + "/model.gguf"))
+        let wrong = try cli.run(["lora", "merge", model, CommandLineTests.root + "/fixtures/lora/phi3/adapter", mergedFile, "--force"])
+        #expect(wrong.code == 1 && wrong.stderr.hasPrefix("error: checkpoint: tensor 'base_model.model.model.layers.0.mlp.gate_up_proj.lora_A.weight': no linear layer 'model.layers.0.mlp.gate_up_proj.weight' in this llama model")
+                && wrong.stderr.split(separator: "\n").count == 1, "\(wrong.stderr)")
     }
 
     @Test func badLoRAOptionsAreOneLine() throws {

@@ -1,0 +1,70 @@
+#!/usr/bin/env python3
+"""ckpt's LoRA adapters in PEFT: on the tiny model of every family, `ckpt finetune --lora-rank 4` (all linear
+layers, 3 steps) writes RUN/adapter; PEFT loads it onto the transformers model and merges it
+(merge_and_unload): every weight must equal the one `ckpt lora merge --hf` writes within 1e-5 of the tensor's
+scale, and the logits of PEFT's unmerged model must equal transformers' on ckpt's merged folder within 1e-4 of
+the logit scale (not for the tiny gemma3: its query_pre_attn_scalar 24 and 3-layer sliding pattern have no GGUF
+keys, llama.cpp derives both, so any GGUF -> HF of it differs), while the adapter changes the logits.
+Usage: lora_vs_peft.py CKPT_BINARY"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+import torch
+from peft import PeftModel
+from transformers import AutoModelForCausalLM
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "fixtures")
+MODELS = {name: os.path.join(ROOT, "families", name) for name in
+          ["llama3", "mistral", "qwen2", "qwen3", "gemma3", "phi3", "phi4", "phi3-longrope"]}
+MODELS["gpt2"] = os.path.join(ROOT, "hf", "gpt2", "safetensors")
+
+
+def load(path):
+    m = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32, attn_implementation="eager")
+    m.eval()
+    return m
+
+
+def main():
+    binary = sys.argv[1]
+    torch.set_num_threads(1)
+    ok = True
+    with tempfile.TemporaryDirectory() as tmp:
+        data = os.path.join(tmp, "d.jsonl")
+        with open(data, "w") as f:
+            for a, b in [("a tokenizer ", "splits the text"), ("the pieces ", "map to ids"), ("ids in ", "the vocabulary")]:
+                f.write(json.dumps({"prompt": a, "output": b}) + "\n")
+        for name, path in MODELS.items():
+            run = os.path.join(tmp, name)
+            subprocess.run([binary, "finetune", path, "--data", data, "--dev-data", data, "--out", run, "--steps", "3",
+                            "--lr", "5e-2", "--lora-rank", "4", "--lora-alpha", "8"], check=True, capture_output=True)
+            merged = os.path.join(tmp, name + "-merged.gguf")
+            subprocess.run([binary, "lora", "merge", os.path.join(run, "base.gguf"), os.path.join(run, "adapter"), merged,
+                            "--hf"], check=True, capture_output=True)
+            ids = torch.tensor([[5, 40, 77, 12, 9, 100, 3, 41]])
+            with torch.no_grad():
+                adapted = PeftModel.from_pretrained(load(path), os.path.join(run, "adapter")).eval()
+                peft_logits = adapted(ids).logits
+                ours = load(merged[:-5] + "-hf")
+                merged_logits = ours(ids).logits
+                plain = load(path)(ids).logits
+                theirs = adapted.merge_and_unload().state_dict()
+                mine = ours.state_dict()
+                weights = max(((theirs[k] - mine[k]).abs().max() / theirs[k].abs().max().clamp(min=1e-30)).item()
+                              for k in theirs if theirs[k].dim() == 2)
+            scale = peft_logits.abs().max().item()
+            diff = (peft_logits - merged_logits).abs().max().item() / scale
+            effect = (peft_logits - plain).abs().max().item() / scale
+            good = weights <= 1e-5 and effect > 1e-3 and (diff <= 1e-4 or name == "gemma3")
+            ok &= good
+            print(f"{name:14s} merged weights vs PEFT merge_and_unload {weights:.1e}; PEFT(base + ckpt adapter) logits vs "
+                  f"ckpt merged {diff:.1e}{' (not comparable, see above)' if name == 'gemma3' else ''}; "
+                  f"adapter moves the logits by {effect:.2f}  {'ok' if good else 'FAIL'}")
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()
