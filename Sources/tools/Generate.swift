@@ -42,7 +42,7 @@ struct Generate: ParsableCommand {
     var logitsOut: String?
     @Option(help: "Write the prompt's token ids as JSON.")
     var idsOut: String?
-    @Option(help: "A PEFT prompt-tuning adapter folder: its soft prompt goes in front of the prompt.")
+    @Option(help: "A PEFT adapter folder: a prompt-tuning one puts its soft prompt in front of the prompt; a LoRA one is applied to its layers (unmerged, on the weights as stored).")
     var adapter: String?
 
     func validate() throws {
@@ -68,11 +68,17 @@ struct Generate: ParsableCommand {
     func run() throws {
         let start = Date()
         let m = try ModelFile(path: model)
-        let (gguf, tokenizer, transformer) = (m.gguf, m.tokenizer, m.transformer)
+        let (gguf, tokenizer) = (m.gguf, m.tokenizer)
+        var transformer = m.transformer
         let config = transformer.config
+        var promptAdapter = adapter
+        if let adapter, try PEFTLoRAAdapter.isLoRA(folder: adapter) {
+            transformer = Transformer(weights: transformer.weights, lora: try PEFTLoRAAdapter.read(folder: adapter, config: config))
+            promptAdapter = nil
+        }
         let ids = (m.bos.map { [$0] } ?? []) + tokenizer.encode(try promptText(gguf, bosAdded: m.bos != nil), special: true)
         guard !ids.isEmpty else { throw ToolError(message: "generate: the prompt is empty", hint: nil) }
-        let prefix = try adapter.map { try PEFTPromptAdapter.read(folder: $0, dim: config.embeddingSize) }
+        let prefix = try promptAdapter.map { try PEFTPromptAdapter.read(folder: $0, dim: config.embeddingSize) }
         let prefixRows = prefix?.rows ?? 0
         guard ids.count + prefixRows < config.contextLength else {
             throw ToolError(message: "generate: the prompt has \(ids.count) tokens, the context is \(config.contextLength)", hint: nil)

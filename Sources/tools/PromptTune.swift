@@ -13,7 +13,8 @@ struct PromptTune: ParsableCommand {
             the response cross-entropy; the model's weights get no gradient and no optimizer state. \
             --prompt-init text:"…" (PromptKD: "Suppose you are a student."), vocab or random. Writes \
             RUN/adapter/ (adapter_config.json + adapter_model.safetensors, PROMPT_TUNING), metrics, plot and \
-            checkpoints as finetune does.
+            checkpoints as finetune does. With --lora-rank, LoRA adapters train together with the prompt \
+            (PEFT applies both): RUN/lora-adapter/ holds them as a PEFT LoRA adapter.
             """)
 
     @OptionGroup var training: TrainingArguments
@@ -23,6 +24,7 @@ struct PromptTune: ParsableCommand {
     var promptInit = "text:Suppose you are a student."
     @Flag(help: "No weight decay on the prompt.")
     var noPromptDecay = false
+    @OptionGroup var loraOptions: LoRAArguments
 
     func initialization() throws -> SoftPrompt.Initialization { try Self.parseInit(promptInit) }
 
@@ -43,20 +45,30 @@ struct PromptTune: ParsableCommand {
         guard promptLen < model.params.config.contextLength else {
             throw ValidationError("--prompt-len \(promptLen) leaves no room in the context of \(model.params.config.contextLength)")
         }
+        var loraRNG = SplitMix64(seed: training.optimizer.seed ^ 0x4C6F_5241)  // "LoRA": the prompt keeps its own draws
+        let lora = try loraOptions.adapters(for: model.params.config, rng: &loraRNG)
         let (train, dev) = try training.datasets(model, promptRows: promptLen)
         let mode = TrainingOptions.Mode.prompt(rows: promptLen, initialization: initialization, decay: !noPromptDecay)
-        let options = try training.trainingOptions(mode: mode, defaultLR: 1e-3, trainCount: train.examples.count)
+        var options = try training.trainingOptions(mode: mode, defaultLR: 1e-3, trainCount: train.examples.count)
+        options.lora = lora?.settings
         var rng = SplitMix64(seed: options.seed)
         let prompt = try SoftPrompt.make(rows: promptLen, params: model.params, initialization: initialization,
                                          tokenizer: model.tokenizer, bos: model.bos, rng: &rng)
-        let trainer = try Trainer(params: model.params, prompt: prompt, train: train.examples, dev: dev?.examples ?? [],
+        let trainer = try Trainer(params: model.params, prompt: prompt, lora: lora, train: train.examples, dev: dev?.examples ?? [],
                                   options: options, rng: rng)
+        if let lora { Stderr.write(LoRAArguments.describe(lora, modelParameters: model.params.count) + "\n") }
         Stderr.write("prompt-tune: \(promptLen) × \(prompt.dim) = \(promptLen * prompt.dim) trainable values; "
             + "weight gradients allocated: \(trainer.gradients.count)\n")
         let summary = try training.train(trainer)
         let adapter = training.out + "/adapter"
         try PEFTPromptAdapter.write(prompt, to: adapter, .init(baseModel: training.model, initialization: initialization,
                                                               config: model.params.config), overwrite: true)
-        try RunFolder.writeReport(summary.report(extra: [("adapter", .string(adapter))]), to: training.out)
+        var extra: [(String, JSONValue)] = [("adapter", .string(adapter))]
+        if let lora {
+            let folder = training.out + "/lora-adapter"
+            try PEFTLoRAAdapter.write(lora, to: folder, baseModel: training.model, overwrite: true)
+            extra.append(("lora_adapter", .string(folder)))
+        }
+        try RunFolder.writeReport(summary.report(extra: extra), to: training.out)
     }
 }

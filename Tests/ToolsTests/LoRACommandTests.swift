@@ -67,6 +67,12 @@ import Testing
         #expect(lm.code == 0, "\(lm.stderr)")
         let fromMerge = FileManager.default.contents(atPath: mergedFile)
         #expect(fromMerge != nil && fromMerge == FileManager.default.contents(atPath: merged + "/model.gguf"))
+        // generate --adapter applies a LoRA adapter unmerged: the same greedy text as the merged model.
+        let viaAdapter = try cli.run(["generate", model, "--adapter", straight + "/adapter", "--prompt", "the pieces ", "-n", "8", "--temp", "0"])
+        let viaMerged = try cli.run(["generate", mergedFile, "--prompt", "the pieces ", "-n", "8", "--temp", "0"])
+        #expect(viaAdapter.code == 0 && viaMerged.code == 0, "\(viaAdapter.stderr)")
+        #expect(!viaAdapter.stdout.isEmpty && viaAdapter.stdout == viaMerged.stdout)
+
         let wrong = try cli.run(["lora", "merge", model, CommandLineTests.root + "/fixtures/lora/phi3/adapter", mergedFile, "--force"])
         #expect(wrong.code == 1 && wrong.stderr.hasPrefix("error: checkpoint: tensor 'base_model.model.model.layers.0.mlp.gate_up_proj.lora_A.weight': no linear layer 'model.layers.0.mlp.gate_up_proj.weight' in this llama model")
                 && wrong.stderr.split(separator: "\n").count == 1, "\(wrong.stderr)")
@@ -86,5 +92,22 @@ import Testing
         let other = try run(["--lora-from", CommandLineTests.root + "/fixtures/lora/qwen3/adapter"])
         #expect(other.code == 1 && other.stderr.hasPrefix("error: checkpoint: '") && other.stderr.contains("this model needs"), "\(other.stderr)")
         #expect(other.stderr.split(separator: "\n").count == 1)
+    }
+
+    /// prompt-tune --lora-rank trains the soft prompt and LoRA adapters together; both are exported.
+    @Test func promptTuneWithLoRA() throws {
+        let model = TinyModel.temporaryPath("tiny.gguf"), data = try TrainingCommandTests.dataFile()
+        try TinyModel.write(to: model)
+        let out = TinyModel.temporaryPath("prompt-lora")
+        let r = try cli.run(["prompt-tune", model, "--data", data, "--out", out, "--steps", "3", "--prompt-len", "2",
+                             "--prompt-init", "random", "--lora-rank", "2", "--lora-targets", "q,v"])
+        #expect(r.code == 0, "\(r.stderr)")
+        let params = try ParameterSet.load(gguf: GGUFFile(file: MappedFile(path: model)))
+        let lora = try PEFTLoRAAdapter.read(folder: out + "/lora-adapter", config: params.config)
+        #expect(lora.settings.targets == [.attnQ, .attnV] && lora.settings.rank == 2)
+        #expect(UnsafeBufferPointer(start: lora.b(.init(.attnV, 1)), count: lora.layout[.init(.attnV, 1)]!.outDim * 2).contains { $0 != 0 })
+        #expect(try PEFTPromptAdapter.read(folder: out + "/adapter", dim: params.config.embeddingSize).rows == 2)
+        let checkpoint = try SafetensorsFile(path: out + "/checkpoints/step-000003/weights.safetensors")
+        #expect(checkpoint.tensors.count == 1 + 2 * 2 * 2, "the prompt and the adapters, nothing else")
     }
 }

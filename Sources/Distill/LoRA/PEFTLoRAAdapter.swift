@@ -76,8 +76,13 @@ public enum PEFTLoRAAdapter {
         return .none
     }
 
+    /// Whether the folder's adapter_config.json says LORA (false for other PEFT types; errors if unreadable).
+    public static func isLoRA(folder: String) throws(DistillError) -> Bool {
+        do { return try JSONFile.read(folder + "/" + configName)["peft_type"]?.stringValue == "LORA" } catch { throw .format(error) }
+    }
+
     /// Reads a PEFT LoRA adapter for a model of config `c`. Modules the adapter leaves out of some layers get
-    /// zero matrices there (no change, as in PEFT). `dropout` overrides the file's for further training.
+    /// zero matrices there (no change, as in PEFT).
     public static func read(folder: String, config c: TransformerConfig) throws(DistillError) -> LoRAAdapters {
         let configPath = folder + "/" + configName, weightsPath = folder + "/" + weightsName
         let json: JSONValue
