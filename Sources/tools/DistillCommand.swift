@@ -15,11 +15,15 @@ struct DistillCommand: ParsableCommand {
             KL(student‖q) against the updated prompt. Both GGUFs must share one vocabulary (ckpt student init makes \
             such a student). No dropout. Writes RUN/metrics.jsonl (losses, time per phase), RUN/loss.svg, \
             RUN/checkpoints/ (--resume RUN continues bit-exactly), RUN/student.gguf (F32), RUN/best-student.gguf \
-            (best dev ROUGE-L), RUN/student-TYPE.gguf with --export TYPE, RUN/hf with --hf, RUN/prompt-adapter (PEFT).
+            (best dev ROUGE-L), RUN/student-TYPE.gguf with --export TYPE, RUN/hf with --hf, RUN/prompt-adapter (PEFT). \
+            With --lora-rank the student's weights stay frozen and LoRA adapters learn instead: RUN/adapter \
+            (PEFT LoRA) and RUN/best-adapter replace RUN/student.gguf and RUN/best-student.gguf, which are written \
+            merged only for --export or --hf.
             """)
 
     @Option(help: "Teacher: a GGUF (any type; dequantized to f32) or a Hugging Face folder.") var teacher: String
     @Option(help: "Student: a GGUF or a Hugging Face folder with the teacher's vocabulary.") var student: String
+    @OptionGroup var loraOptions: LoRAArguments
     @Option(help: "promptkd, kd, seqkd, rkl, gkd, distillm or sft.") var method = "promptkd"
     @OptionGroup var runFolder: RunArguments
     @OptionGroup var optimizer: OptimizerArguments
@@ -67,6 +71,8 @@ struct DistillCommand: ParsableCommand {
         try runFolder.prepareFolder()
         let t = try TrainingModel(path: teacher, runFolder: out, convertedName: "teacher.gguf")
         let s = try TrainingModel(path: student, runFolder: out, convertedName: "student-base.gguf")
+        var loraRNG = SplitMix64(seed: optimizer.seed ^ 0x4C6F_5241)  // "LoRA": the run's own draws stay as they were
+        let lora = try loraOptions.adapters(for: s.params.config, rng: &loraRNG)
         try Vocabulary.requireSame(t.tokenizer, t.gguf.path, s.tokenizer, s.gguf.path)
         if s.params.count > t.params.count {
             Stderr.write("warning: the student (\(s.params.count) parameters) is bigger than the teacher (\(t.params.count))\n")
@@ -79,29 +85,47 @@ struct DistillCommand: ParsableCommand {
         try runFolder.reportData(train, maxLength: maxLength, devCount: dev.count)
         var o = try options(trainCount: train.examples.count)
         o.maxLength = maxLength
+        o.lora = lora?.settings
         let distiller = try Distiller(teacher: t.params, student: s.params, tokenizer: s.tokenizer, bos: t.bos, eos: s.eos,
-                                      train: train, dev: dev, options: o)
+                                      train: train, dev: dev, options: o, studentLoRA: lora)
+        if let lora { Stderr.write(LoRAArguments.describe(lora, modelParameters: s.params.count) + "\n") }
         if let resume = runFolder.resume {
             try distiller.restore(from: resume)
             Stderr.write("resumed from \(distiller.lastCheckpoint ?? resume) at step \(distiller.step)\n")
         }
         Stderr.write("distill: \(o.method.rawValue), teacher \(t.params.count) parameters, student \(s.params.count), \(o.steps) steps\n")
         var best = -Double.infinity
-        let bestPath = out + "/best-student.gguf"
+        let bestPath = out + (lora == nil ? "/best-student.gguf" : "/best-adapter")
         var exportError: Error?
         let summary = try TrainingRun.run(distiller, folder: out, stopAfter: runFolder.stopAfter) { event in
             RunFolder.print(event)
             if case let .dev(_, _, value) = event, value > best {
                 best = value
-                do { try GGUFExport.write(s.params, source: s.gguf, to: bestPath, overwrite: true) } catch { exportError = error }
+                do {
+                    if let lora {
+                        try PEFTLoRAAdapter.write(lora, to: bestPath, baseModel: student, overwrite: true)
+                    } else {
+                        try GGUFExport.write(s.params, source: s.gguf, to: bestPath, overwrite: true)
+                    }
+                } catch { exportError = error }
             }
         }
         if let exportError { throw exportError }
         let studentPath = out + "/student.gguf"
-        try GGUFExport.write(s.params, source: s.gguf, to: studentPath, overwrite: true)
-        var extra: [(String, JSONValue)] = [("method", .string(o.method.rawValue)), ("student", .string(studentPath))]
-        if best > -Double.infinity { extra += [("best_student", .string(bestPath)), ("best_dev_rougeL", .double(best))] }
-        extra += try exports.write(from: studentPath, stem: "student", folder: out)
+        var extra: [(String, JSONValue)] = [("method", .string(o.method.rawValue))]
+        if let lora {
+            try PEFTLoRAAdapter.write(lora, to: out + "/adapter", baseModel: student, overwrite: true)
+            extra.append(("adapter", .string(out + "/adapter")))
+            for key in lora.keys where exports.export != nil || exports.hf {
+                lora.merge(key, into: s.params.pointer(key.slot, layer: key.layer))
+            }
+        }
+        if lora == nil || exports.export != nil || exports.hf {
+            try GGUFExport.write(s.params, source: s.gguf, to: studentPath, overwrite: true)
+            extra.append(("student", .string(studentPath)))
+        }
+        if best > -Double.infinity { extra += [(lora == nil ? "best_student" : "best_adapter", .string(bestPath)), ("best_dev_rougeL", .double(best))] }
+        if lora == nil || exports.export != nil || exports.hf { extra += try exports.write(from: studentPath, stem: "student", folder: out) }
         if let prompt = distiller.prompt {
             try PEFTPromptAdapter.write(prompt, to: out + "/prompt-adapter", .init(baseModel: teacher, initialization: o.promptInit,
                                                                                   config: t.params.config), overwrite: true)

@@ -110,4 +110,36 @@ import Testing
         let checkpoint = try SafetensorsFile(path: out + "/checkpoints/step-000003/weights.safetensors")
         #expect(checkpoint.tensors.count == 1 + 2 * 2 * 2, "the prompt and the adapters, nothing else")
     }
+
+    /// distill --lora-rank: the student's LoRA adapters learn (every method's student step, here PromptKD and
+    /// KD, with dropout); stopped + resumed equals uninterrupted byte for byte; the student's weights are not
+    /// written unless --export asks, and then merged.
+    @Test(arguments: ["promptkd", "kd"])
+    func distillLoRAStudent(_ method: String) throws {
+        let d = DistillCommandTests()
+        let s = try d.student(), data = try TrainingCommandTests.dataFile()
+        let args = d.common(s, data) + ["--method", method, "--eval-every", "2", "--lora-rank", "2", "--lora-dropout", "0.1"]
+        let straight = TinyModel.temporaryPath("lora-distill-straight"), stopped = TinyModel.temporaryPath("lora-distill-stopped")
+        let a = try cli.run(args + ["--out", straight, "--steps", "4"])
+        #expect(a.code == 0, "\(a.stderr)")
+        #expect(a.stderr.contains("lora: rank 2"), "\(a.stderr)")
+        #expect(try cli.run(args + ["--out", stopped, "--steps", "4", "--stop-after", "2"]).code == 0)
+        let c = try cli.run(args + ["--out", stopped, "--steps", "4", "--resume", stopped])
+        #expect(c.code == 0, "\(c.stderr)")
+        #expect(try d.losses(straight).count == 4 && d.losses(straight) == d.losses(stopped))
+        // (best-adapter, like best-student.gguf, is chosen again after a resume: the best dev score is not yet
+        // part of the checkpoint, so it is not compared here.)
+        #expect(FileManager.default.fileExists(atPath: straight + "/best-adapter/adapter_config.json"))
+        for file in ["adapter/adapter_config.json", "adapter/adapter_model.safetensors"] {
+            let x = FileManager.default.contents(atPath: straight + "/" + file)
+            #expect(x != nil && x == FileManager.default.contents(atPath: stopped + "/" + file), "\(method): \(file)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: straight + "/student.gguf"))
+        let checkpoint = try SafetensorsFile(path: straight + "/checkpoints/step-000004/weights.safetensors")
+        #expect(checkpoint.tensors.allSatisfy { $0.name.hasSuffix(".lora_a") || $0.name.hasSuffix(".lora_b") || $0.name.contains("prompt") },
+                "\(checkpoint.tensors.map(\.name))")
+        let exported = TinyModel.temporaryPath("lora-distill-export")
+        let e = try cli.run(args + ["--out", exported, "--steps", "2", "--export", "Q8_0"])
+        #expect(e.code == 0 && FileManager.default.fileExists(atPath: exported + "/student-Q8_0.gguf"), "\(e.stderr)")
+    }
 }

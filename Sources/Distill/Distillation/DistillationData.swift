@@ -83,7 +83,7 @@ extension Distiller {
         let room = min(options.maxNewTokens, options.maxLength - longest, params.config.contextLength - longest)
         guard room > 0 else { throw .invalidOption(name: "--max-length", reason: "leaves no room for a response after a \(longest)-token prompt") }
         let responses: [[Int]]
-        do { responses = try Generation.sample(Transformer(params), requests, maxNewTokens: room, stop: [eos]) } catch { throw .model(error) }
+        do { responses = try Generation.sample(inference(params), requests, maxNewTokens: room, stop: [eos]) } catch { throw .model(error) }
         return responses.map { r in
             guard r.last != eos else { return r }
             return r.isEmpty ? [eos] : Array(r.dropLast()) + [eos]

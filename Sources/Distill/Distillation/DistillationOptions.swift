@@ -1,3 +1,5 @@
+import Model
+
 /// A distillation run (`ckpt distill`): the method and its knobs. Defaults are the PromptKD scripts'
 /// (promptkd.md §5): prompt of 7 from "Suppose you are a student.", lr 5e-5 for student and prompt,
 /// AdamW (0.9, 0.999, 1e-8) with weight decay 0.01 (on the prompt too), clip 1.0, constant schedule after
@@ -47,10 +49,14 @@ public struct DistillationOptions: Sendable, Equatable {
     public init() {}
 
     /// Options a resumed run must share with its checkpoint (everything but --steps).
+    /// LoRA adapters trained on the student instead of its weights.
+    public var lora: LoRASettings?
+
     public var resumeFingerprint: [(String, String)] {
         [("--method", method.rawValue), ("--batch-size", "\(batchSize)"), ("--lr", "\(learningRate)"),
          ("--prompt-lr", "\(promptLearningRate)"), ("--warmup", "\(warmupSteps)"), ("--schedule", schedule.rawValue),
          ("--weight-decay", "\(adam.weightDecay)"), ("--clip", "\(maxGradNorm)"), ("--seed", "\(seed)"),
-         ("--prompt-len", "\(promptRows)"), ("--max-length", "\(maxLength)"), ("--max-new-tokens", "\(maxNewTokens)")]
+         ("--prompt-len", "\(promptRows)"), ("--max-length", "\(maxLength)"), ("--max-new-tokens", "\(maxNewTokens)"),
+         ("--lora", lora.map(TrainingOptions.describe) ?? "none")]
     }
 }

@@ -9,6 +9,8 @@ public final class Distiller: SteppedTraining {
     public let options: DistillationOptions
     public let teacher: ParameterSet, student: ParameterSet
     public let prompt: SoftPrompt?
+    /// LoRA adapters trained on the frozen student instead of its weights (nil: every student weight trains).
+    public let studentLoRA: LoRAAdapters?
     public let train: TokenizedDataset
     public let dev: [InstructionExample]
     let tokenizer: any Tokenizer
@@ -36,11 +38,17 @@ public final class Distiller: SteppedTraining {
     public var devMetricName: String { "dev_rougeL" }
 
     public init(teacher: ParameterSet, student: ParameterSet, tokenizer: any Tokenizer, bos: Int?, eos: Int,
-                train: TokenizedDataset, dev: [InstructionExample], options: DistillationOptions) throws(DistillError) {
+                train: TokenizedDataset, dev: [InstructionExample], options: DistillationOptions,
+                studentLoRA: LoRAAdapters? = nil) throws(DistillError) {
         guard teacher.config.vocabSize == student.config.vocabSize else {
             throw .invalidOption(name: "--student", reason: "vocabulary of \(student.config.vocabSize), the teacher has \(teacher.config.vocabSize)")
         }
         guard options.steps > 0, options.batchSize > 0 else { throw .invalidOption(name: "--steps/--batch-size", reason: "must be positive") }
+        guard (options.lora == nil) == (studentLoRA == nil),
+              studentLoRA.map({ $0.settings == options.lora && $0.config == student.config }) ?? true else {
+            throw .invalidOption(name: "--lora-rank", reason: "the adapters do not match the LoRA options or the student")
+        }
+        self.studentLoRA = studentLoRA
         self.options = options
         self.teacher = teacher
         self.student = student
@@ -49,9 +57,10 @@ public final class Distiller: SteppedTraining {
         self.tokenizer = tokenizer
         self.eos = eos
         rng = SplitMix64(seed: options.seed)
-        studentGradients = GradientSet(student, trainable: .all)
+        studentGradients = GradientSet(student, trainable: studentLoRA == nil ? .all : .none)
         frozenTeacher = GradientSet(teacher, trainable: .none)
-        studentOptimizer = AdamW(regions: ParameterRegion.regions(student, studentGradients), options: options.adam)
+        studentOptimizer = AdamW(regions: studentLoRA.map { ParameterRegion.regions($0) } ?? ParameterRegion.regions(student, studentGradients),
+                                 options: options.adam)
         if options.method.recipe.teacher == .promptedTeacher {
             let p = try SoftPrompt.make(rows: options.promptRows, params: teacher, initialization: options.promptInit,
                                         tokenizer: tokenizer, bos: bos, rng: &rng)
@@ -96,7 +105,7 @@ public final class Distiller: SteppedTraining {
             // The student's own forward first: its logits are p_S of the prompt loss (the student does not
             // change before its update), and its activations serve the student's backward after the prompt step.
             timer.start()
-            let forward = try makePass(student, batch.sequences, prompted: false, workspace: studentWorkspace)
+            let forward = try makePass(student, batch.sequences, prompted: false, workspace: studentWorkspace, training: true)
             forward.forward()
             timer.stop("time_student")
             studentPass = forward
@@ -126,11 +135,12 @@ public final class Distiller: SteppedTraining {
         }
         timer.start()
         studentGradients.zero()
+        studentLoRA?.zeroGradients()
         let pass: TrainingPass
         if let studentPass {
             pass = studentPass
         } else {
-            pass = try makePass(student, batch.sequences, prompted: false, workspace: studentWorkspace)
+            pass = try makePass(student, batch.sequences, prompted: false, workspace: studentWorkspace, training: true)
             pass.forward()
         }
         options.fault.inject(.activations, step: step + 1) { $0.corrupt(logits: pass.logits, rows: pass.rowCount, vocab: V) }
@@ -239,16 +249,26 @@ public final class Distiller: SteppedTraining {
         return sums.map { $0 / Double(max(1, count)) }
     }
 
-    func makePass(_ params: ParameterSet, _ sequences: [[Int]], prompted: Bool, workspace: TrainingWorkspace) throws(DistillError) -> TrainingPass {
+    /// A training pass of the teacher or the student (with its LoRA adapters; `training`: the step's own
+    /// pass, which draws LoRA dropout masks from the run's RNG).
+    func makePass(_ params: ParameterSet, _ sequences: [[Int]], prompted: Bool, workspace: TrainingWorkspace,
+                  training: Bool = false) throws(DistillError) -> TrainingPass {
+        let lora = params === student ? studentLoRA : nil
+        let seed = training && (lora?.settings.dropout ?? 0) > 0 ? rng.next() : nil
         do {
             return try TrainingPass(params: params, sequences: sequences.map { .init(tokens: $0, prompted: prompted) },
-                                    promptRows: prompted ? options.promptRows : 0, workspace: workspace)
+                                    promptRows: prompted ? options.promptRows : 0, workspace: workspace, lora: lora, loraDropoutSeed: seed)
         } catch { throw .model(error) }
+    }
+
+    /// The inference model of the teacher or the student (with its LoRA adapters, unmerged).
+    func inference(_ params: ParameterSet) -> Transformer {
+        Transformer(params, lora: params === student ? studentLoRA : nil)
     }
 
     /// Logits of a frozen forward (inference path, no activations kept).
     func logits(_ params: ParameterSet, _ sequences: [[Int]]) throws(DistillError) -> LogitsTable {
-        do { return LogitsTable(try Transformer(params).logits(batch: sequences), vocab: params.config.vocabSize) } catch { throw .model(error) }
+        do { return LogitsTable(try inference(params).logits(batch: sequences), vocab: params.config.vocabSize) } catch { throw .model(error) }
     }
 
     public func devMetric() throws(DistillError) -> Double? {
@@ -259,7 +279,7 @@ public final class Distiller: SteppedTraining {
         o.noRepeatNgramSize = 0  // the dev evaluation of the reference code samples without the n-gram block
         o.maxNewTokens = options.devMaxNewTokens
         o.batchSize = options.batchSize
-        return try InstructionEvaluation.run(Transformer(student), tokenizer: tokenizer, stop: [eos],
+        return try InstructionEvaluation.run(inference(student), tokenizer: tokenizer, stop: [eos],
                                              examples: Array(dev.prefix(options.devExamples)), options: o).rougeL.mean
     }
 }

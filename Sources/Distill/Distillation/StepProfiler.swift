@@ -65,7 +65,7 @@ public final class StepProfiler {
         let responses = zip(batch.sequences, promptLengths).map { Array($0[$1...]) }
         func generate() throws(DistillError) {
             do {
-                _ = try Generation.sample(Transformer(d.student), requests, maxNewTokens: responses.map(\.count).max() ?? 0,
+                _ = try Generation.sample(d.inference(d.student), requests, maxNewTokens: responses.map(\.count).max() ?? 0,
                                           stop: [d.eos], replay: responses)
             } catch { throw .model(error) }
         }
