@@ -87,6 +87,9 @@ public struct Transformer: Sendable {
     /// Everything that could go wrong is checked before any cache is written.
     private func validate(_ batch: [Segment]) throws(ModelError) {
         let c = config
+        if let lora, lora.config != c {
+            throw .invalidLoRA(option: "adapter", reason: "made for another model configuration")
+        }
         for (s, segment) in batch.enumerated() {
             guard segment.prefix.count % c.embeddingSize == 0 else {
                 throw .invalidValue(path: "input", key: "prefix", reason: "\(segment.prefix.count) values are not whole rows of \(c.embeddingSize)")

@@ -71,7 +71,7 @@ struct DistillCommand: ParsableCommand {
         try runFolder.prepareFolder()
         let t = try TrainingModel(path: teacher, runFolder: out, convertedName: "teacher.gguf")
         let s = try TrainingModel(path: student, runFolder: out, convertedName: "student-base.gguf")
-        var loraRNG = SplitMix64(seed: optimizer.seed ^ 0x4C6F_5241)  // "LoRA": the run's own draws stay as they were
+        var loraRNG = LoRAArguments.initializationRNG(seed: optimizer.seed)
         let lora = try loraOptions.adapters(for: s.params.config, rng: &loraRNG)
         try Vocabulary.requireSame(t.tokenizer, t.gguf.path, s.tokenizer, s.gguf.path)
         if s.params.count > t.params.count {
@@ -85,7 +85,6 @@ struct DistillCommand: ParsableCommand {
         try runFolder.reportData(train, maxLength: maxLength, devCount: dev.count)
         var o = try options(trainCount: train.examples.count)
         o.maxLength = maxLength
-        o.lora = lora?.settings
         let distiller = try Distiller(teacher: t.params, student: s.params, tokenizer: s.tokenizer, bos: t.bos, eos: s.eos,
                                       train: train, dev: dev, options: o, studentLoRA: lora)
         if let lora { Stderr.write(LoRAArguments.describe(lora, modelParameters: s.params.count) + "\n") }
@@ -113,19 +112,19 @@ struct DistillCommand: ParsableCommand {
         if let exportError { throw exportError }
         let studentPath = out + "/student.gguf"
         var extra: [(String, JSONValue)] = [("method", .string(o.method.rawValue))]
+        // With LoRA the student's weights are written (merged) only when an export asks for them.
+        let writeStudent = lora == nil || exports.requested
         if let lora {
             try PEFTLoRAAdapter.write(lora, to: out + "/adapter", baseModel: student, overwrite: true)
             extra.append(("adapter", .string(out + "/adapter")))
-            for key in lora.keys where exports.export != nil || exports.hf {
-                lora.merge(key, into: s.params.pointer(key.slot, layer: key.layer))
-            }
+            if writeStudent { lora.merge(into: s.params) }
         }
-        if lora == nil || exports.export != nil || exports.hf {
+        if writeStudent {
             try GGUFExport.write(s.params, source: s.gguf, to: studentPath, overwrite: true)
             extra.append(("student", .string(studentPath)))
         }
         if best > -Double.infinity { extra += [(lora == nil ? "best_student" : "best_adapter", .string(bestPath)), ("best_dev_rougeL", .double(best))] }
-        if lora == nil || exports.export != nil || exports.hf { extra += try exports.write(from: studentPath, stem: "student", folder: out) }
+        if writeStudent { extra += try exports.write(from: studentPath, stem: "student", folder: out) }
         if let prompt = distiller.prompt {
             try PEFTPromptAdapter.write(prompt, to: out + "/prompt-adapter", .init(baseModel: teacher, initialization: o.promptInit,
                                                                                   config: t.params.config), overwrite: true)

@@ -30,9 +30,8 @@ struct Finetune: ParsableCommand {
         var rng = SplitMix64(seed: training.optimizer.seed)
         let lora = try loraOptions.adapters(for: model.params.config, rng: &rng)
         let (train, dev) = try training.datasets(model, promptRows: 0)
-        var options = try training.trainingOptions(mode: .full, defaultLR: loraOptions.enabled ? 2e-4 : 5e-5,
+        let options = try training.trainingOptions(mode: .full, defaultLR: loraOptions.enabled ? 2e-4 : 5e-5,
                                                    trainCount: train.examples.count)
-        options.lora = lora?.settings
         let trainer = try Trainer(params: model.params, prompt: nil, lora: lora, train: train.examples, dev: dev?.examples ?? [],
                                   options: options, rng: rng)
         let memory = (trainer.gradients.count + (lora?.count ?? 0) + 2 * trainer.optimizer.regions.reduce(0) { $0 + $1.count }) * 4
@@ -41,19 +40,19 @@ struct Finetune: ParsableCommand {
                             model.params.count, Double(memory) / 1e6))
         let summary = try training.train(trainer)
         var extra: [(String, JSONValue)] = []
+        // With LoRA the weights are written (merged) only when an export asks for them.
+        let writeModel = lora == nil || exports.requested
         if let lora {
             let adapter = training.out + "/adapter"
             try PEFTLoRAAdapter.write(lora, to: adapter, baseModel: training.model, overwrite: true)
             extra.append(("adapter", .string(adapter)))
-            guard exports.export != nil || exports.hf else {
-                try RunFolder.writeReport(summary.report(extra: extra), to: training.out)
-                return
-            }
-            for key in lora.keys { lora.merge(key, into: model.params.pointer(key.slot, layer: key.layer)) }
+            if writeModel { lora.merge(into: model.params) }
         }
-        let output = training.out + "/model.gguf"
-        try GGUFExport.write(model.params, source: model.gguf, to: output, overwrite: true)
-        extra += [("model", JSONValue.string(output))] + (try exports.write(from: output, stem: "model", folder: training.out))
+        if writeModel {
+            let output = training.out + "/model.gguf"
+            try GGUFExport.write(model.params, source: model.gguf, to: output, overwrite: true)
+            extra += [("model", JSONValue.string(output))] + (try exports.write(from: output, stem: "model", folder: training.out))
+        }
         try RunFolder.writeReport(summary.report(extra: extra), to: training.out)
     }
 }

@@ -21,18 +21,16 @@ struct LoRAArguments: ParsableArguments {
 
     var enabled: Bool { loraRank != nil || loraFrom != nil }
 
+    /// The draws of a fresh adapter's A when the command's own RNG must stay as it was without LoRA
+    /// (prompt-tune's prompt, distill's run): a stream of its own, derived from --seed.
+    static func initializationRNG(seed: UInt64) -> SplitMix64 { SplitMix64(seed: seed ^ 0x4C6F_5241) }
+
     /// The adapters to train, or nil without LoRA: read from --lora-from, or new (PEFT's initialization,
     /// drawn from `rng`). A bad rank or target is a one-line error.
     func adapters(for config: TransformerConfig, rng: inout SplitMix64) throws -> LoRAAdapters? {
         if let loraFrom {
             guard loraRank == nil else { throw ValidationError("give --lora-rank or --lora-from, not both") }
-            let imported = try PEFTLoRAAdapter.read(folder: loraFrom, config: config)
-            guard loraDropout != imported.settings.dropout else { return imported }
-            var settings = imported.settings
-            settings.dropout = loraDropout
-            let adapters = try LoRAAdapters(config: config, settings: settings)
-            adapters.values.baseAddress!.update(from: imported.values.baseAddress!, count: imported.count)
-            return adapters
+            return try PEFTLoRAAdapter.read(folder: loraFrom, config: config, dropout: loraDropout)
         }
         guard let loraRank else { return nil }
         let settings = LoRASettings(rank: loraRank, alpha: loraAlpha, dropout: loraDropout, rsLoRA: rslora,

@@ -48,7 +48,7 @@ struct LoRACommand: ParsableCommand {
             let model = try TrainingModel(path: base, runFolder: scratch)
             let lora = try PEFTLoRAAdapter.read(folder: adapter, config: model.params.config)
             Stderr.write(LoRAArguments.describe(lora, modelParameters: model.params.count) + "\n")
-            for key in lora.keys { lora.merge(key, into: model.params.pointer(key.slot, layer: key.layer)) }
+            lora.merge(into: model.params)
             let f32 = type == nil ? out : scratch + "/merged-f32.gguf"
             try GGUFExport.write(model.params, source: model.gguf, to: f32, overwrite: true)
             if let type {

@@ -45,12 +45,11 @@ struct PromptTune: ParsableCommand {
         guard promptLen < model.params.config.contextLength else {
             throw ValidationError("--prompt-len \(promptLen) leaves no room in the context of \(model.params.config.contextLength)")
         }
-        var loraRNG = SplitMix64(seed: training.optimizer.seed ^ 0x4C6F_5241)  // "LoRA": the prompt keeps its own draws
+        var loraRNG = LoRAArguments.initializationRNG(seed: training.optimizer.seed)
         let lora = try loraOptions.adapters(for: model.params.config, rng: &loraRNG)
         let (train, dev) = try training.datasets(model, promptRows: promptLen)
         let mode = TrainingOptions.Mode.prompt(rows: promptLen, initialization: initialization, decay: !noPromptDecay)
-        var options = try training.trainingOptions(mode: mode, defaultLR: 1e-3, trainCount: train.examples.count)
-        options.lora = lora?.settings
+        let options = try training.trainingOptions(mode: mode, defaultLR: 1e-3, trainCount: train.examples.count)
         var rng = SplitMix64(seed: options.seed)
         let prompt = try SoftPrompt.make(rows: promptLen, params: model.params, initialization: initialization,
                                          tokenizer: model.tokenizer, bos: model.bos, rng: &rng)

@@ -126,6 +126,9 @@ struct ExportArguments: ParsableArguments {
     @Flag(help: "Also write the result as a Hugging Face folder (RUN/hf: config, safetensors, tokenizer).")
     var hf = false
 
+    /// Whether any extra output was asked for.
+    var requested: Bool { export != nil || hf }
+
     /// Refuses an unknown --export type before any training time is spent (called first by the commands, so
     /// the error takes ckpt's one-line form).
     func checkType() throws {

@@ -48,15 +48,16 @@ public struct DistillationOptions: Sendable, Equatable {
 
     public init() {}
 
-    /// Options a resumed run must share with its checkpoint (everything but --steps).
-    /// LoRA adapters trained on the student instead of its weights.
+    /// LoRA adapters trained on the student instead of its weights; set by the Distiller from the adapters
+    /// it is given.
     public var lora: LoRASettings?
 
+    /// Options a resumed run must share with its checkpoint (everything but --steps).
     public var resumeFingerprint: [(String, String)] {
         [("--method", method.rawValue), ("--batch-size", "\(batchSize)"), ("--lr", "\(learningRate)"),
          ("--prompt-lr", "\(promptLearningRate)"), ("--warmup", "\(warmupSteps)"), ("--schedule", schedule.rawValue),
          ("--weight-decay", "\(adam.weightDecay)"), ("--clip", "\(maxGradNorm)"), ("--seed", "\(seed)"),
          ("--prompt-len", "\(promptRows)"), ("--max-length", "\(maxLength)"), ("--max-new-tokens", "\(maxNewTokens)"),
-         ("--lora", lora.map(TrainingOptions.describe) ?? "none")]
+         ("--lora", lora?.fingerprint ?? "none")]
     }
 }

@@ -44,11 +44,12 @@ public final class Distiller: SteppedTraining {
             throw .invalidOption(name: "--student", reason: "vocabulary of \(student.config.vocabSize), the teacher has \(teacher.config.vocabSize)")
         }
         guard options.steps > 0, options.batchSize > 0 else { throw .invalidOption(name: "--steps/--batch-size", reason: "must be positive") }
-        guard (options.lora == nil) == (studentLoRA == nil),
-              studentLoRA.map({ $0.settings == options.lora && $0.config == student.config }) ?? true else {
-            throw .invalidOption(name: "--lora-rank", reason: "the adapters do not match the LoRA options or the student")
+        if let studentLoRA, studentLoRA.config != student.config {
+            throw .invalidOption(name: "--lora-rank", reason: "the adapters were made for another student")
         }
         self.studentLoRA = studentLoRA
+        var options = options
+        options.lora = studentLoRA?.settings
         self.options = options
         self.teacher = teacher
         self.student = student

@@ -1,5 +1,12 @@
 import Model
 
+extension LoRASettings {
+    /// One line for a run's resume fingerprint: rank, alpha, dropout, scaling and targets.
+    var fingerprint: String {
+        "r \(rank) alpha \(alpha) dropout \(dropout)\(rsLoRA ? " rslora" : "") targets \(targets.map(\.rawValue).joined(separator: ","))"
+    }
+}
+
 extension ParameterRegion {
     /// Every A and B of the adapters with its gradient, in storage order, named as in a GGUF LoRA adapter
     /// (`blk.N.attn_q.weight.lora_a`); all decayed (they are matrices, as PEFT's one parameter group has them).

@@ -72,7 +72,8 @@ public enum PEFTLoRAAdapter {
 
     /// B's rows move like the base weight's rows (llama q/k); a Conv1D transpose concerns only the base weight.
     static func rowFixup(_ slot: TensorNames.Slot, _ c: TransformerConfig) -> TensorNames.Fixup {
-        if case .permuteHeads = TensorNames.fixup(slot, family: c.family) { return TensorNames.fixup(slot, family: c.family) }
+        let fixup = TensorNames.fixup(slot, family: c.family)
+        if case .permuteHeads = fixup { return fixup }
         return .none
     }
 
@@ -82,8 +83,8 @@ public enum PEFTLoRAAdapter {
     }
 
     /// Reads a PEFT LoRA adapter for a model of config `c`. Modules the adapter leaves out of some layers get
-    /// zero matrices there (no change, as in PEFT).
-    public static func read(folder: String, config c: TransformerConfig) throws(DistillError) -> LoRAAdapters {
+    /// zero matrices there (no change, as in PEFT). `dropout`, when given, replaces the file's (training on).
+    public static func read(folder: String, config c: TransformerConfig, dropout: Float? = nil) throws(DistillError) -> LoRAAdapters {
         let configPath = folder + "/" + configName, weightsPath = folder + "/" + weightsName
         let json: JSONValue
         do { json = try JSONFile.read(configPath) } catch { throw .format(error) }
@@ -122,7 +123,7 @@ public enum PEFTLoRAAdapter {
             found[key] = pair
         }
         guard !found.isEmpty else { throw .invalidCheckpoint(path: weightsPath, reason: "no LoRA tensor") }
-        let settings = LoRASettings(rank: Int(rank), alpha: Float(alpha), dropout: Float(json["lora_dropout"]?.doubleValue ?? 0),
+        let settings = LoRASettings(rank: Int(rank), alpha: Float(alpha), dropout: dropout ?? Float(json["lora_dropout"]?.doubleValue ?? 0),
                                     rsLoRA: json["use_rslora"]?.boolValue ?? false, targets: found.keys.map(\.slot))
         let adapters: LoRAAdapters
         do { adapters = try LoRAAdapters(config: c, settings: settings) } catch { throw .model(error) }

@@ -9,7 +9,7 @@ public final class Trainer: SteppedTraining {
     public let params: ParameterSet
     /// The trained prompt in prompt mode; nil in full fine-tuning.
     public let prompt: SoftPrompt?
-    /// The trained LoRA adapters (options.lora); the weights stay frozen.
+    /// The trained LoRA adapters (their settings become options.lora); the weights stay frozen.
     public let lora: LoRAAdapters?
     public let train: [TokenizedExample]
     public let dev: [TokenizedExample]
@@ -46,9 +46,11 @@ public final class Trainer: SteppedTraining {
         if case .prompt = options.mode, prompt == nil {
             throw .invalidOption(name: "--prompt-len", reason: "prompt mode needs a prompt")
         }
-        guard (options.lora == nil) == (lora == nil), lora.map({ $0.settings == options.lora && $0.config == params.config }) ?? true else {
-            throw .invalidOption(name: "--lora-rank", reason: "the adapters do not match the LoRA options or the model")
+        if let lora, lora.config != params.config {
+            throw .invalidOption(name: "--lora-rank", reason: "the adapters were made for another model")
         }
+        var options = options
+        options.lora = lora?.settings
         self.options = options
         self.params = params
         self.prompt = prompt

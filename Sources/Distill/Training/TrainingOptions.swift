@@ -11,7 +11,8 @@ public struct TrainingOptions: Sendable, Equatable {
     }
 
     public var mode: Mode = .full
-    /// LoRA adapters trained instead of the weights (with `.full`) or beside the prompt (with `.prompt`).
+    /// LoRA adapters trained instead of the weights (with `.full`) or beside the prompt (with `.prompt`);
+    /// set by the Trainer from the adapters it is given.
     public var lora: LoRASettings?
     /// Optimizer steps in all (a resumed run may raise it).
     public var steps = 100
@@ -39,17 +40,12 @@ public struct TrainingOptions: Sendable, Equatable {
 
     /// The options a resumed run must share with the checkpoint for it to continue bit-exactly, as
     /// (name, value) pairs; `steps` is not among them.
-    /// One line for a LoRA setting (rank, alpha, dropout, scaling, targets).
-    static func describe(_ l: LoRASettings) -> String {
-        "r \(l.rank) alpha \(l.alpha) dropout \(l.dropout)\(l.rsLoRA ? " rslora" : "") targets \(l.targets.map(\.rawValue).joined(separator: ","))"
-    }
-
     public var resumeFingerprint: [(String, String)] {
         var rows = "0"
         if case .prompt(let p, _, let decay) = mode { rows = "\(p)\(decay ? "" : " (no decay)")" }
         return [("mode", modeName), ("--prompt-len", rows), ("--batch-size", "\(batchSize)"),
                 ("--grad-accum", "\(accumulation)"), ("--lr", "\(learningRate)"), ("--schedule", schedule.rawValue),
                 ("--warmup", "\(warmupSteps)"), ("--weight-decay", "\(adam.weightDecay)"), ("--clip", "\(maxGradNorm)"),
-                ("--seed", "\(seed)"), ("--lora", lora.map(Self.describe) ?? "none")]
+                ("--seed", "\(seed)"), ("--lora", lora?.fingerprint ?? "none")]
     }
 }

@@ -50,7 +50,6 @@ public final class LoRAAdapters: @unchecked Sendable {
         gradients.deallocate()
     }
 
-    public func entry(_ slot: TensorNames.Slot, layer: Int?) -> Entry? { layout[Key(slot, layer)] }
     /// A [rank, in] of a key.
     public func a(_ key: Key) -> UnsafeMutablePointer<Float> { values.baseAddress! + layout[key]!.a }
     /// B [out, rank] of a key.
@@ -66,9 +65,12 @@ public final class LoRAAdapters: @unchecked Sendable {
         return (base + ".lora_a", base + ".lora_b")
     }
 
-    /// B·A added into a copy of the base weight: W [out, in] += scale · B·A (the merge).
-    public func merge(_ key: Key, into weight: UnsafeMutablePointer<Float>) {
-        let e = layout[key]!
-        LoRAMath.addProduct(weight, b(key), a(key), outDim: e.outDim, rank: settings.rank, inDim: e.inDim, scale: settings.scale)
+    /// The merge: every target weight of `params` (this adapter's model) W [out, in] += scale · B·A.
+    public func merge(into params: ParameterSet) {
+        for key in keys {
+            let e = layout[key]!
+            LoRAMath.addProduct(params.pointer(key.slot, layer: key.layer), b(key), a(key), outDim: e.outDim,
+                                rank: settings.rank, inDim: e.inDim, scale: settings.scale)
+        }
     }
 }

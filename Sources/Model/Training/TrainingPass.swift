@@ -50,7 +50,7 @@ public final class TrainingPass {
         self.firstRow = firstRow
         acts = (workspace ?? TrainingWorkspace()).activations(config: c, sequenceRows: rows)
         if let lora, lora.config != c {
-            throw .invalidValue(path: "lora", key: "adapter", reason: "made for another model configuration")
+            throw .invalidLoRA(option: "adapter", reason: "made for another model configuration")
         }
         graph = BlockGraph(config: c, weights: ModelWeights(params),
                            segments: rows.indices.map { (firstRow[$0], rows[$0], 0) }, contexts: rows,
