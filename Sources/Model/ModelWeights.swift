@@ -98,6 +98,31 @@ public final class ModelWeights: @unchecked Sendable {
         matrix(slot, layer: layer).floats!
     }
 
+    /// The first NaN or infinity of any slot, as (slot, element index, value), reading stored blocks a few
+    /// rows at a time with ggml's dequantization (bounded scratch whatever the type).
+    public func firstNonFinite() -> (key: Key, element: Int, value: Float)? {
+        for key in TensorNames.expected(config).map({ Key($0.0, $0.1) }) {
+            guard let m = slots[key] else { continue }
+            let chunk = max(1, min(m.rows, (1 << 16) / max(1, m.cols)))
+            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: chunk * m.cols)
+            defer { scratch.deallocate() }
+            var start = 0
+            while start < m.rows {
+                let end = min(m.rows, start + chunk)
+                let values: UnsafePointer<Float>
+                if let floats = m.floats { values = floats + start * m.cols } else {
+                    m.widenRows(start..<end, into: scratch)
+                    values = UnsafePointer(scratch)
+                }
+                for i in 0..<((end - start) * m.cols) where !values[i].isFinite {
+                    return (key, start * m.cols + i, values[i])
+                }
+                start = end
+            }
+        }
+        return nil
+    }
+
     /// Bytes of weights held in their stored form plus f32 copies (for reports).
     public var byteCount: Int {
         slots.values.reduce(0) { $0 + $1.rows * $1.rowBytes }

@@ -102,7 +102,7 @@ struct DistillCommand: ParsableCommand {
                 best = value
                 do {
                     if let lora {
-                        try PEFTLoRAAdapter.write(lora, to: bestPath, baseModel: student, overwrite: true)
+                        try LoRAAdapterFiles.write(lora, peftFolder: bestPath, gguf: out + "/best-" + GGUFLoRAAdapter.fileName, baseModel: student)
                     } else {
                         try GGUFExport.write(s.params, source: s.gguf, to: bestPath, overwrite: true)
                     }
@@ -115,8 +115,8 @@ struct DistillCommand: ParsableCommand {
         // With LoRA the student's weights are written (merged) only when an export asks for them.
         let writeStudent = lora == nil || exports.requested
         if let lora {
-            try PEFTLoRAAdapter.write(lora, to: out + "/adapter", baseModel: student, overwrite: true)
-            extra.append(("adapter", .string(out + "/adapter")))
+            let gguf = try LoRAAdapterFiles.write(lora, peftFolder: out + "/adapter", gguf: out + "/" + GGUFLoRAAdapter.fileName, baseModel: student)
+            extra += [("adapter", .string(out + "/adapter")), ("lora_adapter_gguf", .string(gguf))]
             if writeStudent { lora.merge(into: s.params) }
         }
         if writeStudent {

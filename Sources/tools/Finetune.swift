@@ -26,26 +26,28 @@ struct Finetune: ParsableCommand {
     func run() throws {
         try exports.checkType()
         try training.prepareFolder()
-        let model = try TrainingModel(path: training.model, runFolder: training.out)
+        // With LoRA the base is frozen and read as stored: a quantized GGUF trains as QLoRA.
+        let model = try TrainingModel(path: training.model, runFolder: training.out, frozen: loraOptions.enabled)
         var rng = SplitMix64(seed: training.optimizer.seed)
-        let lora = try loraOptions.adapters(for: model.params.config, rng: &rng)
+        let lora = try loraOptions.adapters(for: model.config, rng: &rng)
         let (train, dev) = try training.datasets(model, promptRows: 0)
         let options = try training.trainingOptions(mode: .full, defaultLR: loraOptions.enabled ? 2e-4 : 5e-5,
                                                    trainCount: train.examples.count)
-        let trainer = try Trainer(params: model.params, prompt: nil, lora: lora, train: train.examples, dev: dev?.examples ?? [],
+        let trainer = try Trainer(weights: model.weights, params: model.frozen ? nil : model.params, prompt: nil, lora: lora, train: train.examples, dev: dev?.examples ?? [],
                                   options: options, rng: rng)
         let memory = (trainer.gradients.count + (lora?.count ?? 0) + 2 * trainer.optimizer.regions.reduce(0) { $0 + $1.count }) * 4
-        if let lora { Stderr.write(LoRAArguments.describe(lora, modelParameters: model.params.count) + "\n") }
+        if let lora { Stderr.write(LoRAArguments.describe(lora, modelParameters: model.parameterCount) + "\n") }
         Stderr.write(String(format: "finetune: %d parameters, gradients + AdamW moments %.0f MB\n",
-                            model.params.count, Double(memory) / 1e6))
+                            model.parameterCount, Double(memory) / 1e6))
         let summary = try training.train(trainer)
         var extra: [(String, JSONValue)] = []
         // With LoRA the weights are written (merged) only when an export asks for them.
         let writeModel = lora == nil || exports.requested
         if let lora {
             let adapter = training.out + "/adapter"
-            try PEFTLoRAAdapter.write(lora, to: adapter, baseModel: training.model, overwrite: true)
-            extra.append(("adapter", .string(adapter)))
+            let gguf = try LoRAAdapterFiles.write(lora, peftFolder: adapter, gguf: training.out + "/" + GGUFLoRAAdapter.fileName,
+                                                  baseModel: training.model)
+            extra += [("adapter", .string(adapter)), ("lora_adapter_gguf", .string(gguf))]
             if writeModel { lora.merge(into: model.params) }
         }
         if writeModel {

@@ -42,7 +42,7 @@ struct Generate: ParsableCommand {
     var logitsOut: String?
     @Option(help: "Write the prompt's token ids as JSON.")
     var idsOut: String?
-    @Option(help: "A PEFT adapter folder: a prompt-tuning one puts its soft prompt in front of the prompt; a LoRA one is applied to its layers (unmerged, on the weights as stored).")
+    @Option(help: "A PEFT adapter folder or a GGUF LoRA adapter: a prompt-tuning one puts its soft prompt in front of the prompt; a LoRA one is applied to its layers (unmerged, on the weights as stored).")
     var adapter: String?
 
     func validate() throws {
@@ -72,8 +72,8 @@ struct Generate: ParsableCommand {
         var transformer = m.transformer
         let config = transformer.config
         var promptAdapter = adapter
-        if let adapter, try PEFTLoRAAdapter.isLoRA(folder: adapter) {
-            transformer = Transformer(weights: transformer.weights, lora: try PEFTLoRAAdapter.read(folder: adapter, config: config))
+        if let adapter, try LoRAAdapterFiles.isLoRA(adapter) {
+            transformer = Transformer(weights: transformer.weights, lora: try LoRAAdapterFiles.read(adapter, config: config))
             promptAdapter = nil
         }
         let ids = (m.bos.map { [$0] } ?? []) + tokenizer.encode(try promptText(gguf, bosAdded: m.bos != nil), special: true)

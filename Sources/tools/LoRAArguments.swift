@@ -16,7 +16,7 @@ struct LoRAArguments: ParsableArguments {
     var loraTargets = "all-linear"
     @Flag(help: "Rank-stabilized LoRA: scale alpha / √rank instead of alpha / rank.")
     var rslora = false
-    @Option(help: "Start from this PEFT LoRA adapter folder (its rank, alpha and targets) instead of a fresh one.")
+    @Option(help: "Start from this LoRA adapter (a PEFT folder or a GGUF adapter file; its rank, alpha and targets) instead of a fresh one.")
     var loraFrom: String?
 
     var enabled: Bool { loraRank != nil || loraFrom != nil }
@@ -30,7 +30,7 @@ struct LoRAArguments: ParsableArguments {
     func adapters(for config: TransformerConfig, rng: inout SplitMix64) throws -> LoRAAdapters? {
         if let loraFrom {
             guard loraRank == nil else { throw ValidationError("give --lora-rank or --lora-from, not both") }
-            return try PEFTLoRAAdapter.read(folder: loraFrom, config: config, dropout: loraDropout)
+            return try LoRAAdapterFiles.read(loraFrom, config: config, dropout: loraDropout)
         }
         guard let loraRank else { return nil }
         let settings = LoRASettings(rank: loraRank, alpha: loraAlpha, dropout: loraDropout, rsLoRA: rslora,

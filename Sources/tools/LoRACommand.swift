@@ -23,7 +23,7 @@ struct LoRACommand: ParsableCommand {
 
         @Argument(help: "The base model (GGUF file or Hugging Face folder).")
         var base: String
-        @Argument(help: "The PEFT LoRA adapter folder.")
+        @Argument(help: "The LoRA adapter: a PEFT folder or a GGUF adapter file (lora-adapter.gguf).")
         var adapter: String
         @Argument(help: "The merged GGUF to write.")
         var out: String
@@ -46,7 +46,7 @@ struct LoRACommand: ParsableCommand {
             try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(atPath: scratch) }
             let model = try TrainingModel(path: base, runFolder: scratch)
-            let lora = try PEFTLoRAAdapter.read(folder: adapter, config: model.params.config)
+            let lora = try LoRAAdapterFiles.read(adapter, config: model.params.config)
             Stderr.write(LoRAArguments.describe(lora, modelParameters: model.params.count) + "\n")
             lora.merge(into: model.params)
             let f32 = type == nil ? out : scratch + "/merged-f32.gguf"

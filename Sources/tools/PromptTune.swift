@@ -41,32 +41,33 @@ struct PromptTune: ParsableCommand {
         let initialization = try initialization()
         guard promptLen > 0 else { throw ValidationError("--prompt-len must be at least 1") }
         try training.prepareFolder()
-        let model = try TrainingModel(path: training.model, runFolder: training.out)
-        guard promptLen < model.params.config.contextLength else {
-            throw ValidationError("--prompt-len \(promptLen) leaves no room in the context of \(model.params.config.contextLength)")
+        // The weights never train here: read as stored (a quantized GGUF stays quantized).
+        let model = try TrainingModel(path: training.model, runFolder: training.out, frozen: true)
+        guard promptLen < model.config.contextLength else {
+            throw ValidationError("--prompt-len \(promptLen) leaves no room in the context of \(model.config.contextLength)")
         }
         var loraRNG = LoRAArguments.initializationRNG(seed: training.optimizer.seed)
-        let lora = try loraOptions.adapters(for: model.params.config, rng: &loraRNG)
+        let lora = try loraOptions.adapters(for: model.config, rng: &loraRNG)
         let (train, dev) = try training.datasets(model, promptRows: promptLen)
         let mode = TrainingOptions.Mode.prompt(rows: promptLen, initialization: initialization, decay: !noPromptDecay)
         let options = try training.trainingOptions(mode: mode, defaultLR: 1e-3, trainCount: train.examples.count)
         var rng = SplitMix64(seed: options.seed)
-        let prompt = try SoftPrompt.make(rows: promptLen, params: model.params, initialization: initialization,
+        let prompt = try SoftPrompt.make(rows: promptLen, weights: model.weights, initialization: initialization,
                                          tokenizer: model.tokenizer, bos: model.bos, rng: &rng)
-        let trainer = try Trainer(params: model.params, prompt: prompt, lora: lora, train: train.examples, dev: dev?.examples ?? [],
+        let trainer = try Trainer(weights: model.weights, params: nil, prompt: prompt, lora: lora, train: train.examples, dev: dev?.examples ?? [],
                                   options: options, rng: rng)
-        if let lora { Stderr.write(LoRAArguments.describe(lora, modelParameters: model.params.count) + "\n") }
+        if let lora { Stderr.write(LoRAArguments.describe(lora, modelParameters: model.parameterCount) + "\n") }
         Stderr.write("prompt-tune: \(promptLen) × \(prompt.dim) = \(promptLen * prompt.dim) trainable values; "
             + "weight gradients allocated: \(trainer.gradients.count)\n")
         let summary = try training.train(trainer)
         let adapter = training.out + "/adapter"
         try PEFTPromptAdapter.write(prompt, to: adapter, .init(baseModel: training.model, initialization: initialization,
-                                                              config: model.params.config), overwrite: true)
+                                                              config: model.config), overwrite: true)
         var extra: [(String, JSONValue)] = [("adapter", .string(adapter))]
         if let lora {
             let folder = training.out + "/lora-adapter"
-            try PEFTLoRAAdapter.write(lora, to: folder, baseModel: training.model, overwrite: true)
-            extra.append(("lora_adapter", .string(folder)))
+            let gguf = try LoRAAdapterFiles.write(lora, peftFolder: folder, baseModel: training.model)
+            extra += [("lora_adapter", .string(folder)), ("lora_adapter_gguf", .string(gguf))]
         }
         try RunFolder.writeReport(summary.report(extra: extra), to: training.out)
     }

@@ -41,7 +41,7 @@ struct TrainingArguments: ParsableArguments {
 
     /// Train and dev sets tokenized for this model; sequences fit its context after `promptRows`.
     func datasets(_ model: TrainingModel, promptRows: Int) throws -> (train: TokenizedDataset, dev: TokenizedDataset?) {
-        let maxLength = min(runFolder.maxLength, model.params.config.contextLength - promptRows)
+        let maxLength = min(runFolder.maxLength, model.config.contextLength - promptRows)
         let train = try runFolder.trainingSet(template: model.gguf, bosAdded: model.bos != nil, tokenizer: model.tokenizer,
                                               eos: model.eos, maxLength: maxLength)
         let dev = try runFolder.devPath.map {
@@ -62,7 +62,8 @@ struct TrainingArguments: ParsableArguments {
         let summary = try TrainingRun.run(trainer, folder: out, stopAfter: runFolder.stopAfter) { RunFolder.print($0) }
         let mb = { (bytes: Int) in String(format: "%.0f MB", Double(bytes) / 1e6) }
         let moments = 2 * 4 * trainer.optimizer.regions.reduce(0) { $0 + $1.count }
-        Stderr.write("memory: weights \(mb(4 * trainer.params.count)), weight gradients \(mb(4 * trainer.gradients.count)), "
+        let stored = trainer.params == nil ? " (frozen, as stored)" : ""
+        Stderr.write("memory: weights \(mb(trainer.weights.byteCount))\(stored), weight gradients \(mb(4 * trainer.gradients.count)), "
             + "AdamW moments \(mb(moments)), activations \(mb(trainer.workspace.byteCount)) (largest batch)\n")
         return summary
     }

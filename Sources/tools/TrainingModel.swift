@@ -7,16 +7,31 @@ import Model
 /// A model to train: a GGUF file (any type, dequantized to f32) or a Hugging Face folder, which is first
 /// converted to an F32 GGUF inside the run folder so that every run trains, checkpoints and exports from
 /// one kind of file (metadata, tokenizer and chat template travel with it).
-struct TrainingModel {
+/// `frozen`: only prompts or LoRA adapters will train, so the weights stay as stored in the mapped file
+/// (QLoRA on a quantized GGUF: no f32 copy); the f32 parameter set is then made only if something asks for
+/// it (a merged export after training).
+final class TrainingModel {
     let gguf: GGUFFile
-    let params: ParameterSet
+    /// What training and inference read: views of `params`, or of the mapped file when frozen.
+    let weights: ModelWeights
+    var config: TransformerConfig { weights.config }
+    /// Every weight as f32: loaded at once unless frozen, else on first use (dequantized from the file).
+    var params: ParameterSet {
+        if let loaded { return loaded }
+        let params = loadParameters()
+        loaded = params
+        return params
+    }
+    private var loaded: ParameterSet?
+    /// Whether the weights are read as stored (frozen) rather than from an f32 copy.
+    let frozen: Bool
     let tokenizer: any Tokenizer
     /// BOS in front of a text when the vocabulary asks for it; the end-of-sequence id every target ends with.
     let bos: Int?
     let eos: Int
 
     /// `convertedName`: the file an HF folder is converted to inside the run folder.
-    init(path: String, runFolder: String, convertedName: String = "base.gguf") throws {
+    init(path: String, runFolder: String, convertedName: String = "base.gguf", frozen: Bool = false) throws {
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
             throw ToolError(message: "cannot read '\(path)': no such file or folder", hint: nil)
@@ -30,22 +45,39 @@ struct TrainingModel {
             }
         }
         gguf = try GGUFFile(file: MappedFile(path: file))
-        params = try ParameterSet.load(gguf: gguf)
+        self.frozen = frozen
+        if frozen {
+            weights = try ModelWeights.load(gguf: gguf)
+        } else {
+            let params = try ParameterSet.load(gguf: gguf)
+            weights = ModelWeights(params)
+            loaded = params
+        }
         tokenizer = try Tokenizers.load(gguf: gguf)
         let addBOS = gguf[GGUFKeys.addBOS]?.boolValue ?? false
         bos = addBOS ? gguf[GGUFKeys.bosTokenID]?.integerValue.map { Int($0) } : nil
         guard let eos = gguf[GGUFKeys.eosTokenID]?.integerValue.map({ Int($0) }), eos >= 0,
-              eos < params.config.vocabSize else {
+              eos < weights.config.vocabSize else {
             throw ToolError(message: "train: '\(file)' has no usable tokenizer.ggml.eos_token_id", hint: nil)
         }
         self.eos = eos
-        for key in params.keys {
-            let p = params.pointer(key.slot, layer: key.layer), n = params.layout[key]!.shape.reduce(1, *)
-            if let i = (0..<n).first(where: { !p[$0].isFinite }) {
-                throw ToolError(message: "train: tensor '\(TensorNames.gguf(key.slot, layer: key.layer))' holds \(p[i]) at element \(i) (\(file))",
-                                hint: "the model is damaged; training from it cannot work")
-            }
+        if let (key, element, value) = weights.firstNonFinite() {
+            throw ToolError(message: "train: tensor '\(TensorNames.gguf(key.slot, layer: key.layer))' holds \(value) at element \(element) (\(file))",
+                            hint: "the model is damaged; training from it cannot work")
         }
+    }
+
+    /// Parameters of the model (whatever the stored type).
+    var parameterCount: Int {
+        TensorNames.expected(config).reduce(0) { $0 + ParameterSet.shape($1.0, config).reduce(1, *) }
+    }
+
+    /// Bytes the weights take in memory as read (stored blocks, or f32).
+    var weightBytes: Int { weights.byteCount }
+
+    private func loadParameters() -> ParameterSet {
+        // The file loaded and checked once already; a failure now would be the file changing under us.
+        do { return try ParameterSet.load(gguf: gguf) } catch { preconditionFailure("reloading '\(gguf.path)': \(error)") }
     }
 }
 

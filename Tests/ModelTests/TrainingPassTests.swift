@@ -19,7 +19,7 @@ import Testing
     /// Masked token mean of the batch's cross-entropy at the current parameters (forward only).
     static func loss(_ pass: TrainingPass, prompt: [Float]? = nil) -> Double {
         let logits = prompt.map { p in p.withPointer { pass.forward(prompt: $0) } } ?? pass.forward()
-        let targets = pass.targets(isTarget: isTarget), V = pass.params.config.vocabSize
+        let targets = pass.targets(isTarget: isTarget), V = pass.config.vocabSize
         let count = targets.filter { $0 >= 0 }.count
         return targets.enumerated().filter { $0.1 >= 0 }
             .reduce(0) { $0 + CrossEntropy.loss(logits + $1.0 * V, target: $1.1, vocab: V) } / Double(count)
@@ -31,7 +31,7 @@ import Testing
         let logits = prompt.map { p in p.withPointer { pass.forward(prompt: $0) } } ?? pass.forward()
         let targets = pass.targets(isTarget: isTarget)
         let count = targets.filter { $0 >= 0 }.count
-        let total = CrossEntropy.lossAndGradient(logits, targets: targets, vocab: pass.params.config.vocabSize,
+        let total = CrossEntropy.lossAndGradient(logits, targets: targets, vocab: pass.config.vocabSize,
                                                  scale: 1 / Float(count))
         pass.backward(gradients: grads, promptGradient: promptGradient)
         return total / Double(count)

@@ -5,13 +5,17 @@ layers, 3 steps) writes RUN/adapter; PEFT loads it onto the transformers model a
 scale, and the logits of PEFT's unmerged model must equal transformers' on ckpt's merged folder within 1e-4 of
 the logit scale (not for the tiny gemma3: its query_pre_attn_scalar 24 and 3-layer sliding pattern have no GGUF
 keys, llama.cpp derives both, so any GGUF -> HF of it differs), while the adapter changes the logits.
-Usage: lora_vs_peft.py CKPT_BINARY"""
+Then llama.cpp (llama-cpp-python, F32 KV cache): the base GGUF with RUN/lora-adapter.gguf as lora_path must give
+the logits llama.cpp gives on ckpt's merged GGUF within 1e-4 of the logit scale, and PEFT's within 1e-3 (gemma3
+as above). With --real HF_DIR (SmolLM2-135M-Instruct as transformers files) the same on the real model.
+Usage: lora_vs_peft.py CKPT_BINARY [--real HF_DIR]"""
 import json
 import os
 import subprocess
 import sys
 import tempfile
 
+import numpy as np
 import torch
 from peft import PeftModel
 from transformers import AutoModelForCausalLM
@@ -28,8 +32,22 @@ def load(path):
     return m
 
 
+def llama_logits(model, ids, lora=None):
+    import llama_cpp
+    kw = {"lora_path": lora} if lora else {}
+    llm = llama_cpp.Llama(model_path=model, n_ctx=64, n_batch=64, n_threads=2, logits_all=True, verbose=False,
+                          type_k=0, type_v=0, **kw)
+    llm.eval(ids)
+    out = torch.tensor(np.array(llm.scores[:len(ids)], dtype=np.float32))
+    del llm
+    return out
+
+
 def main():
     binary = sys.argv[1]
+    models = dict(MODELS)
+    if "--real" in sys.argv:
+        models = {"SmolLM2-135M": sys.argv[sys.argv.index("--real") + 1]}
     torch.set_num_threads(1)
     ok = True
     with tempfile.TemporaryDirectory() as tmp:
@@ -37,7 +55,7 @@ def main():
         with open(data, "w") as f:
             for a, b in [("a tokenizer ", "splits the text"), ("the pieces ", "map to ids"), ("ids in ", "the vocabulary")]:
                 f.write(json.dumps({"prompt": a, "output": b}) + "\n")
-        for name, path in MODELS.items():
+        for name, path in models.items():
             run = os.path.join(tmp, name)
             subprocess.run([binary, "finetune", path, "--data", data, "--dev-data", data, "--out", run, "--steps", "3",
                             "--lr", "5e-2", "--lora-rank", "4", "--lora-alpha", "8"], check=True, capture_output=True)
@@ -45,6 +63,8 @@ def main():
             subprocess.run([binary, "lora", "merge", os.path.join(run, "base.gguf"), os.path.join(run, "adapter"), merged,
                             "--hf"], check=True, capture_output=True)
             ids = torch.tensor([[5, 40, 77, 12, 9, 100, 3, 41]])
+            cpp_lora = llama_logits(os.path.join(run, "base.gguf"), ids[0].tolist(), os.path.join(run, "lora-adapter.gguf"))
+            cpp_merged = llama_logits(merged, ids[0].tolist())
             with torch.no_grad():
                 adapted = PeftModel.from_pretrained(load(path), os.path.join(run, "adapter")).eval()
                 peft_logits = adapted(ids).logits
@@ -59,10 +79,16 @@ def main():
             diff = (peft_logits - merged_logits).abs().max().item() / scale
             effect = (peft_logits - plain).abs().max().item() / scale
             good = weights <= 1e-5 and effect > 1e-3 and (diff <= 1e-4 or name == "gemma3")
-            ok &= good
+            cpp_scale = cpp_merged.abs().max().item()
+            cpp_diff = (cpp_lora - cpp_merged).abs().max().item() / cpp_scale
+            cpp_peft = (cpp_lora - peft_logits[0]).abs().max().item() / scale
+            cpp_good = cpp_diff <= 1e-4 and (cpp_peft <= 1e-3 or name == "gemma3")
+            ok &= good and cpp_good
             print(f"{name:14s} merged weights vs PEFT merge_and_unload {weights:.1e}; PEFT(base + ckpt adapter) logits vs "
                   f"ckpt merged {diff:.1e}{' (not comparable, see above)' if name == 'gemma3' else ''}; "
                   f"adapter moves the logits by {effect:.2f}  {'ok' if good else 'FAIL'}")
+            print(f"{'':14s} llama.cpp base + ckpt lora-adapter.gguf vs llama.cpp on ckpt merged {cpp_diff:.1e}, vs PEFT "
+                  f"{cpp_peft:.1e}  {'ok' if cpp_good else 'FAIL'}")
     sys.exit(0 if ok else 1)
 
 

@@ -51,19 +51,25 @@ public final class SoftPrompt: @unchecked Sendable {
     /// A prompt for `params`' embedding table, initialized as asked; `rng` draws VOCAB ids and RANDOM values.
     public static func make(rows: Int, params: ParameterSet, initialization: Initialization, tokenizer: any Tokenizer,
                             bos: Int?, rng: inout SplitMix64) throws(DistillError) -> SoftPrompt {
-        let c = params.config, E = c.embeddingSize
+        try make(rows: rows, weights: ModelWeights(params), initialization: initialization, tokenizer: tokenizer, bos: bos, rng: &rng)
+    }
+
+    /// The same from weights in any stored type (embedding rows widened with ggml's arithmetic).
+    public static func make(rows: Int, weights: ModelWeights, initialization: Initialization, tokenizer: any Tokenizer,
+                            bos: Int?, rng: inout SplitMix64) throws(DistillError) -> SoftPrompt {
+        let c = weights.config, E = c.embeddingSize
         guard rows > 0 else { throw .invalidOption(name: "--prompt-len", reason: "must be at least 1") }
         let prompt = SoftPrompt(rows: rows, dim: E)
-        let wte = params.pointer(.tokenEmbedding)
+        let table = weights.matrix(.tokenEmbedding)
+        func copyRow(_ id: Int, to r: Int) { table.widenRows(id..<(id + 1), into: prompt.values.baseAddress! + r * E) }
         switch initialization {
         case .text(let text):
             let ids = initTokens(text: text, rows: rows, tokenizer: tokenizer, bos: bos)
             guard ids.count == rows else { throw .invalidOption(name: "--prompt-init", reason: "the text has no tokens") }
-            for (r, id) in ids.enumerated() { (prompt.values.baseAddress! + r * E).update(from: wte + id * E, count: E) }
+            for (r, id) in ids.enumerated() { copyRow(id, to: r) }
         case .vocabulary:
             for r in 0..<rows {
-                let id = rng.below(c.vocabSize)
-                (prompt.values.baseAddress! + r * E).update(from: wte + id * E, count: E)
+                copyRow(rng.below(c.vocabSize), to: r)
             }
         case .random:
             for i in 0..<(rows * E) { prompt.values[i] = rng.normal() }

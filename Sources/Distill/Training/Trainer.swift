@@ -6,7 +6,11 @@ import Model
 /// Gradient accumulation averages the micro-batches' masked means (the HF Trainer convention).
 public final class Trainer: SteppedTraining {
     public let options: TrainingOptions
-    public let params: ParameterSet
+    /// The weights every pass reads.
+    public let weights: ModelWeights
+    /// The trainable weights behind `weights` (full fine-tuning); nil for a frozen base in its stored type
+    /// (prompt or LoRA training on a quantized GGUF: QLoRA).
+    public let params: ParameterSet?
     /// The trained prompt in prompt mode; nil in full fine-tuning.
     public let prompt: SoftPrompt?
     /// The trained LoRA adapters (their settings become options.lora); the weights stay frozen.
@@ -37,7 +41,14 @@ public final class Trainer: SteppedTraining {
         public var extra: [(String, Double)] = []
     }
 
-    public init(params: ParameterSet, prompt: SoftPrompt?, lora: LoRAAdapters? = nil, train: [TokenizedExample],
+    public convenience init(params: ParameterSet, prompt: SoftPrompt?, lora: LoRAAdapters? = nil, train: [TokenizedExample],
+                            dev: [TokenizedExample], options: TrainingOptions, rng: SplitMix64) throws(DistillError) {
+        try self.init(weights: ModelWeights(params), params: params, prompt: prompt, lora: lora, train: train, dev: dev,
+                      options: options, rng: rng)
+    }
+
+    /// `params`: what `weights` views when the weights can train; nil trains only the prompt or the adapters.
+    public init(weights: ModelWeights, params: ParameterSet?, prompt: SoftPrompt?, lora: LoRAAdapters? = nil, train: [TokenizedExample],
                 dev: [TokenizedExample], options: TrainingOptions, rng: SplitMix64) throws(DistillError) {
         guard !train.isEmpty else { throw .emptyData(path: "training data", reason: "no example") }
         guard options.batchSize > 0, options.accumulation > 0, options.steps > 0 else {
@@ -46,12 +57,13 @@ public final class Trainer: SteppedTraining {
         if case .prompt = options.mode, prompt == nil {
             throw .invalidOption(name: "--prompt-len", reason: "prompt mode needs a prompt")
         }
-        if let lora, lora.config != params.config {
+        if let lora, lora.config != weights.config {
             throw .invalidOption(name: "--lora-rank", reason: "the adapters were made for another model")
         }
         var options = options
         options.lora = lora?.settings
         self.options = options
+        self.weights = weights
         self.params = params
         self.prompt = prompt
         self.lora = lora
@@ -61,13 +73,16 @@ public final class Trainer: SteppedTraining {
         var regions: [ParameterRegion]
         switch options.mode {
         case .full where lora == nil:
+            guard let params else {
+                throw .invalidOption(name: "--lora-rank", reason: "a frozen base (as stored) trains only LoRA adapters or a prompt")
+            }
             gradients = GradientSet(params, trainable: .all)
             regions = ParameterRegion.regions(params, gradients)
         case .full:
-            gradients = GradientSet(params, trainable: .none)
+            gradients = GradientSet()
             regions = []
         case .prompt(_, _, let decay):
-            gradients = GradientSet(params, trainable: .none)
+            gradients = GradientSet()
             regions = [prompt!.region(decay: decay)]
         }
         if let lora { regions += ParameterRegion.regions(lora) }
@@ -92,15 +107,15 @@ public final class Trainer: SteppedTraining {
         lora?.zeroGradients()
         let lr = schedule.rate(step: step + 1)
         var lossSum: Double = 0, tokens = 0
-        options.fault.inject(.weights, step: step + 1) { $0.corrupt(params) }
+        if let params { options.fault.inject(.weights, step: step + 1) { $0.corrupt(params) } }
         for _ in 0..<options.accumulation {
             let batch = order.next(options.batchSize).map { train[$0] }
             // LoRA dropout masks: one seed per micro-batch from the run's RNG (checkpointed, so resume is exact).
             let dropoutSeed = (lora?.settings.dropout ?? 0) > 0 ? rng.next() : nil
             let (pass, targets, count) = try prepare(batch, loraDropoutSeed: dropoutSeed)
             let logits = pass.forward(prompt: prompt.map { UnsafePointer($0.values.baseAddress!) })
-            options.fault.inject(.activations, step: step + 1) { $0.corrupt(logits: logits, rows: pass.rowCount, vocab: params.config.vocabSize) }
-            let total = CrossEntropy.lossAndGradient(logits, targets: targets, vocab: params.config.vocabSize,
+            options.fault.inject(.activations, step: step + 1) { $0.corrupt(logits: logits, rows: pass.rowCount, vocab: weights.config.vocabSize) }
+            let total = CrossEntropy.lossAndGradient(logits, targets: targets, vocab: weights.config.vocabSize,
                                                      scale: 1 / Float(count * options.accumulation))
             pass.backward(gradients: gradients, promptGradient: prompt?.gradient.baseAddress)
             lossSum += total / Double(count)
@@ -128,7 +143,7 @@ public final class Trainer: SteppedTraining {
             let batch = Array(dev[first..<min(dev.count, first + options.batchSize)])
             let (pass, targets, n) = try prepare(batch)
             let logits = pass.forward(prompt: prompt.map { UnsafePointer($0.values.baseAddress!) })
-            let V = params.config.vocabSize
+            let V = weights.config.vocabSize
             for (row, target) in targets.enumerated() where target >= 0 {
                 total += CrossEntropy.loss(logits + row * V, target: target, vocab: V)
             }
@@ -140,7 +155,7 @@ public final class Trainer: SteppedTraining {
     private func prepare(_ batch: [TokenizedExample], loraDropoutSeed: UInt64? = nil) throws(DistillError) -> (TrainingPass, [Int], Int) {
         let pass: TrainingPass
         do {
-            pass = try TrainingPass(params: params, sequences: batch.map { .init(tokens: $0.tokens, prompted: prompt != nil) },
+            pass = try TrainingPass(weights: weights, params: params, sequences: batch.map { .init(tokens: $0.tokens, prompted: prompt != nil) },
                                     promptRows: prompt?.rows ?? 0, workspace: workspace, lora: lora, loraDropoutSeed: loraDropoutSeed)
         } catch { throw .model(error) }
         let targets = pass.targets(isTarget: batch.map(\.isTarget))

@@ -18,6 +18,10 @@ public enum GGUFKeys {
     public static let sizeLabel = "general.size_label"
     public static let fileType = "general.file_type"
     public static let quantizationVersion = "general.quantization_version"
+    /// LoRA adapter files (convert_lora_to_gguf.py): general.type "adapter", adapter.type "lora", and the
+    /// alpha llama.cpp scales B·A by (alpha / rank; 0 means 1).
+    public static let adapterType = "adapter.type"
+    public static let adapterLoRAAlpha = "adapter.lora.alpha"
 
     public static let tokenizerModel = "tokenizer.ggml.model"
     public static let tokenizerPre = "tokenizer.ggml.pre"

@@ -37,6 +37,15 @@ public final class GradientSet: @unchecked Sendable {
         count = total
     }
 
+    /// No trainable slot, and no parameter set needed: a frozen base in any stored type (prompt or LoRA training).
+    public init() {
+        layout = [:]
+        keys = []
+        storage = .allocate(capacity: 1)
+        storage.initialize(repeating: 0)
+        count = 0
+    }
+
     deinit { storage.deallocate() }
 
     /// Number of gradient values (0 when everything is frozen).

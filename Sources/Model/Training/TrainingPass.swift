@@ -3,6 +3,9 @@
 /// prompt: they replace token embeddings, take positions 0..<P (as PEFT does) and their logits are ignored.
 /// The forward keeps its activations (TrainingActivations); backward turns the logits gradient, written by
 /// the caller into `logits`, into gradients of the trainable slots and of the prompt.
+/// The weights are read as a ModelWeights: views of a ParameterSet (whose slots can train), or a frozen
+/// base as stored, e.g. a quantized GGUF (QLoRA: only prompts and LoRA adapters train, backward widens
+/// slices of the stored blocks and never holds an f32 copy of the base).
 public final class TrainingPass {
     public struct Sequence: Sendable {
         public var tokens: [Int]
@@ -14,7 +17,10 @@ public final class TrainingPass {
         }
     }
 
-    public let params: ParameterSet
+    /// The weights every product reads.
+    public let weights: ModelWeights
+    /// The trainable parameter set behind `weights`; nil for a frozen stored base.
+    public let params: ParameterSet?
     public let sequences: [Sequence]
     /// Rows of the soft prompt (P), 0 when no sequence is prompted.
     public let promptRows: Int
@@ -23,14 +29,22 @@ public final class TrainingPass {
     let acts: TrainingActivations
     /// The block graph over these sequences (positions from 0), shared with backward.
     let graph: BlockGraph
-    var config: TransformerConfig { params.config }
+    public var config: TransformerConfig { weights.config }
 
-    /// `workspace`: activation memory reused across passes (a fresh one when nil). `lora`: adapters added
+    /// Training over the slots of `params` (GradientSet chooses which train).
+    public convenience init(params: ParameterSet, sequences: [Sequence], promptRows: Int = 0, workspace: TrainingWorkspace? = nil,
+                            lora: LoRAAdapters? = nil, loraDropoutSeed: UInt64? = nil) throws(ModelError) {
+        try self.init(weights: ModelWeights(params), params: params, sequences: sequences, promptRows: promptRows,
+                      workspace: workspace, lora: lora, loraDropoutSeed: loraDropoutSeed)
+    }
+
+    /// `weights`: what the products read; `params`: the ParameterSet they view, when the weights can train
+    /// (nil: frozen, any stored type). `workspace`: activation memory reused across passes (a fresh one when nil). `lora`: adapters added
     /// to their layers, whose gradients backward accumulates (into `lora.gradients`); `loraDropoutSeed`
     /// draws this pass's dropout masks (nil: no dropout, as in evaluation).
-    public init(params: ParameterSet, sequences: [Sequence], promptRows: Int = 0,
+    public init(weights: ModelWeights, params: ParameterSet? = nil, sequences: [Sequence], promptRows: Int = 0,
                 workspace: TrainingWorkspace? = nil, lora: LoRAAdapters? = nil, loraDropoutSeed: UInt64? = nil) throws(ModelError) {
-        let c = params.config
+        let c = weights.config
         for (s, sequence) in sequences.enumerated() {
             let length = sequence.tokens.count + (sequence.prompted ? promptRows : 0)
             if let bad = sequence.tokens.first(where: { $0 < 0 || $0 >= c.vocabSize }) {
@@ -40,6 +54,7 @@ public final class TrainingPass {
                 throw .invalidValue(path: "batch", key: "sequence \(s)", reason: "\(length) positions, the model takes 1...\(c.contextLength)")
             }
         }
+        self.weights = weights
         self.params = params
         self.sequences = sequences
         self.promptRows = promptRows
@@ -52,7 +67,7 @@ public final class TrainingPass {
         if let lora, lora.config != c {
             throw .invalidLoRA(option: "adapter", reason: "made for another model configuration")
         }
-        graph = BlockGraph(config: c, weights: ModelWeights(params),
+        graph = BlockGraph(config: c, weights: weights,
                            segments: rows.indices.map { (firstRow[$0], rows[$0], 0) }, contexts: rows,
                            lora: lora.map { [rowCount] in LoRAPass(adapters: $0, rows: rowCount, keep: true, dropoutSeed: loraDropoutSeed) })
     }

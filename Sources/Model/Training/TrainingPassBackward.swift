@@ -4,8 +4,9 @@ extension TrainingPass {
     /// Reads the logits gradient from `logits` (overwritten by the caller, e.g. CrossEntropy), accumulates
     /// into `gradients` (its trainable slots only) and into `promptGradient` [P, E] when given.
     public func backward(gradients g: GradientSet, promptGradient: UnsafeMutablePointer<Float>? = nil) {
-        let c = config, E = c.embeddingSize, F = c.feedForwardSize, N = rowCount, a = acts, p = params
+        let c = config, E = c.embeddingSize, F = c.feedForwardSize, N = rowCount, a = acts, w = weights
         let L = c.layerCount, qw = c.queryWidth, kw = c.kvWidth
+        precondition(g.count == 0 || params != nil, "backward: weight gradients need the pass built over a ParameterSet")
 
         // logits = normOut · headᵀ; then the final norm. Only rows with a gradient take part in the two
         // vocabulary-wide products: prompt rows and rows that predict nothing contribute exact zeros.
@@ -14,7 +15,7 @@ extension TrainingPass {
         for rows in rowsWithGradient() {
             Matmul.backward(dinp: a.dh + rows.lowerBound * E, dweight: g.pointer(headSlot), dbias: nil,
                             dout: a.logits + rows.lowerBound * c.vocabSize, inp: a.normOut + rows.lowerBound * E,
-                            weight: p.pointer(headSlot), rows: rows.count, inDim: E, outDim: c.vocabSize)
+                            weight: w.matrix(headSlot), rows: rows.count)
         }
         zero(a.dx, N * E)
         normBackward(g, dinp: a.dx, dout: a.dh, inp: a.xIn[L], .outputNorm, .outputNormBias, nil)
@@ -71,9 +72,9 @@ extension TrainingPass {
                 zero(a.dqRaw, N * qw)
                 zero(a.dkRaw, N * kw)
                 RMSNorm.backward(dinp: a.dqRaw, dweight: g.pointer(.attnQNorm, layer: l), dout: a.dq, inp: b.qRaw,
-                                 weight: p.pointer(.attnQNorm, layer: l), rows: N * c.headCount, dim: c.headDim, epsilon: eps)
+                                 weight: w.vector(.attnQNorm, layer: l), rows: N * c.headCount, dim: c.headDim, epsilon: eps)
                 RMSNorm.backward(dinp: a.dkRaw, dweight: g.pointer(.attnKNorm, layer: l), dout: a.dk, inp: b.kRaw,
-                                 weight: p.pointer(.attnKNorm, layer: l), rows: N * c.kvHeadCount, dim: c.headDim, epsilon: eps)
+                                 weight: w.vector(.attnKNorm, layer: l), rows: N * c.kvHeadCount, dim: c.headDim, epsilon: eps)
                 dq = a.dqRaw
                 dk = a.dkRaw
             }
@@ -147,10 +148,10 @@ extension TrainingPass {
         switch c.norm {
         case .rmsNorm(let eps):
             RMSNorm.backward(dinp: dinp, dweight: g.pointer(weight, layer: layer), dout: dout, inp: inp,
-                             weight: params.pointer(weight, layer: layer), rows: rowCount, dim: c.embeddingSize, epsilon: eps)
+                             weight: weights.vector(weight, layer: layer), rows: rowCount, dim: c.embeddingSize, epsilon: eps)
         case .layerNorm(let eps):
             LayerNorm.backward(dinp: dinp, dweight: g.pointer(weight, layer: layer), dbias: g.pointer(bias!, layer: layer),
-                               dout: dout, inp: inp, weight: params.pointer(weight, layer: layer),
+                               dout: dout, inp: inp, weight: weights.vector(weight, layer: layer),
                                rows: rowCount, dim: c.embeddingSize, epsilon: eps)
         }
     }
@@ -159,10 +160,8 @@ extension TrainingPass {
     /// its LoRA adapter's.
     func linearBackward(_ g: GradientSet, dinp: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
                         inp: UnsafePointer<Float>, _ weight: TensorNames.Slot, _ bias: TensorNames.Slot, _ layer: Int) {
-        let shape = params.layout[ParameterSet.Key(weight, layer)]!.shape
         Matmul.backward(dinp: dinp, dweight: g.pointer(weight, layer: layer), dbias: g.pointer(bias, layer: layer),
-                        dout: dout, inp: inp, weight: params.pointer(weight, layer: layer),
-                        rows: rowCount, inDim: shape[1], outDim: shape[0])
+                        dout: dout, inp: inp, weight: weights.matrix(weight, layer: layer), rows: rowCount)
         graph.lora?.backward(dinp: dinp, dout: dout, inp: inp, ParameterSet.Key(weight, layer))
     }
 
