@@ -6,14 +6,18 @@ import Foundation
 import Model
 
 /// The training benchmark's Swift side (scripts/bench/train): a randomly initialized model from a
-/// config.json, random token batches, timed forward + backward (+ AdamW) steps. Prints one JSON line.
+/// config.json, or a GGUF read as stored, random token batches, timed forward + backward (+ AdamW) steps of
+/// every weight or (--lora-rank) of LoRA adapters on all linear layers with the weights frozen (QLoRA when
+/// the GGUF is quantized). Prints one JSON line.
 struct BenchTrain: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench-train", abstract: "Time training steps on a random-init model (scripts/bench/train).",
         shouldDisplay: false)
 
-    @Argument(help: "A Hugging Face config.json (gpt2 or llama).")
+    @Argument(help: "A Hugging Face config.json (gpt2 or llama; random weights), or a GGUF (its weights as stored; needs --lora-rank).")
     var config: String
+    @Option(help: "Train LoRA adapters of this rank (alpha 2×rank, all linear layers) instead of the weights.")
+    var loraRank: Int?
     @Option var batch = 4
     @Option var seq = 256
     @Option var steps = 3
@@ -23,22 +27,37 @@ struct BenchTrain: ParsableCommand {
     var adamw = false
 
     func run() throws {
-        let c = try TransformerConfig(huggingFace: JSONFile.read(config), path: config)
-        let params = ParameterSet(config: c)
         var rng = SplitMix64(seed: 1)
-        for key in params.keys {
-            let values = FreshStudent.initialValues(key.slot, shape: params.layout[key]!.shape, rng: &rng)
-            params.pointer(key.slot, layer: key.layer).update(from: values, count: values.count)
+        let weights: ModelWeights, params: ParameterSet?
+        if config.hasSuffix(".gguf") {
+            guard loraRank != nil else { throw ValidationError("a GGUF is read frozen: give --lora-rank") }
+            weights = try ModelWeights.load(gguf: GGUFFile(file: MappedFile(path: config)))
+            params = nil
+        } else {
+            let p = ParameterSet(config: try TransformerConfig(huggingFace: JSONFile.read(config), path: config))
+            for key in p.keys {
+                let values = FreshStudent.initialValues(key.slot, shape: p.layout[key]!.shape, rng: &rng)
+                p.pointer(key.slot, layer: key.layer).update(from: values, count: values.count)
+            }
+            weights = ModelWeights(p)
+            params = p
         }
-        let grads = GradientSet(params, trainable: .all)
-        let optimizer = AdamW(regions: ParameterRegion.regions(params, grads), options: .init(weightDecay: 0.01))
+        let c = weights.config
+        let lora = try loraRank.map { rank in
+            try LoRAAdapters(config: c, settings: LoRASettings(rank: rank, alpha: Float(2 * rank), targets: LoRATargets.linearSlots(c)))
+        }
+        lora?.initializeAsPEFT(rng: &rng)
+        let grads = lora != nil || params == nil ? GradientSet() : GradientSet(params!, trainable: .all)
+        let regions = lora.map { ParameterRegion.regions($0) } ?? ParameterRegion.regions(params!, grads)
+        let optimizer = AdamW(regions: regions, options: .init(weightDecay: 0.01))
         let workspace = TrainingWorkspace()
         var forward = 0.0, backward = 0.0, update = 0.0
         for step in 0..<(warmup + steps) {
             let sequences = (0..<batch).map { _ in TrainingPass.Sequence(tokens: (0..<seq).map { _ in rng.below(c.vocabSize) }) }
             let t0 = Date()
             grads.zero()
-            let pass = try TrainingPass(params: params, sequences: sequences, workspace: workspace)
+            lora?.zeroGradients()
+            let pass = try TrainingPass(weights: weights, params: params, sequences: sequences, workspace: workspace, lora: lora)
             let logits = pass.forward()
             let targets = pass.targets(isTarget: sequences.map { $0.tokens.map { _ in true } })
             let count = targets.filter { $0 >= 0 }.count
@@ -59,7 +78,9 @@ struct BenchTrain: ParsableCommand {
         Stdout.write(JSONWriter.compact(.object([
             ("tok_per_s", .double(tokens / total)), ("forward_s", .double(forward / Double(steps))),
             ("backward_s", .double(backward / Double(steps))), ("adamw_s", .double(update / Double(steps))),
-            ("parameters", .int(params.count)), ("openblas_core", .string(core)),
+            ("parameters", .int(TensorNames.expected(c).reduce(0) { $0 + ParameterSet.shape($1.0, c).reduce(1, *) })),
+            ("trainable", .int(lora?.count ?? grads.count)), ("weight_bytes", .int(weights.byteCount)),
+            ("openblas_core", .string(core)),
         ])) + "\n")
     }
 }

@@ -15,7 +15,8 @@ struct Finetune: ParsableCommand {
             clipping, warmup then a cosine/linear/constant schedule. No dropout. Writes RUN/metrics.jsonl, \
             RUN/loss.svg, RUN/checkpoints/ (resume with --resume RUN) and RUN/model.gguf (F32), with --export TYPE \
             RUN/model-TYPE.gguf and with --hf RUN/hf/. With --lora-rank the weights stay frozen and only LoRA \
-            adapters train (checkpoints hold only them): RUN/adapter/ is a PEFT LoRA adapter, and RUN/model.gguf \
+            adapters train (checkpoints hold only them), the base read as stored (a quantized GGUF trains as QLoRA): RUN/adapter/ \
+            is a PEFT LoRA adapter, RUN/lora-adapter.gguf the same for llama.cpp, and RUN/model.gguf \
             (the base with the adapter merged) is written only for --export or --hf.
             """)
 

@@ -7,7 +7,7 @@ import Model
 /// The arguments of `finetune` and `prompt-tune`: the model, the shared run and optimizer groups, and
 /// gradient accumulation (which distill does not have).
 struct TrainingArguments: ParsableArguments {
-    @Argument(help: "The model: a GGUF file (any type; dequantized to f32) or a Hugging Face folder.")
+    @Argument(help: "The model: a GGUF file (any type; dequantized to f32 when its weights train, read as stored when only LoRA adapters or a prompt train) or a Hugging Face folder.")
     var model: String
     @OptionGroup var runFolder: RunArguments
     @OptionGroup var optimizer: OptimizerArguments

@@ -73,6 +73,23 @@ import Testing
         #expect(viaAdapter.code == 0 && viaMerged.code == 0, "\(viaAdapter.stderr)")
         #expect(!viaAdapter.stdout.isEmpty && viaAdapter.stdout == viaMerged.stdout)
 
+        // RUN/lora-adapter.gguf holds the same adapter for llama.cpp; every command takes it like the folder.
+        let ggufAdapter = straight + "/" + GGUFLoRAAdapter.fileName
+        let fromGGUF = try GGUFLoRAAdapter.read(path: ggufAdapter, config: params.config)
+        #expect(Array(fromGGUF.values) == Array(adapter.values))
+        let viaGGUF = try cli.run(["generate", model, "--adapter", ggufAdapter, "--prompt", "the pieces ", "-n", "8", "--temp", "0"])
+        #expect(viaGGUF.code == 0 && viaGGUF.stdout == viaMerged.stdout, "\(viaGGUF.stderr)")
+        let mergedFromGGUF = TinyModel.temporaryPath("lora-merged-gguf.gguf")
+        #expect(try cli.run(["lora", "merge", model, ggufAdapter, mergedFromGGUF]).code == 0)
+        #expect(FileManager.default.contents(atPath: mergedFromGGUF) == fromMerge)
+        // --lora-from the GGUF adapter continues from it: one step at lr 0 leaves it as it was.
+        let continued = TinyModel.temporaryPath("lora-continued")
+        let k = try cli.run(["finetune", model, "--data", data, "--out", continued, "--steps", "1", "--lr", "0", "--lora-from", ggufAdapter])
+        #expect(k.code == 0, "\(k.stderr)")
+        let after = try PEFTLoRAAdapter.read(folder: continued + "/adapter", config: params.config)
+        #expect(Array(after.values) == Array(adapter.values))
+        withExtendedLifetime((fromGGUF, after)) {}
+
         let wrong = try cli.run(["lora", "merge", model, CommandLineTests.root + "/fixtures/lora/phi3/adapter", mergedFile, "--force"])
         #expect(wrong.code == 1 && wrong.stderr.hasPrefix("error: checkpoint: tensor 'base_model.model.model.layers.0.mlp.gate_up_proj.lora_A.weight': no linear layer 'model.layers.0.mlp.gate_up_proj.weight' in this llama model")
                 && wrong.stderr.split(separator: "\n").count == 1, "\(wrong.stderr)")

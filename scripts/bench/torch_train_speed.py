@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """PyTorch side of scripts/bench/train: a random-init model from a config.json (GPT2LMHeadModel or
 LlamaForCausalLM, dropout 0 as ckpt has none), random token batches, timed forward + loss + backward
-(+ AdamW) steps on 2 threads. Prints one JSON line like `ckpt bench-train`."""
+(+ AdamW) steps on 2 threads; with --lora-rank R, PEFT LoRA adapters (alpha 2R, all linear layers, dropout 0)
+on the frozen model instead. Prints one JSON line like `ckpt bench-train`."""
 import argparse
 import json
 import time
@@ -16,6 +17,7 @@ p.add_argument("--seq", type=int, default=256)
 p.add_argument("--steps", type=int, default=3)
 p.add_argument("--warmup", type=int, default=1)
 p.add_argument("--adamw", action="store_true")
+p.add_argument("--lora-rank", type=int)
 a = p.parse_args()
 
 torch.set_num_threads(2)
@@ -26,8 +28,12 @@ for field in ("attn_pdrop", "embd_pdrop", "resid_pdrop", "attention_dropout", "d
         setattr(config, field, 0.0)
 config._attn_implementation = "eager"
 model = transformers.AutoModelForCausalLM.from_config(config, dtype=torch.float32)
+if a.lora_rank:
+    from peft import LoraConfig, get_peft_model
+    model = get_peft_model(model, LoraConfig(r=a.lora_rank, lora_alpha=2 * a.lora_rank, lora_dropout=0.0,
+                                             target_modules="all-linear", task_type="CAUSAL_LM"))
 model.train()
-optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4, weight_decay=0.01)
+optimizer = torch.optim.AdamW([q for q in model.parameters() if q.requires_grad], lr=1e-4, weight_decay=0.01)
 forward = backward = update = 0.0
 for step in range(a.warmup + a.steps):
     ids = torch.randint(0, config.vocab_size, (a.batch, a.seq))
@@ -47,5 +53,6 @@ for step in range(a.warmup + a.steps):
 total = forward + backward + update
 print(json.dumps({"tok_per_s": a.batch * a.seq * a.steps / total, "forward_s": forward / a.steps,
                   "backward_s": backward / a.steps, "adamw_s": update / a.steps,
-                  "parameters": sum(p.numel() for p in model.parameters()), "torch": torch.__version__,
+                  "parameters": sum(p.numel() for p in model.parameters()),
+                  "trainable": sum(q.numel() for q in model.parameters() if q.requires_grad), "torch": torch.__version__,
                   "threads": torch.get_num_threads()}))
