@@ -69,15 +69,16 @@ struct DistillCommand: ParsableCommand {
         try exports.checkType()
         let out = runFolder.out
         try runFolder.prepareFolder()
-        let t = try TrainingModel(path: teacher, runFolder: out, convertedName: "teacher.gguf")
-        let s = try TrainingModel(path: student, runFolder: out, convertedName: "student-base.gguf")
+        // The teacher never trains: read as stored (a quantized teacher stays quantized). So is a LoRA student (QLoRA).
+        let t = try TrainingModel(path: teacher, runFolder: out, convertedName: "teacher.gguf", frozen: true)
+        let s = try TrainingModel(path: student, runFolder: out, convertedName: "student-base.gguf", frozen: loraOptions.enabled)
         var loraRNG = LoRAArguments.initializationRNG(seed: optimizer.seed)
-        let lora = try loraOptions.adapters(for: s.params.config, rng: &loraRNG)
+        let lora = try loraOptions.adapters(for: s.config, rng: &loraRNG)
         try Vocabulary.requireSame(t.tokenizer, t.gguf.path, s.tokenizer, s.gguf.path)
-        if s.params.count > t.params.count {
-            Stderr.write("warning: the student (\(s.params.count) parameters) is bigger than the teacher (\(t.params.count))\n")
+        if s.parameterCount > t.parameterCount {
+            Stderr.write("warning: the student (\(s.parameterCount) parameters) is bigger than the teacher (\(t.parameterCount))\n")
         }
-        let maxLength = min(runFolder.maxLength, s.params.config.contextLength, t.params.config.contextLength - promptLen)
+        let maxLength = min(runFolder.maxLength, s.config.contextLength, t.config.contextLength - promptLen)
         // The student's template formats prompts: the teacher shares its vocabulary (checked above).
         let train = try runFolder.trainingSet(template: s.gguf, bosAdded: t.bos != nil, tokenizer: s.tokenizer, eos: s.eos,
                                               maxLength: maxLength)
@@ -85,14 +86,16 @@ struct DistillCommand: ParsableCommand {
         try runFolder.reportData(train, maxLength: maxLength, devCount: dev.count)
         var o = try options(trainCount: train.examples.count)
         o.maxLength = maxLength
-        let distiller = try Distiller(teacher: t.params, student: s.params, tokenizer: s.tokenizer, bos: t.bos, eos: s.eos,
-                                      train: train, dev: dev, options: o, studentLoRA: lora)
-        if let lora { Stderr.write(LoRAArguments.describe(lora, modelParameters: s.params.count) + "\n") }
+        let distiller = try Distiller(teacher: t.weights, student: s.weights, studentParams: s.frozen ? nil : s.params,
+                                      tokenizer: s.tokenizer, bos: t.bos, eos: s.eos, train: train, dev: dev, options: o, studentLoRA: lora)
+        if let lora { Stderr.write(LoRAArguments.describe(lora, modelParameters: s.parameterCount) + "\n") }
         if let resume = runFolder.resume {
             try distiller.restore(from: resume)
             Stderr.write("resumed from \(distiller.lastCheckpoint ?? resume) at step \(distiller.step)\n")
         }
-        Stderr.write("distill: \(o.method.rawValue), teacher \(t.params.count) parameters, student \(s.params.count), \(o.steps) steps\n")
+        let mb = { (m: TrainingModel) in String(format: "%.0f MB", Double(m.weightBytes) / 1e6) }
+        Stderr.write("distill: \(o.method.rawValue), teacher \(t.parameterCount) parameters (\(mb(t)) as read), student \(s.parameterCount) "
+            + "(\(mb(s))\(s.frozen ? " as stored, frozen" : "")), \(o.steps) steps\n")
         var best = -Double.infinity
         let bestPath = out + (lora == nil ? "/best-student.gguf" : "/best-adapter")
         var exportError: Error?
@@ -127,7 +130,7 @@ struct DistillCommand: ParsableCommand {
         if writeStudent { extra += try exports.write(from: studentPath, stem: "student", folder: out) }
         if let prompt = distiller.prompt {
             try PEFTPromptAdapter.write(prompt, to: out + "/prompt-adapter", .init(baseModel: teacher, initialization: o.promptInit,
-                                                                                  config: t.params.config), overwrite: true)
+                                                                                  config: t.config), overwrite: true)
             extra.append(("prompt_adapter", .string(out + "/prompt-adapter")))
         }
         try RunFolder.writeReport(summary.report(extra: extra), to: out)

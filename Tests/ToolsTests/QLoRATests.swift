@@ -105,4 +105,26 @@ import Testing
         #expect(Array(peft.values) == Array(gguf.values))
         #expect(peft.values.contains { $0 != 0 } && peft.keys.count == 7 * 2)
     }
+
+    /// distill --lora-rank with a Q4_K_M student (QLoRA) and a Q8_0 teacher, both read as stored: PromptKD
+    /// (prompt through the quantized teacher, student sampling, the student's adapters) runs, stops and
+    /// resumes to the same losses and the same adapter bytes.
+    @Test func distillIntoQuantizedStudent() throws {
+        let student = try quantized("Q4_K_M"), teacher = try quantized("Q8_0"), data = try TrainingCommandTests.dataFile()
+        let args = ["distill", "--teacher", teacher, "--student", student, "--data", data, "--batch-size", "2",
+                    "--max-new-tokens", "6", "--prompt-len", "3", "--prompt-init", "text:the pieces", "--lr", "1e-3",
+                    "--seed", "5", "--method", "promptkd", "--lora-rank", "2", "--steps", "3"]
+        let straight = TinyModel.temporaryPath("qlora-distill"), stopped = TinyModel.temporaryPath("qlora-distill-stopped")
+        let a = try cli.run(args + ["--out", straight])
+        #expect(a.code == 0, "\(a.stderr)")
+        #expect(a.stderr.contains("as stored, frozen"), "\(a.stderr)")
+        #expect(try cli.run(args + ["--out", stopped, "--stop-after", "1"]).code == 0)
+        #expect(try cli.run(args + ["--out", stopped, "--resume", stopped]).code == 0)
+        let d = DistillCommandTests()
+        #expect(try d.losses(straight).count == 3 && d.losses(straight) == d.losses(stopped))
+        for file in ["adapter/adapter_model.safetensors", GGUFLoRAAdapter.fileName] {
+            let x = FileManager.default.contents(atPath: straight + "/" + file)
+            #expect(x != nil && x == FileManager.default.contents(atPath: stopped + "/" + file), "\(file)")
+        }
+    }
 }

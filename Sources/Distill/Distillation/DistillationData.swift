@@ -72,7 +72,7 @@ extension Distiller {
     /// One sampled response per prompt (T 1, top-k 0, top-p 1; a seed per sequence from the run's RNG),
     /// always ending with EOS: a response cut by the length limit has its last token replaced by EOS, as
     /// the reference code forces its last slot.
-    func sample(_ params: ParameterSet, _ prompts: [[Int]]) throws(DistillError) -> [[Int]] {
+    func sample(_ model: ModelWeights, _ prompts: [[Int]]) throws(DistillError) -> [[Int]] {
         let requests = prompts.map { prompt -> Generation.Request in
             var o = Sampler.Options()
             o.temperature = 1
@@ -80,10 +80,10 @@ extension Distiller {
             return Generation.Request(prompt: prompt, sampler: Sampler(o))
         }
         let longest = prompts.map(\.count).max() ?? 0
-        let room = min(options.maxNewTokens, options.maxLength - longest, params.config.contextLength - longest)
+        let room = min(options.maxNewTokens, options.maxLength - longest, model.config.contextLength - longest)
         guard room > 0 else { throw .invalidOption(name: "--max-length", reason: "leaves no room for a response after a \(longest)-token prompt") }
         let responses: [[Int]]
-        do { responses = try Generation.sample(inference(params), requests, maxNewTokens: room, stop: [eos]) } catch { throw .model(error) }
+        do { responses = try Generation.sample(inference(model), requests, maxNewTokens: room, stop: [eos]) } catch { throw .model(error) }
         return responses.map { r in
             guard r.last != eos else { return r }
             return r.isEmpty ? [eos] : Array(r.dropLast()) + [eos]

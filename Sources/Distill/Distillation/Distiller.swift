@@ -3,11 +3,14 @@ import Model
 
 /// One loop for every distillation method (DistillationOptions.Method): which sequences a step trains on
 /// (the data, student samples, cached teacher samples), which divergence the student learns, and for
-/// PromptKD the prompt step before it (promptkd.md §3). Teacher and student are f32 parameter sets with
-/// one vocabulary; the prompt lives in front of the teacher only.
+/// PromptKD the prompt step before it (promptkd.md §3). Teacher and student share one vocabulary; the
+/// prompt lives in front of the teacher only. The teacher never trains and is read as stored (a quantized
+/// GGUF stays quantized); so is the student when only its LoRA adapters train (QLoRA).
 public final class Distiller: SteppedTraining {
     public let options: DistillationOptions
-    public let teacher: ParameterSet, student: ParameterSet
+    public let teacher: ModelWeights, student: ModelWeights
+    /// The student's f32 weights behind `student` when they train; nil when it is frozen (LoRA).
+    public let studentParams: ParameterSet?
     public let prompt: SoftPrompt?
     /// LoRA adapters trained on the frozen student instead of its weights (nil: every student weight trains).
     public let studentLoRA: LoRAAdapters?
@@ -37,7 +40,15 @@ public final class Distiller: SteppedTraining {
     public var modeName: String { options.method.rawValue }
     public var devMetricName: String { "dev_rougeL" }
 
-    public init(teacher: ParameterSet, student: ParameterSet, tokenizer: any Tokenizer, bos: Int?, eos: Int,
+    public convenience init(teacher: ParameterSet, student: ParameterSet, tokenizer: any Tokenizer, bos: Int?, eos: Int,
+                            train: TokenizedDataset, dev: [InstructionExample], options: DistillationOptions,
+                            studentLoRA: LoRAAdapters? = nil) throws(DistillError) {
+        try self.init(teacher: ModelWeights(teacher), student: ModelWeights(student), studentParams: student, tokenizer: tokenizer,
+                      bos: bos, eos: eos, train: train, dev: dev, options: options, studentLoRA: studentLoRA)
+    }
+
+    /// `studentParams`: what `student` views when its weights train; nil trains only `studentLoRA`.
+    public init(teacher: ModelWeights, student: ModelWeights, studentParams: ParameterSet?, tokenizer: any Tokenizer, bos: Int?, eos: Int,
                 train: TokenizedDataset, dev: [InstructionExample], options: DistillationOptions,
                 studentLoRA: LoRAAdapters? = nil) throws(DistillError) {
         guard teacher.config.vocabSize == student.config.vocabSize else {
@@ -53,17 +64,26 @@ public final class Distiller: SteppedTraining {
         self.options = options
         self.teacher = teacher
         self.student = student
+        self.studentParams = studentParams
         self.train = train
         self.dev = dev
         self.tokenizer = tokenizer
         self.eos = eos
         rng = SplitMix64(seed: options.seed)
-        studentGradients = GradientSet(student, trainable: studentLoRA == nil ? .all : .none)
-        frozenTeacher = GradientSet(teacher, trainable: .none)
-        studentOptimizer = AdamW(regions: studentLoRA.map { ParameterRegion.regions($0) } ?? ParameterRegion.regions(student, studentGradients),
-                                 options: options.adam)
+        let regions: [ParameterRegion]
+        if let studentLoRA {
+            studentGradients = GradientSet()
+            regions = ParameterRegion.regions(studentLoRA)
+        } else if let studentParams {
+            studentGradients = GradientSet(studentParams, trainable: .all)
+            regions = ParameterRegion.regions(studentParams, studentGradients)
+        } else {
+            throw .invalidOption(name: "--lora-rank", reason: "a frozen student (as stored) trains only LoRA adapters")
+        }
+        frozenTeacher = GradientSet()
+        studentOptimizer = AdamW(regions: regions, options: options.adam)
         if options.method.recipe.teacher == .promptedTeacher {
-            let p = try SoftPrompt.make(rows: options.promptRows, params: teacher, initialization: options.promptInit,
+            let p = try SoftPrompt.make(rows: options.promptRows, weights: teacher, initialization: options.promptInit,
                                         tokenizer: tokenizer, bos: bos, rng: &rng)
             prompt = p
             promptOptimizer = AdamW(regions: [p.region(decay: true)], options: options.adam)
@@ -98,7 +118,7 @@ public final class Distiller: SteppedTraining {
         var promptPass: TrainingPass?
         var studentPass: TrainingPass?
         let recipe = options.method.recipe
-        options.fault.inject(.weights, step: step + 1) { $0.corrupt(student) }
+        if let studentParams { options.fault.inject(.weights, step: step + 1) { $0.corrupt(studentParams) } }
         switch recipe.teacher {
         case .none:
             break
@@ -252,24 +272,24 @@ public final class Distiller: SteppedTraining {
 
     /// A training pass of the teacher or the student (with its LoRA adapters; `training`: the step's own
     /// pass, which draws LoRA dropout masks from the run's RNG).
-    func makePass(_ params: ParameterSet, _ sequences: [[Int]], prompted: Bool, workspace: TrainingWorkspace,
+    func makePass(_ model: ModelWeights, _ sequences: [[Int]], prompted: Bool, workspace: TrainingWorkspace,
                   training: Bool = false) throws(DistillError) -> TrainingPass {
-        let lora = params === student ? studentLoRA : nil
+        let isStudent = model === student, lora = isStudent ? studentLoRA : nil
         let seed = training && (lora?.settings.dropout ?? 0) > 0 ? rng.next() : nil
         do {
-            return try TrainingPass(params: params, sequences: sequences.map { .init(tokens: $0, prompted: prompted) },
+            return try TrainingPass(weights: model, params: isStudent ? studentParams : nil, sequences: sequences.map { .init(tokens: $0, prompted: prompted) },
                                     promptRows: prompted ? options.promptRows : 0, workspace: workspace, lora: lora, loraDropoutSeed: seed)
         } catch { throw .model(error) }
     }
 
     /// The inference model of the teacher or the student (with its LoRA adapters, unmerged).
-    func inference(_ params: ParameterSet) -> Transformer {
-        Transformer(params, lora: params === student ? studentLoRA : nil)
+    func inference(_ model: ModelWeights) -> Transformer {
+        Transformer(weights: model, lora: model === student ? studentLoRA : nil)
     }
 
     /// Logits of a frozen forward (inference path, no activations kept).
-    func logits(_ params: ParameterSet, _ sequences: [[Int]]) throws(DistillError) -> LogitsTable {
-        do { return LogitsTable(try inference(params).logits(batch: sequences), vocab: params.config.vocabSize) } catch { throw .model(error) }
+    func logits(_ model: ModelWeights, _ sequences: [[Int]]) throws(DistillError) -> LogitsTable {
+        do { return LogitsTable(try inference(model).logits(batch: sequences), vocab: model.config.vocabSize) } catch { throw .model(error) }
     }
 
     public func devMetric() throws(DistillError) -> Double? {
