@@ -25,6 +25,8 @@ struct BenchTrain: ParsableCommand {
     var warmup = 1
     @Flag(inversion: .prefixedNo, help: "Also run AdamW after each backward.")
     var adamw = false
+    @Flag(help: "Gradient checkpointing.")
+    var gradCheckpoint = false
 
     func run() throws {
         var rng = SplitMix64(seed: 1)
@@ -50,7 +52,7 @@ struct BenchTrain: ParsableCommand {
         let grads = lora != nil || params == nil ? GradientSet() : GradientSet(params!, trainable: .all)
         let regions = lora.map { ParameterRegion.regions($0) } ?? ParameterRegion.regions(params!, grads)
         let optimizer = AdamW(regions: regions, options: .init(weightDecay: 0.01))
-        let workspace = TrainingWorkspace()
+        let workspace = TrainingWorkspace(checkpointing: gradCheckpoint)
         var forward = 0.0, backward = 0.0, update = 0.0
         for step in 0..<(warmup + steps) {
             let sequences = (0..<batch).map { _ in TrainingPass.Sequence(tokens: (0..<seq).map { _ in rng.below(c.vocabSize) }) }

@@ -53,6 +53,7 @@ struct DistillCommand: ParsableCommand {
         o.maxGradNorm = r.maxGradNorm
         o.fault = r.fault
         o.seed = optimizer.seed
+        o.gradientCheckpointing = optimizer.gradCheckpoint
         o.promptRows = promptLen
         o.promptInit = try PromptTune.parseInit(promptInit)
         o.maxLength = runFolder.maxLength

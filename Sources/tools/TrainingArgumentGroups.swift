@@ -80,6 +80,8 @@ struct OptimizerArguments: ParsableArguments {
     var clip: Float = 1.0
     @Option(help: "Seed of the data order, sampling and random initializations.")
     var seed: UInt64 = 10
+    @Flag(help: "Gradient checkpointing: keep only each block's input and recompute the block in backward (less memory, about a third more time; same results).")
+    var gradCheckpoint = false
 
     struct Resolved {
         var steps: Int, learningRate: Double, schedule: LearningRateSchedule.Shape, maxGradNorm: Float

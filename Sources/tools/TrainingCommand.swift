@@ -32,6 +32,7 @@ struct TrainingArguments: ParsableArguments {
         o.maxGradNorm = r.maxGradNorm
         o.fault = r.fault
         o.seed = optimizer.seed
+        o.gradientCheckpointing = optimizer.gradCheckpoint
         o.evalEvery = runFolder.evalEvery
         o.saveEvery = runFolder.saveEvery
         return o

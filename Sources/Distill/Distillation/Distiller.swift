@@ -31,7 +31,7 @@ public final class Distiller: SteppedTraining {
     public internal(set) var lastCheckpoint: String?
     /// The sequences of the last step (StepProfiler replays them part by part).
     var lastBatch: Batch?
-    let teacherWorkspace = TrainingWorkspace(), studentWorkspace = TrainingWorkspace()
+    let teacherWorkspace: TrainingWorkspace, studentWorkspace: TrainingWorkspace
 
     public var step: Int { studentOptimizer.step }
     public var totalSteps: Int { options.steps }
@@ -62,6 +62,8 @@ public final class Distiller: SteppedTraining {
         var options = options
         options.lora = studentLoRA?.settings
         self.options = options
+        teacherWorkspace = TrainingWorkspace(checkpointing: options.gradientCheckpointing)
+        studentWorkspace = TrainingWorkspace(checkpointing: options.gradientCheckpointing)
         self.teacher = teacher
         self.student = student
         self.studentParams = studentParams

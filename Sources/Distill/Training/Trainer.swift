@@ -28,7 +28,7 @@ public final class Trainer: SteppedTraining {
 
     public var step: Int { optimizer.step }
     /// Activation memory shared by every pass of the run (one pass at a time).
-    public let workspace = TrainingWorkspace()
+    public let workspace: TrainingWorkspace
 
     public struct StepReport: Sendable {
         public var step: Int
@@ -63,6 +63,7 @@ public final class Trainer: SteppedTraining {
         var options = options
         options.lora = lora?.settings
         self.options = options
+        workspace = TrainingWorkspace(checkpointing: options.gradientCheckpointing)
         self.weights = weights
         self.params = params
         self.prompt = prompt

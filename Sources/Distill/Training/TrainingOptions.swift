@@ -30,6 +30,8 @@ public struct TrainingOptions: Sendable, Equatable {
     public var saveEvery = 0
     /// A NaN/Inf put into one step on purpose (tests; CKPT_INJECT_FAULT).
     public var fault: FaultInjection?
+    /// Recompute each block in backward instead of keeping its activations (memory only: results are the same bits).
+    public var gradientCheckpointing = false
 
     public init() {}
 

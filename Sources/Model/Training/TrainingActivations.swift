@@ -6,8 +6,12 @@
 /// norm2, q, k, v (after RoPE), qRaw/kRaw (before the q/k norms; only with them), probs [Σ T_s², H], att,
 /// attnOut and ffnOut (only with post norms: their inputs), pre (gpt2: the GELU input; gated: the gate),
 /// up (gated only), act. Final: normOut [N, E], logits [N, V].
+/// Checkpointed (gradient checkpointing): only each layer's input xIn is kept; every layer writes one shared
+/// set of the other buffers, and backward recomputes layer l's forward from xIn[l] right before undoing it
+/// (the same arithmetic, so the same bits) — about one more forward of the blocks for L−1 fewer layers of memory.
 final class TrainingActivations {
     let rows: Int
+    let checkpointed: Bool
     let xIn: [UnsafeMutablePointer<Float>]
     let layers: [BlockGraph.LayerBuffers]
     let probs: [UnsafeMutablePointer<Float>]
@@ -25,9 +29,10 @@ final class TrainingActivations {
         (sequenceRows.reduce(0, +), sequenceRows.map { $0 * $0 }.reduce(0, +) * c.headCount)
     }
 
-    init(config c: TransformerConfig, rows n: Int, probRows: Int) {
+    init(config c: TransformerConfig, rows n: Int, probRows: Int, checkpointed: Bool = false) {
         config = c
         self.probRows = probRows
+        self.checkpointed = checkpointed
         let E = c.embeddingSize, F = c.feedForwardSize, L = c.layerCount, qw = c.queryWidth, kw = c.kvWidth
         let gated = c.mlp.isGated
         let arena = FloatArena()
@@ -38,16 +43,26 @@ final class TrainingActivations {
         // Scratch every layer shares: fused projections, post-norm outputs, branch outputs without post norms.
         let qkv = buffer(c.fusedQKV ? n * (qw + 2 * kw) : 0), gateUp = buffer(c.fusedGateUp ? 2 * n * F : 0)
         let post = buffer(c.postNorms ? n * E : 0), branch = buffer(c.postNorms ? 0 : n * E)
+        var shared: BlockGraph.LayerBuffers?
         layers = (0..<L).map { l in
+            if let shared {
+                var b = shared
+                b.xIn = xIn[l]
+                b.xOut = xIn[l + 1]
+                return b
+            }
             let q = buffer(n * qw), k = buffer(n * kw), act = buffer(n * F)
-            return BlockGraph.LayerBuffers(
+            let b = BlockGraph.LayerBuffers(
                 xIn: xIn[l], xMid: buffer(n * E), xOut: xIn[l + 1], norm1: buffer(n * E), norm2: buffer(n * E),
                 qkv: qkv, qRaw: c.qkNorm ? buffer(n * qw) : q, kRaw: c.qkNorm ? buffer(n * kw) : k,
                 q: q, k: k, v: buffer(n * kw), att: buffer(n * qw),
                 attnOut: c.postNorms ? buffer(n * E) : branch, gateUp: gateUp, pre: buffer(n * F),
                 up: buffer(gated ? n * F : 0), act: act, ffnOut: c.postNorms ? buffer(n * E) : branch, post: post)
+            if checkpointed { shared = b }
+            return b
         }
-        probs = (0..<L).map { _ in buffer(probRows) }
+        let sharedProbs = checkpointed ? buffer(probRows) : nil
+        probs = (0..<L).map { _ in sharedProbs ?? buffer(probRows) }
         normOut = buffer(n * E)
         logits = buffer(n * c.vocabSize)
         dx = buffer(n * E)
@@ -67,7 +82,9 @@ final class TrainingActivations {
         self.arena = arena
     }
 
-    func fits(_ c: TransformerConfig, rows n: Int, probRows p: Int) -> Bool { c == config && n <= rows && p <= probRows }
+    func fits(_ c: TransformerConfig, rows n: Int, probRows p: Int, checkpointed k: Bool) -> Bool {
+        c == config && n <= rows && p <= probRows && k == checkpointed
+    }
 
     /// Bytes held (activations and scratch), for the memory report of each training mode.
     var byteCount: Int { arena.byteCount }
@@ -77,15 +94,17 @@ final class TrainingActivations {
 /// A workspace serves one pass at a time (the next pass overwrites what the previous one kept).
 public final class TrainingWorkspace: @unchecked Sendable {
     var activations: TrainingActivations?
-    public init() {}
+    /// Gradient checkpointing for the passes of this workspace (TrainingActivations).
+    public let checkpointing: Bool
+    public init(checkpointing: Bool = false) { self.checkpointing = checkpointing }
 
     func activations(config c: TransformerConfig, sequenceRows: [Int]) -> TrainingActivations {
         let (rows, probRows) = TrainingActivations.need(c, sequenceRows)
-        if let a = activations, a.fits(c, rows: rows, probRows: probRows) { return a }
+        if let a = activations, a.fits(c, rows: rows, probRows: probRows, checkpointed: checkpointing) { return a }
         let grown = activations.map { $0.config == c ? (max(rows, $0.rows), max(probRows, $0.probRows)) : (rows, probRows) }
             ?? (rows, probRows)
         activations = nil  // free the old buffers before the larger ones are made
-        let a = TrainingActivations(config: c, rows: grown.0, probRows: grown.1)
+        let a = TrainingActivations(config: c, rows: grown.0, probRows: grown.1, checkpointed: checkpointing)
         activations = a
         return a
     }

@@ -22,6 +22,8 @@ extension TrainingPass {
 
         for l in stride(from: L - 1, through: 0, by: -1) {
             let b = a.layers[l]
+            // Checkpointed: this layer's activations again, from its kept input (xOut rewritten with the same bits).
+            if a.checkpointed { graph.layer(l, b, keys: .sequence(probs: a.probs[l])) }
             // xOut = xMid + post(ffnOut): dx flows to xMid unchanged, and through the MLP.
             let dffn = branchGradient(g, dout: a.dx, branch: b.ffnOut, .postFfnNorm, l)
             zero(a.dact, N * F)
