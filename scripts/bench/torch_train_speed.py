@@ -2,7 +2,7 @@
 """PyTorch side of scripts/bench/train: a random-init model from a config.json (GPT2LMHeadModel or
 LlamaForCausalLM, dropout 0 as ckpt has none), random token batches, timed forward + loss + backward
 (+ AdamW) steps on 2 threads; with --lora-rank R, PEFT LoRA adapters (alpha 2R, all linear layers, dropout 0)
-on the frozen model instead. Prints one JSON line like `ckpt bench-train`."""
+on the frozen model instead; --grad-checkpoint: transformers' gradient checkpointing. Prints one JSON line like `ckpt bench-train`."""
 import argparse
 import json
 import time
@@ -18,6 +18,7 @@ p.add_argument("--steps", type=int, default=3)
 p.add_argument("--warmup", type=int, default=1)
 p.add_argument("--adamw", action="store_true")
 p.add_argument("--lora-rank", type=int)
+p.add_argument("--grad-checkpoint", action="store_true")
 a = p.parse_args()
 
 torch.set_num_threads(2)
@@ -28,6 +29,8 @@ for field in ("attn_pdrop", "embd_pdrop", "resid_pdrop", "attention_dropout", "d
         setattr(config, field, 0.0)
 config._attn_implementation = "eager"
 model = transformers.AutoModelForCausalLM.from_config(config, dtype=torch.float32)
+if a.grad_checkpoint:
+    model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
 if a.lora_rank:
     from peft import LoraConfig, get_peft_model
     model = get_peft_model(model, LoraConfig(r=a.lora_rank, lora_alpha=2 * a.lora_rank, lora_dropout=0.0,
