@@ -60,10 +60,11 @@ struct BenchTrain: ParsableCommand {
             grads.zero()
             lora?.zeroGradients()
             let pass = try TrainingPass(weights: weights, params: params, sequences: sequences, workspace: workspace, lora: lora)
-            let logits = pass.forward()
+            // As the Trainer: the chunked head (logits of a few target rows at a time), whose backward is done here.
+            pass.forwardHidden()
             let targets = pass.targets(isTarget: sequences.map { $0.tokens.map { _ in true } })
             let count = targets.filter { $0 >= 0 }.count
-            _ = CrossEntropy.lossAndGradient(logits, targets: targets, vocab: c.vocabSize, scale: 1 / Float(count))
+            _ = pass.headCrossEntropy(targets: targets, scale: 1 / Float(count), gradients: grads)
             let t1 = Date()
             pass.backward(gradients: grads)
             let t2 = Date()

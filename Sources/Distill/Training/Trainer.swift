@@ -114,10 +114,10 @@ public final class Trainer: SteppedTraining {
             // LoRA dropout masks: one seed per micro-batch from the run's RNG (checkpointed, so resume is exact).
             let dropoutSeed = (lora?.settings.dropout ?? 0) > 0 ? rng.next() : nil
             let (pass, targets, count) = try prepare(batch, loraDropoutSeed: dropoutSeed)
-            let logits = pass.forward(prompt: prompt.map { UnsafePointer($0.values.baseAddress!) })
-            options.fault.inject(.activations, step: step + 1) { $0.corrupt(logits: logits, rows: pass.rowCount, vocab: weights.config.vocabSize) }
-            let total = CrossEntropy.lossAndGradient(logits, targets: targets, vocab: weights.config.vocabSize,
-                                                     scale: 1 / Float(count * options.accumulation))
+            pass.forwardHidden(prompt: prompt.map { UnsafePointer($0.values.baseAddress!) })
+            options.fault.inject(.activations, step: step + 1) { $0.corrupt(logits: pass.hidden, rows: pass.rowCount, vocab: weights.config.embeddingSize) }
+            // The chunked head: logits only for target rows, never all at once.
+            let total = pass.headCrossEntropy(targets: targets, scale: 1 / Float(count * options.accumulation), gradients: gradients)
             pass.backward(gradients: gradients, promptGradient: prompt?.gradient.baseAddress)
             lossSum += total / Double(count)
             tokens += batch.reduce(0) { $0 + $1.tokens.count }
@@ -143,11 +143,8 @@ public final class Trainer: SteppedTraining {
         for first in stride(from: 0, to: dev.count, by: options.batchSize) {
             let batch = Array(dev[first..<min(dev.count, first + options.batchSize)])
             let (pass, targets, n) = try prepare(batch)
-            let logits = pass.forward(prompt: prompt.map { UnsafePointer($0.values.baseAddress!) })
-            let V = weights.config.vocabSize
-            for (row, target) in targets.enumerated() where target >= 0 {
-                total += CrossEntropy.loss(logits + row * V, target: target, vocab: V)
-            }
+            pass.forwardHidden(prompt: prompt.map { UnsafePointer($0.values.baseAddress!) })
+            total += pass.headCrossEntropy(targets: targets, scale: 1, backward: false)
             count += n
         }
         return total / Double(count)

@@ -15,7 +15,9 @@ final class TrainingActivations {
     let xIn: [UnsafeMutablePointer<Float>]
     let layers: [BlockGraph.LayerBuffers]
     let probs: [UnsafeMutablePointer<Float>]
-    let normOut, logits: UnsafeMutablePointer<Float>
+    let normOut: UnsafeMutablePointer<Float>
+    /// [rows, V], made on first use: a pass whose loss goes through the chunked head never holds them.
+    private(set) lazy var logits: UnsafeMutablePointer<Float> = arena.make(rows * config.vocabSize)
     /// Backward scratch: dx, dh, dbranch [N, E]; datt, dq, dqRaw [N, H·d]; dk, dv, dkRaw [N, KV·d]; dqkv
     /// [N, H·d + 2·KV·d] (fused); dgateUp [N, 2F] (fused); dact, dpre, dup [N, F].
     let dx, dh, dbranch, datt, dq, dk, dv, dqRaw, dkRaw, dqkv, dgateUp, dact, dpre, dup: UnsafeMutablePointer<Float>
@@ -64,7 +66,6 @@ final class TrainingActivations {
         let sharedProbs = checkpointed ? buffer(probRows) : nil
         probs = (0..<L).map { _ in sharedProbs ?? buffer(probRows) }
         normOut = buffer(n * E)
-        logits = buffer(n * c.vocabSize)
         dx = buffer(n * E)
         dh = buffer(n * E)
         dbranch = buffer(c.postNorms ? n * E : 0)

@@ -29,6 +29,8 @@ public final class TrainingPass {
     let acts: TrainingActivations
     /// The block graph over these sequences (positions from 0), shared with backward.
     let graph: BlockGraph
+    /// Set by `headCrossEntropy`: the head's backward is done (acts.dh holds its input gradient).
+    var headBackwardDone = false
     public var config: TransformerConfig { weights.config }
 
     /// Training over the slots of `params` (GradientSet chooses which train).
@@ -99,6 +101,14 @@ public final class TrainingPass {
     /// Forward over the batch; `prompt` [P, E] is read for prompted sequences. Returns the logits buffer.
     @discardableResult
     public func forward(prompt: UnsafePointer<Float>? = nil) -> UnsafeMutablePointer<Float> {
+        forwardHidden(prompt: prompt)
+        let head = weights.matrix(config.tiedEmbeddings ? .tokenEmbedding : .output)
+        Matmul.forward(group: [(acts.logits, head, nil)], inp: acts.normOut, rows: rowCount)
+        return acts.logits
+    }
+
+    /// Forward up to the final norm's output [rowCount, E] (no logits): what `headCrossEntropy` takes.
+    public func forwardHidden(prompt: UnsafePointer<Float>? = nil) {
         let c = config, E = c.embeddingSize, a = acts
         precondition(promptRows == 0 || prompt != nil || !sequences.contains(where: \.prompted), "forward: prompted batch without a prompt")
         graph.embed(into: a.xIn[0], tokens: sequences.map(\.tokens),
@@ -106,7 +116,9 @@ public final class TrainingPass {
             row.update(from: prompt!, count: promptRows * E)
         }
         for l in 0..<c.layerCount { graph.layer(l, a.layers[l], keys: .sequence(probs: a.probs[l])) }
-        graph.head(logits: a.logits, x: a.xIn[c.layerCount], h: a.normOut, rows: rowCount)
-        return a.logits
+        graph.norm(a.normOut, a.xIn[c.layerCount], .outputNorm, .outputNormBias, nil, rows: rowCount)
     }
+
+    /// The final norm's output [rowCount, E] after `forwardHidden` (fault injection, tests).
+    public var hidden: UnsafeMutablePointer<Float> { acts.normOut }
 }

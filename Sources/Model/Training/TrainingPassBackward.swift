@@ -11,8 +11,8 @@ extension TrainingPass {
         // logits = normOut · headᵀ; then the final norm. Only rows with a gradient take part in the two
         // vocabulary-wide products: prompt rows and rows that predict nothing contribute exact zeros.
         let headSlot: TensorNames.Slot = c.tiedEmbeddings ? .tokenEmbedding : .output
-        zero(a.dh, N * E)
-        for rows in rowsWithGradient() {
+        if !headBackwardDone { zero(a.dh, N * E) }
+        for rows in headBackwardDone ? [] : rowsWithGradient() {
             Matmul.backward(dinp: a.dh + rows.lowerBound * E, dweight: g.pointer(headSlot), dbias: nil,
                             dout: a.logits + rows.lowerBound * c.vocabSize, inp: a.normOut + rows.lowerBound * E,
                             weight: w.matrix(headSlot), rows: rows.count)

@@ -1,0 +1,51 @@
+import Distill
+import Formats
+import Foundation
+import Model
+import Testing
+import TestSupport
+
+/// The chunked head (`TrainingPass.headCrossEntropy`, what the Trainer uses) against the whole-table path
+/// (forward's logits, CrossEntropy over all rows, backward from them) on every family's tiny model, with every
+/// weight trainable and a soft prompt: the same loss, weight and prompt gradients, in 1 chunk and in chunks of
+/// 5 rows (rows without a target, a third of them, get no logits). Not bit-identical: sgemm over fewer rows
+/// may round differently (loss within 2e-8 relative here).
+@Suite struct ChunkedHeadTests {
+    static func run(_ name: String, chunked: Int?) throws -> (loss: Double, weights: [Float], prompt: [Float]) {
+        let golden = try LoRAReferenceTests.expected(name)
+        let (params, _) = try LoRAReferenceTests.load(name)
+        let c = params.config, P = 2
+        let sequences = try #require(golden["batch_ids"]?.arrayValue).map { LoRAReferenceTests.ints($0) }
+        let grads = GradientSet(params, trainable: .all)
+        let prompt = (0..<(P * c.embeddingSize)).map { Float(($0 * 37) % 19 - 9) * 0.01 }
+        var promptGradient = [Float](repeating: 0, count: prompt.count)
+        let pass = try TrainingPass(params: params, sequences: sequences.map { .init(tokens: $0, prompted: true) }, promptRows: P)
+        let targets = (0..<pass.rowCount).map { $0 % 3 == 0 ? -1 : ($0 * 7) % c.vocabSize }
+        let loss: Double
+        if let chunked {
+            prompt.withUnsafeBufferPointer { pass.forwardHidden(prompt: $0.baseAddress!) }
+            loss = pass.headCrossEntropy(targets: targets, scale: 0.1, gradients: grads, chunkRows: chunked)
+        } else {
+            let logits = prompt.withUnsafeBufferPointer { pass.forward(prompt: $0.baseAddress!) }
+            loss = CrossEntropy.lossAndGradient(logits, targets: targets, vocab: c.vocabSize, scale: 0.1)
+        }
+        promptGradient.withUnsafeMutableBufferPointer { pass.backward(gradients: grads, promptGradient: $0.baseAddress!) }
+        withExtendedLifetime(params) {}
+        return (loss, Array(grads.storage), promptGradient)
+    }
+
+    static func relative(_ got: [Float], _ want: [Float]) -> Float {
+        zip(got, want).map { abs($0 - $1) }.max()! / max(want.map(abs).max()!, 1e-30)
+    }
+
+    @Test(arguments: LoRAReferenceTests.models)
+    func sameAsWholeLogits(_ name: String) throws {
+        let whole = try Self.run(name, chunked: nil)
+        for chunk in [1000, 5] {
+            let part = try Self.run(name, chunked: chunk)
+            #expect(abs(part.loss - whole.loss) <= 1e-7 * whole.loss, "\(name) chunk \(chunk): loss \(part.loss) vs \(whole.loss)")
+            #expect(Self.relative(part.weights, whole.weights) <= 1e-6, "\(name) chunk \(chunk): weights \(Self.relative(part.weights, whole.weights))")
+            #expect(Self.relative(part.prompt, whole.prompt) <= 1e-6, "\(name) chunk \(chunk): prompt \(Self.relative(part.prompt, whole.prompt))")
+        }
+    }
+}
