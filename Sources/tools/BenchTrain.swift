@@ -27,6 +27,8 @@ struct BenchTrain: ParsableCommand {
     var adamw = false
     @Flag(help: "Gradient checkpointing.")
     var gradCheckpoint = false
+    @Option(help: "Rows per chunk of the head (default: the Trainer's 64 MB of logits); 0: the whole logits table at once.")
+    var headChunk: Int?
 
     func run() throws {
         var rng = SplitMix64(seed: 1)
@@ -61,10 +63,14 @@ struct BenchTrain: ParsableCommand {
             lora?.zeroGradients()
             let pass = try TrainingPass(weights: weights, params: params, sequences: sequences, workspace: workspace, lora: lora)
             // As the Trainer: the chunked head (logits of a few target rows at a time), whose backward is done here.
-            pass.forwardHidden()
             let targets = pass.targets(isTarget: sequences.map { $0.tokens.map { _ in true } })
             let count = targets.filter { $0 >= 0 }.count
-            _ = pass.headCrossEntropy(targets: targets, scale: 1 / Float(count), gradients: grads)
+            if headChunk == 0 {
+                _ = CrossEntropy.lossAndGradient(pass.forward(), targets: targets, vocab: c.vocabSize, scale: 1 / Float(count))
+            } else {
+                pass.forwardHidden()
+                _ = pass.headCrossEntropy(targets: targets, scale: 1 / Float(count), gradients: grads, chunkRows: headChunk)
+            }
             let t1 = Date()
             pass.backward(gradients: grads)
             let t2 = Date()
