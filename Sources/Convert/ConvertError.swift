@@ -14,6 +14,8 @@ public enum ConvertError: Error, Equatable, CustomStringConvertible, Sendable {
     case nonFinite(path: String, tensor: String, element: Int, value: String)
     case sameInputAndOutput(path: String)
     case unsupportedInput(path: String, reason: String)
+    /// An importance matrix that cannot be read or does not fit the model.
+    case invalidImatrix(path: String, reason: String)
 
     public var kind: String {
         switch self {
@@ -26,6 +28,7 @@ public enum ConvertError: Error, Equatable, CustomStringConvertible, Sendable {
         case .nonFinite: "nonFinite"
         case .sameInputAndOutput: "sameInputAndOutput"
         case .unsupportedInput: "unsupportedInput"
+        case .invalidImatrix: "invalidImatrix"
         }
     }
 
@@ -46,6 +49,7 @@ public enum ConvertError: Error, Equatable, CustomStringConvertible, Sendable {
             "quantize: tensor '\(tensor)' has invalid data: found \(value) value at block \(element) (\(path))"
         case let .sameInputAndOutput(path):
             "quantize: the output is the input file (\(path))"
+        case let .invalidImatrix(path, reason): "imatrix: \(reason) (\(path))"
         case let .unsupportedInput(path, reason):
             "\(path): \(reason)"
         }

@@ -50,13 +50,17 @@ public struct Transformer: Sendable {
         try forward(batch: [Segment(tokens: tokens, cache: cache)])[0]
     }
 
+    /// Sees the input x [rows, in] of each weight product W·x as the forward makes it (key: W's slot and layer;
+    /// the output head's input too): what an importance matrix sums.
+    public typealias InputObserver = (ParameterSet.Key, UnsafePointer<Float>, _ rows: Int, _ columns: Int) -> Void
+
     /// Which rows of each segment get logits: all of them, or only the last (prefill before sampling: the
     /// output head is a fifth of a small model's work per row, and llama.cpp skips it the same way).
     public enum LogitRows: Sendable { case all, last }
 
     /// Logits [prefix rows + tokens, vocab] for every segment ([1, vocab] with `.last`); each cache then
     /// holds its segment's rows.
-    public func forward(batch: [Segment], logits wanted: LogitRows = .all) throws(ModelError) -> [[Float]] {
+    public func forward(batch: [Segment], logits wanted: LogitRows = .all, observer: InputObserver? = nil) throws(ModelError) -> [[Float]] {
         try validate(batch)
         let c = config, E = c.embeddingSize, V = c.vocabSize
         let rows = batch.map { $0.prefix.count / E + $0.tokens.count }, N = rows.reduce(0, +)
@@ -64,10 +68,11 @@ public struct Transformer: Sendable {
         let firstRow = rows.indices.map { rows[..<$0].reduce(0, +) }
         let lastOnly = wanted == .last && N > batch.count
         let b = ForwardBuffers(config: c, rows: N, logitRows: lastOnly ? batch.count : N)
-        let graph = BlockGraph(config: c, weights: weights,
+        var graph = BlockGraph(config: c, weights: weights,
                                segments: batch.indices.map { (firstRow[$0], rows[$0], batch[$0].cache.count) },
                                contexts: batch.map(\.cache.capacity),
                                lora: lora.map { LoRAPass(adapters: $0, rows: N, keep: false, dropoutSeed: nil) })
+        graph.observer = observer
         graph.embed(into: b.x, tokens: batch.map(\.tokens), prefixRows: batch.map { $0.prefix.count / E }, scratch: b.h) { s, row in
             batch[s].prefix.withUnsafeBufferPointer { row.update(from: $0.baseAddress!, count: $0.count) }
         }

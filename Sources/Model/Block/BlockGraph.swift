@@ -14,6 +14,8 @@ struct BlockGraph {
     let probStart: [Int]
     /// LoRA adapters added to their target layers (nil: none).
     let lora: LoRAPass?
+    /// Called with the input [rows, in] of every weight product (importance-matrix collection), or nil.
+    var observer: Transformer.InputObserver?
     var rowCount: Int { segments.reduce(0) { $0 + $1.rows } }
 
     /// `contexts[s]`: the positions sequence s is run for (longrope picks its factors by it).
@@ -157,7 +159,9 @@ struct BlockGraph {
     /// Final norm of `rows` rows of x into h, then logits [rows, V] = h · headᵀ.
     func head(logits: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, h: UnsafeMutablePointer<Float>, rows: Int) {
         norm(h, x, .outputNorm, .outputNormBias, nil, rows: rows)
-        let head = weights.matrix(config.tiedEmbeddings ? .tokenEmbedding : .output)
+        let slot: TensorNames.Slot = config.tiedEmbeddings ? .tokenEmbedding : .output
+        let head = weights.matrix(slot)
+        observer?(ParameterSet.Key(slot, nil), h, rows, head.cols)
         Matmul.forward(group: [(logits, head, nil)], inp: h, rows: rows)
     }
 
@@ -180,6 +184,7 @@ struct BlockGraph {
     func linear(_ inp: UnsafePointer<Float>, _ layer: Int,
                 _ outputs: [(UnsafeMutablePointer<Float>, TensorNames.Slot, TensorNames.Slot)]) {
         let w = weights
+        if let observer { for (_, weight, _) in outputs { observer(ParameterSet.Key(weight, layer), inp, rowCount, w.matrix(weight, layer: layer).cols) } }
         Matmul.forward(group: outputs.map { out, weight, bias in
             (out, w.matrix(weight, layer: layer), w.contains(bias, layer: layer) ? w.vector(bias, layer: layer) : nil)
         }, inp: inp, rows: rowCount)
