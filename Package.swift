@@ -58,6 +58,6 @@ let package = Package(
         .testTarget(name: "ConvertTests", dependencies: ["Convert", "Formats", "Model", "TestSupport"]),
         .testTarget(name: "DistillTests", dependencies: ["Distill", "Formats", "Model", "TestSupport"]),
         // Runs the built `ckpt` binary: exit codes and error lines as users see them.
-        .testTarget(name: "ToolsTests", dependencies: ["ckpt", "Formats", "Model", "Distill", "TestSupport"]),
+        .testTarget(name: "ToolsTests", dependencies: ["ckpt", "Formats", "Model", "Convert", "Distill", "TestSupport"]),
     ]
 )

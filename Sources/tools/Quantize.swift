@@ -33,6 +33,12 @@ struct Quantize: ParsableCommand {
     var tokenEmbeddingType: String?
     @Option(help: "PATTERN=TYPE: tensors whose name matches the regular expression get TYPE (repeatable; first match wins).")
     var tensorType: [String] = []
+    @Option(help: "An importance matrix (ckpt imatrix or llama-imatrix; GGUF or legacy .dat): its column weights guide the Q4_0, Q4_1, Q5_0, Q5_1, Q4_K and Q6_K quantizers as in llama-quantize.")
+    var imatrix: String?
+    @Option(help: "Use the imatrix only for tensors whose name contains this (repeatable).")
+    var includeWeights: [String] = []
+    @Option(help: "Do not use the imatrix for tensors whose name contains this (repeatable).")
+    var excludeWeights: [String] = []
     @Flag(help: "Print the plan and sizes; write nothing.")
     var dryRun = false
     @Flag(help: "Overwrite OUTPUT if it exists.")
@@ -55,6 +61,16 @@ struct Quantize: ParsableCommand {
         options.outputTensorType = try ggml(outputTensorType)
         options.tokenEmbeddingType = try ggml(tokenEmbeddingType)
         options.tensorTypes = try tensorType.map { try TensorTypeOverride(argument: $0) }
+        if !includeWeights.isEmpty && !excludeWeights.isEmpty {
+            throw ValidationError("give --include-weights or --exclude-weights, not both (as llama-quantize)")
+        }
+        if let imatrix {
+            let matrix = try ImportanceMatrix.read(path: imatrix).filtered(include: includeWeights, exclude: excludeWeights)
+            // An imatrix left with no entry is no imatrix at all, as in llama-quantize.
+            options.imatrix = matrix.entries.isEmpty ? nil : (matrix, imatrix)
+        } else if !includeWeights.isEmpty || !excludeWeights.isEmpty {
+            throw ValidationError("--include-weights and --exclude-weights need --imatrix")
+        }
 
         Stderr.write("main: quantizing '\(input)' to '\(output)' as \(fileType.name) using \(options.threads) threads\n")
         let start = Date()

@@ -7,7 +7,7 @@ import Foundation
 /// (`counts`). The quantizer weighs column j by sums[j] / count.
 /// GGUF form: general.type "imatrix", imatrix.datasets (strings), imatrix.chunk_count and imatrix.chunk_size
 /// (u32), then per weight, in sorted name order, `<name>.in_sum2` F32 [matrices, in] and `<name>.counts` F32
-/// [matrices, 1]. Legacy `.dat` form (read only): i32 entry count; per entry i32 name length, the name, i32
+/// [matrices, 1] (numpy order; [in] and [1] for a dense weight, as ggml drops trailing 1s). Legacy `.dat` form (read only): i32 entry count; per entry i32 name length, the name, i32
 /// ncall, i32 nval, nval f32 values = (sum / count) · ncall; then optionally i32 chunk count, i32 length and the
 /// dataset name.
 public struct ImportanceMatrix: Sendable, Equatable {
@@ -54,6 +54,16 @@ public struct ImportanceMatrix: Sendable, Equatable {
         return out
     }
 
+    /// llama-quantize's --exclude-weights then --include-weights: entries whose name contains an excluded
+    /// string are dropped, then (when any is given) only those containing an included string are kept.
+    public func filtered(include: [String], exclude: [String]) -> ImportanceMatrix {
+        var m = self
+        m.entries = entries.filter { entry in
+            !exclude.contains { entry.key.contains($0) } && (include.isEmpty || include.contains { entry.key.contains($0) })
+        }
+        return m
+    }
+
     /// Writes the GGUF form atomically.
     public func write(to path: String, overwrite: Bool) throws(ConvertError) {
         let metadata: [(key: String, value: GGUFValue)] = [
@@ -66,7 +76,10 @@ public struct ImportanceMatrix: Sendable, Equatable {
         for name in entries.keys.sorted() {
             let e = entries[name]!
             guard !e.sums.isEmpty, !e.counts.isEmpty else { continue }
-            for (suffix, values, shape) in [(Self.sumsSuffix, e.sums, [e.counts.count, e.columns]), (Self.countsSuffix, e.counts, [e.counts.count, 1])] {
+            // ggml writes n_dims without trailing 1s: a dense entry is [in] and [1], experts [n, in] and [n, 1].
+            let dense = e.counts.count == 1
+            for (suffix, values, shape) in [(Self.sumsSuffix, e.sums, dense ? [e.columns] : [e.counts.count, e.columns]),
+                                            (Self.countsSuffix, e.counts, dense ? [1] : [e.counts.count, 1])] {
                 tensors.append(RawTensor(name: name + suffix, dtype: .f32, shape: shape,
                                          data: ByteView(owned: values.withUnsafeBytes { Array($0) })))
             }

@@ -43,6 +43,14 @@ public enum GGUFQuantizer {
             }
         }
         let plan = try QuantizePlan(gguf, options: options)
+        if let (matrix, path) = options.imatrix, !matrix.entries.isEmpty {
+            // llama-quantize skips entries it does not find; an imatrix none of whose names is a tensor here was
+            // made for another model, and quantizing "with" it would silently be quantizing without.
+            let names = Set(plan.entries.map(\.info.name))
+            if !matrix.entries.keys.contains(where: names.contains) {
+                throw .invalidImatrix(path: path, reason: "no entry names a tensor of '\(input)' (first: '\(matrix.entries.keys.sorted()[0])'): made for another model?")
+            }
+        }
         for entry in plan.entries {
             if let f = entry.fallback {
                 report(.fallback(tensor: entry.info.name, columns: Int(entry.info.ne[0]), wanted: f.wanted, used: f.used))
@@ -51,6 +59,17 @@ public enum GGUFQuantizer {
         var metadata = gguf.metadata.filter { !replacedKeys.contains($0.key) }.map { ($0.key, $0.value) }
         metadata.append((GGUFKeys.quantizationVersion, .uint32(quantizationVersion)))
         metadata.append((GGUFKeys.fileType, .uint32(plan.fileTypeID)))
+        if let (matrix, path) = options.imatrix {
+            // llama-quantize's overrides, in its order (strings cut at 127 bytes as its fixed buffers do).
+            var keys: [(String, GGUFValue)] = [("quantize.imatrix.file", .string(String(decoding: Array(path.utf8.prefix(127)), as: UTF8.self)))]
+            if let first = matrix.datasets.first {
+                keys.append(("quantize.imatrix.dataset", .string(String(decoding: Array(first.utf8.prefix(127)), as: UTF8.self))))
+            }
+            keys.append(("quantize.imatrix.entries_count", .uint32(UInt32(matrix.entries.count))))
+            if matrix.chunkCount > 0 { keys.append(("quantize.imatrix.chunks_count", .uint32(UInt32(matrix.chunkCount)))) }
+            let names = Set(keys.map(\.0))
+            metadata = metadata.filter { !names.contains($0.0) } + keys
+        }
         let writer = GGUFWriter(metadata: metadata.map { (key: $0.0, value: $0.1) })
         let descriptors = plan.entries.map { entry -> GGUFWriter.TensorDescriptor in
             let ne = entry.info.ne.prefix(QuantizePlan.dims(entry.info))
@@ -110,6 +129,9 @@ public enum GGUFQuantizer {
                                                  value: values[bad].isNaN ? "nan" : "inf")
                 }
                 guard entry.converts else { return tensor.data }
+                if let weights = try columnWeights(entry, options: options, path: gguf.path) {
+                    return ByteView(owned: try weighted(values, weights, entry, path: gguf.path, threads: options.threads))
+                }
                 guard let encoded = Quantization.quantize(values, as: entry.target, threads: options.threads) else {
                     throw ConvertError.format(.unsupportedType(
                         path: gguf.path, tensor: tensor.name, dtype: entry.target.name,

@@ -12,6 +12,9 @@ public struct QuantizeOptions: Sendable {
     /// --tensor-type PATTERN=TYPE in command-line order; the first pattern found in a name wins.
     public var tensorTypes: [TensorTypeOverride] = []
     public var threads = 2
+    /// --imatrix: the matrix (already narrowed by --include-weights / --exclude-weights) and the path as given
+    /// (llama-quantize records it in quantize.imatrix.file).
+    public var imatrix: (matrix: ImportanceMatrix, path: String)?
 
     public init(fileType: LlamaFileType) { self.fileType = fileType }
 }

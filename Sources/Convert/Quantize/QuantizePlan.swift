@@ -149,6 +149,9 @@ public struct QuantizePlan: Sendable {
                 }
             case "Q5_K_M" where useMoreBits(i, n): new = .q6_K
             case "Q4_K_S" where !falcon && i < n / 8: new = .q5_K
+            // With an imatrix, llama.cpp guards the first eighth of ffn_down in Q4_0/Q5_0 with the _1 types.
+            case "Q4_0" where options.imatrix != nil && i < n / 8: new = .q4_1
+            case "Q5_0" where options.imatrix != nil && i < n / 8: new = .q5_1
             default: break
             }
             counters.ffnDown += 1

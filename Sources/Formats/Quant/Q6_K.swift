@@ -4,14 +4,19 @@ public enum Q6_K: BlockCodec {
     public static let dtype = DType.q6_K
     static let qlOffset = 0, qhOffset = 128, scalesOffset = 192, dOffset = 208
 
-    public static func quantize(_ x: UnsafePointer<Float>, into y: UnsafeMutableRawPointer) {
+    public static func quantize(_ x: UnsafePointer<Float>, into y: UnsafeMutableRawPointer) { quantize(x, weights: nil, into: y) }
+
+    /// With `weights` (an importance matrix's 256 column weights of this block) the sub-block scales are
+    /// fitted by make_qx_quants with them as quantize_row_q6_K_impl does; nil is the reference quantizer.
+    static func quantize(_ x: UnsafePointer<Float>, weights: UnsafePointer<Float>?, into y: UnsafeMutableRawPointer) {
         withUnsafeTemporaryAllocation(of: Float.self, capacity: 16) { scaleBuffer in
         withUnsafeTemporaryAllocation(of: Int8.self, capacity: 256 + 16) { buffer in
             let L = buffer.baseAddress!, sc = L + 256
             let scales = scaleBuffer.baseAddress!
             var maxScale: Float = 0, maxAbsScale: Float = 0
             for ib in 0..<16 {
-                let scale = KQuantSolvers.qxFast(16, 32, x + 16 * ib, L + 16 * ib)
+                let scale = weights.map { WeightedSolvers.qx(16, 32, x + 16 * ib, L + 16 * ib, $0 + 16 * ib) }
+                    ?? KQuantSolvers.qxFast(16, 32, x + 16 * ib, L + 16 * ib)
                 scales[ib] = scale
                 if abs(scale) > maxAbsScale { maxAbsScale = abs(scale); maxScale = scale }
             }

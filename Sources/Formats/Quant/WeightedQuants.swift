@@ -1,0 +1,320 @@
+// Quantization with an importance matrix: ggml's quantize_row_*_impl with quant_weights (ggml-quants.c), what
+// llama-quantize --imatrix runs for the tensors the imatrix has entries for. Literal Float32 ports with C's
+// evaluation order (products left to right, ints widened at the operator, never fused), like KQuantSolvers.
+// The weights are per column of the row (the imatrix entry's sums / count): block b of a row reads
+// columnWeights[b·blockSize ..< (b+1)·blockSize]. Q8_0 ignores them in ggml; the types here are the rest of
+// the legacy and K types ckpt produces, so far Q4_0, Q4_1, Q5_0, Q5_1, Q4_K and Q6_K.
+
+enum WeightedSolvers {
+    /// make_qx_quants(n, nmax, x, L, rmse_type 1, qw): L in 0..<2·nmax; returns the scale.
+    static func qx(_ n: Int, _ nmax: Int32, _ x: UnsafePointer<Float>, _ L: UnsafeMutablePointer<Int8>,
+                   _ qw: UnsafePointer<Float>) -> Float {
+        let (max, amax) = KQuantSolvers.maxMagnitude(n, x)
+        if amax < groupMaxEps {
+            for i in 0..<n { L[i] = 0 }
+            return 0
+        }
+        let fnmax = Float(nmax)
+        func sums(_ iscale: Float) -> (Float, Float) {
+            var sumlx: Float = 0, suml2: Float = 0
+            for i in 0..<n {
+                let l = Float(Swift.max(-nmax, Swift.min(nmax - 1, nearestInt(iscale * x[i]))))
+                sumlx += qw[i] * x[i] * l
+                suml2 += qw[i] * l * l
+            }
+            return (sumlx, suml2)
+        }
+        func fill(_ iscale: Float) {
+            for i in 0..<n { L[i] = Int8(truncatingIfNeeded: nmax + Swift.max(-nmax, Swift.min(nmax - 1, nearestInt(iscale * x[i])))) }
+        }
+        var iscale = -fnmax / max
+        fill(iscale)
+        var (sumlx, suml2) = sums(iscale)
+        var scale: Float = suml2 != 0 ? sumlx / suml2 : 0
+        var best = scale * sumlx
+        for step in -9...9 where step != 0 {
+            iscale = -(fnmax + 0.1 * Float(step)) / max
+            (sumlx, suml2) = sums(iscale)
+            if suml2 > 0 && sumlx * sumlx > best * suml2 {
+                fill(iscale)
+                scale = sumlx / suml2
+                best = scale * sumlx
+            }
+        }
+        return scale
+    }
+
+    /// make_qkx3_quants(n, nmax, x, weights, L, &min, Laux, rmin, rdelta, nstep, use_mad false); `theMin`
+    /// receives −min (ggml's convention); returns the scale.
+    static func qkx3(_ n: Int, _ nmax: Int32, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
+                     _ L: UnsafeMutablePointer<UInt8>, _ theMin: inout Float, _ Laux: UnsafeMutablePointer<UInt8>,
+                     rmin: Float, rdelta: Float, nstep: Int) -> Float {
+        var min = x[0], max = x[0]
+        var sumW = w[0]
+        var sumX = sumW * x[0]
+        for i in 1..<n {
+            if x[i] < min { min = x[i] }
+            if x[i] > max { max = x[i] }
+            sumW += w[i]
+            sumX += w[i] * x[i]
+        }
+        if min > 0 { min = 0 }
+        if max <= min {
+            for i in 0..<n { L[i] = 0 }
+            theMin = -min
+            return 0
+        }
+        let fnmax = Float(nmax)
+        var iscale = fnmax / (max - min)
+        var scale = 1 / iscale
+        var bestMad: Float = 0
+        for i in 0..<n {
+            let l = nearestInt(iscale * (x[i] - min))
+            L[i] = UInt8(truncatingIfNeeded: Swift.max(0, Swift.min(nmax, l)))
+            let diff = scale * Float(L[i]) + min - x[i]
+            bestMad += w[i] * (diff * diff)
+        }
+        if nstep < 1 {
+            theMin = -min
+            return scale
+        }
+        for step in 0...nstep {
+            iscale = (rmin + rdelta * Float(step) + fnmax) / (max - min)
+            var sumL: Float = 0, sumL2: Float = 0, sumXL: Float = 0
+            for i in 0..<n {
+                let l = Swift.max(0, Swift.min(nmax, nearestInt(iscale * (x[i] - min))))
+                Laux[i] = UInt8(truncatingIfNeeded: l)
+                let fl = Float(l)
+                sumL += w[i] * fl
+                sumL2 += w[i] * fl * fl
+                sumXL += w[i] * fl * x[i]
+            }
+            let D = sumW * sumL2 - sumL * sumL
+            if D > 0 {
+                var thisScale = (sumW * sumXL - sumX * sumL) / D
+                var thisMin = (sumL2 * sumX - sumL * sumXL) / D
+                if thisMin > 0 {
+                    thisMin = 0
+                    thisScale = sumXL / sumL2
+                }
+                var mad: Float = 0
+                for i in 0..<n {
+                    let diff = thisScale * Float(Laux[i]) + thisMin - x[i]
+                    mad += w[i] * (diff * diff)
+                }
+                if mad < bestMad {
+                    for i in 0..<n { L[i] = Laux[i] }
+                    bestMad = mad
+                    scale = thisScale
+                    min = thisMin
+                }
+            }
+        }
+        theMin = -min
+        return scale
+    }
+
+    /// make_qp_quants(n, nmax, x, L, quant_weights): non-negative x (sub-block scales or mins) onto 0...nmax.
+    static func qp(_ n: Int, _ nmax: Int32, _ x: UnsafePointer<Float>, _ L: UnsafeMutablePointer<UInt8>,
+                   _ qw: UnsafePointer<Float>) -> Float {
+        var max: Float = 0
+        for i in 0..<n { max = Swift.max(max, x[i]) }
+        if max < groupMaxEps {
+            for i in 0..<n { L[i] = 0 }
+            return 0
+        }
+        let fnmax = Float(nmax)
+        var iscale = fnmax / max
+        for i in 0..<n { L[i] = UInt8(truncatingIfNeeded: nearestInt(iscale * x[i])) }
+        let scale = 1 / iscale
+        var bestMse: Float = 0
+        for i in 0..<n {
+            let diff = x[i] - scale * Float(L[i])
+            bestMse += qw[i] * diff * diff
+        }
+        for step in -4...4 where step != 0 {
+            let iscaleIs = (0.1 * Float(step) + fnmax) / max
+            let scaleIs = 1 / iscaleIs
+            var mse: Float = 0
+            for i in 0..<n {
+                let l = Swift.min(nmax, nearestInt(iscaleIs * x[i]))
+                let diff = x[i] - scaleIs * Float(l)
+                mse += qw[i] * diff * diff
+            }
+            if mse < bestMse {
+                bestMse = mse
+                iscale = iscaleIs
+            }
+        }
+        var sumlx: Float = 0, suml2: Float = 0
+        for i in 0..<n {
+            let l = Swift.min(nmax, nearestInt(iscale * x[i]))
+            L[i] = UInt8(truncatingIfNeeded: l)
+            sumlx += qw[i] * x[i] * Float(l)
+            suml2 += qw[i] * Float(l) * Float(l)
+        }
+        for _ in 0..<5 {
+            var changed = 0
+            for i in 0..<n {
+                let w = qw[i], li = Float(L[i])
+                var slx = sumlx - w * x[i] * li
+                var sl2 = suml2 - w * li * li
+                if slx > 0 && sl2 > 0 {
+                    let newL = Swift.min(nmax, nearestInt(x[i] * sl2 / slx))
+                    if newL != Int32(L[i]) {
+                        let fn = Float(newL)
+                        slx += w * x[i] * fn
+                        sl2 += w * fn * fn
+                        if slx * slx * suml2 > sumlx * sumlx * sl2 {
+                            L[i] = UInt8(truncatingIfNeeded: newL)
+                            sumlx = slx
+                            suml2 = sl2
+                            changed += 1
+                        }
+                    }
+                }
+            }
+            if changed == 0 { break }
+        }
+        return suml2 > 0 ? sumlx / suml2 : 0
+    }
+}
+
+/// Rows quantized with column weights (quantize_q*_* with quant_weights non-null, one row at a time).
+public enum WeightedQuantization {
+    /// Types whose ggml quantizer uses an importance matrix and that ckpt reproduces with one.
+    public static let types: Set<DType> = [.q4_0, .q4_1, .q5_0, .q5_1, .q4_K, .q6_K]
+
+    /// Rows of `rowLength` quantized with `weights` (one slice of rowLength per matrix of `rowsPerMatrix` rows:
+    /// MoE experts each have their own), rows split across threads (the bytes do not depend on it). Nil for a
+    /// type not in `types`.
+    public static func quantize(_ values: UnsafeBufferPointer<Float>, rowLength: Int, weights: [Float], rowsPerMatrix: Int,
+                                as dtype: DType, threads: Int) -> [UInt8]? {
+        guard types.contains(dtype), let base = values.baseAddress else { return nil }
+        let rows = values.count / rowLength, rowBytes = rowLength / dtype.blockSize * dtype.bytesPerBlock
+        var out = [UInt8](repeating: 0, count: rows * rowBytes)
+        out.withUnsafeMutableBytes { o in
+            weights.withUnsafeBufferPointer { w in
+                let src = UnsafeSendable(base), dst = UnsafeSendable(o.baseAddress!), qw = UnsafeSendable(w.baseAddress!)
+                Quantization.forEachChunk(blocks: rows, threads: threads, minBlocks: 16) { range in
+                    for r in range {
+                        _ = quantizeRow(src.value + r * rowLength, count: rowLength, weights: qw.value + (r / rowsPerMatrix) * rowLength,
+                                        as: dtype, into: dst.value + r * rowBytes)
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    /// One row of `n` values (whole blocks) into `y`, weights[j] for column j. False for a type not in `types`.
+    public static func quantizeRow(_ x: UnsafePointer<Float>, count n: Int, weights qw: UnsafePointer<Float>, as dtype: DType,
+                                   into y: UnsafeMutableRawPointer) -> Bool {
+        let blocks = n / dtype.blockSize, size = dtype.bytesPerBlock
+        switch dtype {
+        case .q4_0, .q4_1, .q5_0, .q5_1:
+            // The legacy impls scale each weight by sqrt(σ² + x²) with σ² the row's mean square.
+            var sumX2: Float = 0
+            for j in 0..<n { sumX2 += x[j] * x[j] }
+            let sigma2 = sumX2 / Float(n)
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: 32) { wb in
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64) { lb in
+                let w = wb.baseAddress!, L = lb.baseAddress!, Laux = L + 32
+                for b in 0..<blocks {
+                    let xb = x + 32 * b, out = y + b * size
+                    for j in 0..<32 { w[j] = qw[32 * b + j] * (sigma2 + xb[j] * xb[j]).squareRoot() }
+                    legacyBlock(dtype, xb, w, L, Laux, out)
+                }
+            }
+            }
+        case .q4_K:
+            for b in 0..<blocks { q4KBlock(x + 256 * b, qw + 256 * b, y + b * size) }
+        case .q6_K:
+            for b in 0..<blocks { Q6_K.quantize(x + 256 * b, weights: qw + 256 * b, into: y + b * size) }
+        default:
+            return false
+        }
+        return true
+    }
+
+    /// One legacy block from its weights (quantize_row_q4_0/q4_1/q5_0/q5_1_impl's loop body).
+    static func legacyBlock(_ dtype: DType, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ L: UnsafeMutablePointer<UInt8>,
+                            _ Laux: UnsafeMutablePointer<UInt8>, _ y: UnsafeMutableRawPointer) {
+        let fiveBit = dtype == .q5_0 || dtype == .q5_1
+        let qsOffset: Int
+        switch dtype {
+        case .q4_0, .q5_0:
+            let d = L.withMemoryRebound(to: Int8.self, capacity: 32) { WeightedSolvers.qx(32, fiveBit ? 16 : 8, x, $0, w) }
+            y.storeHalf(d, at: 0)
+            qsOffset = fiveBit ? 6 : 2
+        default:
+            var min: Float = 0
+            let d = WeightedSolvers.qkx3(32, fiveBit ? 31 : 15, x, w, L, &min, Laux, rmin: -0.9, rdelta: 0.05, nstep: 36)
+            y.storeHalf(d, at: 0)
+            y.storeHalf(-min, at: 2)
+            qsOffset = fiveBit ? 8 : 4
+        }
+        var qh: UInt32 = 0
+        for j in 0..<16 {
+            let xi0 = L[j], xi1 = L[j + 16]
+            y.storeBytes(of: (xi0 & 0x0F) | ((xi1 & 0x0F) << 4), toByteOffset: qsOffset + j, as: UInt8.self)
+            qh |= UInt32((xi0 & 0x10) >> 4) << UInt32(j)
+            qh |= UInt32((xi1 & 0x10) >> 4) << UInt32(j + 16)
+        }
+        if fiveBit { y.storeBytes(of: qh.littleEndian, toByteOffset: qsOffset - 4, as: UInt32.self) }
+    }
+
+    /// One Q4_K block (quantize_row_q4_K_impl): sub-block scales and mins by make_qkx3_quants with weights
+    /// qw·sqrt(σ² + x²) (σ² = 2·mean x² of the block), then both quantized to 6 bits by make_qp_quants weighted
+    /// by each sub-block's weight sum, then the codes against the stored scales.
+    static func q4KBlock(_ x: UnsafePointer<Float>, _ qw: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer) {
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 64) { f in
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 256 + 32 + 16) { u in
+            let weights = f.baseAddress!, sw = weights + 32, mins = sw + 8, scales = mins + 8
+            let L = u.baseAddress!, Laux = L + 256, Ls = Laux + 32, Lm = Ls + 8
+            var sumX2: Float = 0
+            for l in 0..<256 { sumX2 += x[l] * x[l] }
+            let sigma2 = 2 * sumX2 / 256
+            for j in 0..<8 {
+                for l in 0..<32 { weights[l] = qw[32 * j + l] * (sigma2 + x[32 * j + l] * x[32 * j + l]).squareRoot() }
+                var sumw: Float = 0
+                for l in 0..<32 { sumw += weights[l] }
+                sw[j] = sumw
+                scales[j] = WeightedSolvers.qkx3(32, 15, x + 32 * j, weights, L + 32 * j, &mins[j], Laux, rmin: -0.9, rdelta: 0.05, nstep: 36)
+            }
+            let dBlock = WeightedSolvers.qp(8, 63, scales, Ls, sw)
+            let mBlock = WeightedSolvers.qp(8, 63, mins, Lm, sw)
+            let s = y + Q4_K.scalesOffset
+            for k in 0..<12 { s.storeBytes(of: 0, toByteOffset: k, as: UInt8.self) }
+            func put(_ k: Int, _ v: UInt8) { s.storeBytes(of: v, toByteOffset: k, as: UInt8.self) }
+            func get(_ k: Int) -> UInt8 { UnsafeRawPointer(s).byte(k) }
+            for j in 0..<8 {
+                let ls = Ls[j], lm = Lm[j]
+                if j < 4 {
+                    put(j, ls)
+                    put(j + 4, lm)
+                } else {
+                    put(j + 4, (ls & 0xF) | ((lm & 0xF) << 4))
+                    put(j - 4, get(j - 4) | ((ls >> 4) << 6))
+                    put(j, get(j) | ((lm >> 4) << 6))
+                }
+            }
+            y.storeHalf(dBlock, at: Q4_K.dOffset)
+            y.storeHalf(mBlock, at: Q4_K.dminOffset)
+            let d = UnsafeRawPointer(y).loadHalf(at: Q4_K.dOffset), dmin = UnsafeRawPointer(y).loadHalf(at: Q4_K.dminOffset)
+            for j in 0..<8 {
+                let (sc, m) = KQuantSolvers.scaleMinK4(j, UnsafeRawPointer(s))
+                let dj = d * Float(sc)
+                if dj == 0 { continue }
+                let dm = dmin * Float(m)
+                for i in 0..<32 { L[32 * j + i] = UInt8(Swift.max(0, Swift.min(15, nearestInt((x[32 * j + i] + dm) / dj)))) }
+            }
+            var q = y + Q4_K.qsOffset
+            for j in stride(from: 0, to: 256, by: 64) {
+                for l in 0..<32 { q.storeBytes(of: L[j + l] | (L[j + l + 32] << 4), toByteOffset: l, as: UInt8.self) }
+                q += 32
+            }
+        }
+        }
+    }
+}

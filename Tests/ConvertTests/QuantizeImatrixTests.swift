@@ -1,0 +1,59 @@
+import Convert
+import Foundation
+import Formats
+import Testing
+import TestSupport
+
+/// `ckpt quantize --imatrix` against llama.cpp's llama-quantize with the same importance matrix
+/// (fixtures/make_quantize_imatrix.py: the synthetic model of QuantizeAgainstLlamaCppTests, a synthetic imatrix,
+/// the path "imatrix_synthetic.gguf" as given to the tool): byte-identical files for every type ckpt quantizes
+/// with column weights (and Q8_0, which ignores them), and with --include-weights or --exclude-weights.
+@Suite(.serialized) struct QuantizeImatrixTests {
+    static let golden: JSONValue? = try? Repository.json("quants/quantize_imatrix.json")
+    static let imatrixPath = "imatrix_synthetic.gguf"
+
+    static func run(_ key: String, _ entry: JSONValue) throws {
+        var options = QuantizeOptions(fileType: try #require(LlamaFileType.named(entry["type"]?.stringValue ?? "")))
+        options.threads = 2
+        let flags = (entry["flags"]?.arrayValue ?? []).compactMap(\.stringValue)
+        func values(_ flag: String) -> [String] { flags.indices.filter { flags[$0] == flag }.map { flags[$0 + 1] } }
+        let matrix = try ImportanceMatrix.read(path: Repository.fixtures("quants/" + imatrixPath))
+            .filtered(include: values("--include-weights"), exclude: values("--exclude-weights"))
+        options.imatrix = (matrix, imatrixPath)
+        let out = Scratch.path("qi-\(key).gguf")
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        try GGUFQuantizer.run(input: QuantizeAgainstLlamaCppTests.modelPath, output: out, options: options) { _ in }
+        let got = try GGUFFile(path: out)
+        let tensors = try #require(entry["tensors"]?.arrayValue)
+        #expect(got.tensorInfos.count == tensors.count)
+        for (info, row) in zip(got.tensorInfos, tensors) {
+            let fields = row.arrayValue ?? []
+            #expect(info.name == fields.first?.stringValue)
+            #expect(info.dtype.name == fields.dropFirst().first?.stringValue, "\(key): \(info.name)")
+            #expect(SHA256Digest.hex(got.tensor(info).data.array) == fields.last?.stringValue, "\(key): \(info.name) bytes")
+        }
+        #expect(try QuantizeAgainstLlamaCppTests.sha256(out) == entry["sha256"]?.stringValue, "\(key): whole file")
+    }
+
+    static let keys: [String] = ((golden?["types"]?.objectValue ?? []) + (golden?["variants"]?.objectValue ?? [])).map(\.0)
+
+    @Test func goldensAreLoaded() { #expect(Self.keys.count == 9) }
+
+    @Test(arguments: keys)
+    func sameFileAsLlamaQuantize(_ key: String) throws {
+        let entry = try #require(Self.golden?["types"]?[key] ?? Self.golden?["variants"]?[key])
+        try Self.run(key, entry)
+    }
+
+    /// A type ckpt cannot yet quantize with an imatrix is refused by name, not written differently.
+    @Test func refusesTypesWithoutWeightedQuantizer() throws {
+        var options = QuantizeOptions(fileType: try #require(LlamaFileType.named("Q5_K_M")))
+        options.imatrix = (try ImportanceMatrix.read(path: Repository.fixtures("quants/" + Self.imatrixPath)), Self.imatrixPath)
+        let out = Scratch.path("qi-refused.gguf")
+        let error = #expect(throws: ConvertError.self) {
+            try GGUFQuantizer.run(input: QuantizeAgainstLlamaCppTests.modelPath, output: out, options: options) { _ in }
+        }
+        #expect(error?.description.contains("does not yet quantize q5_K with an imatrix") == true, "\(String(describing: error))")
+        #expect(!FileManager.default.fileExists(atPath: out))
+    }
+}
