@@ -62,73 +62,13 @@ enum WeightedSolvers {
     }
 
     /// make_qkx3_quants(n, nmax, x, weights, L, &min, Laux, rmin, rdelta, nstep, use_mad false); `theMin`
-    /// receives −min (ggml's convention); returns the scale.
+    /// receives −min (ggml's convention); returns the scale. With weights given, make_qkx3_quants is
+    /// make_qkx2_quants line for line (its `max <= min` test equals qkx2's `max == min` once min ≤ 0 ≤ max), so
+    /// this is KQuantSolvers.qkx2Fast: trials four per SIMD lane, byte-identical. `Laux` holds 4·n bytes.
     static func qkx3(_ n: Int, _ nmax: Int32, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
                      _ L: UnsafeMutablePointer<UInt8>, _ theMin: inout Float, _ Laux: UnsafeMutablePointer<UInt8>,
                      rmin: Float, rdelta: Float, nstep: Int) -> Float {
-        var min = x[0], max = x[0]
-        var sumW = w[0]
-        var sumX = sumW * x[0]
-        for i in 1..<n {
-            if x[i] < min { min = x[i] }
-            if x[i] > max { max = x[i] }
-            sumW += w[i]
-            sumX += w[i] * x[i]
-        }
-        if min > 0 { min = 0 }
-        if max <= min {
-            for i in 0..<n { L[i] = 0 }
-            theMin = -min
-            return 0
-        }
-        let fnmax = Float(nmax)
-        var iscale = fnmax / (max - min)
-        var scale = 1 / iscale
-        var bestMad: Float = 0
-        for i in 0..<n {
-            let l = nearestInt(iscale * (x[i] - min))
-            L[i] = UInt8(truncatingIfNeeded: Swift.max(0, Swift.min(nmax, l)))
-            let diff = scale * Float(L[i]) + min - x[i]
-            bestMad += w[i] * (diff * diff)
-        }
-        if nstep < 1 {
-            theMin = -min
-            return scale
-        }
-        for step in 0...nstep {
-            iscale = (rmin + rdelta * Float(step) + fnmax) / (max - min)
-            var sumL: Float = 0, sumL2: Float = 0, sumXL: Float = 0
-            for i in 0..<n {
-                let l = Swift.max(0, Swift.min(nmax, nearestInt(iscale * (x[i] - min))))
-                Laux[i] = UInt8(truncatingIfNeeded: l)
-                let fl = Float(l)
-                sumL += w[i] * fl
-                sumL2 += w[i] * fl * fl
-                sumXL += w[i] * fl * x[i]
-            }
-            let D = sumW * sumL2 - sumL * sumL
-            if D > 0 {
-                var thisScale = (sumW * sumXL - sumX * sumL) / D
-                var thisMin = (sumL2 * sumX - sumL * sumXL) / D
-                if thisMin > 0 {
-                    thisMin = 0
-                    thisScale = sumXL / sumL2
-                }
-                var mad: Float = 0
-                for i in 0..<n {
-                    let diff = thisScale * Float(Laux[i]) + thisMin - x[i]
-                    mad += w[i] * (diff * diff)
-                }
-                if mad < bestMad {
-                    for i in 0..<n { L[i] = Laux[i] }
-                    bestMad = mad
-                    scale = thisScale
-                    min = thisMin
-                }
-            }
-        }
-        theMin = -min
-        return scale
+        KQuantSolvers.qkx2Fast(n, nmax, x, w, L, &theMin, Laux, rmin: rmin, rdelta: rdelta, nstep: nstep, useMad: false)
     }
 
     /// make_qp_quants(n, nmax, x, L, quant_weights): non-negative x (sub-block scales or mins) onto 0...nmax.
@@ -235,7 +175,7 @@ public enum WeightedQuantization {
             for j in 0..<n { sumX2 += x[j] * x[j] }
             let sigma2 = sumX2 / Float(n)
             withUnsafeTemporaryAllocation(of: Float.self, capacity: 32) { wb in
-            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64) { lb in
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32 + 4 * 32) { lb in
                 let w = wb.baseAddress!, L = lb.baseAddress!, Laux = L + 32
                 for b in 0..<blocks {
                     let xb = x + 32 * b, out = y + b * size
@@ -286,9 +226,9 @@ public enum WeightedQuantization {
     /// by each sub-block's weight sum, then the codes against the stored scales.
     static func q4KBlock(_ x: UnsafePointer<Float>, _ qw: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer) {
         withUnsafeTemporaryAllocation(of: Float.self, capacity: 64) { f in
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 256 + 32 + 16) { u in
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 256 + 4 * 32 + 16) { u in
             let weights = f.baseAddress!, sw = weights + 32, mins = sw + 8, scales = mins + 8
-            let L = u.baseAddress!, Laux = L + 256, Ls = Laux + 32, Lm = Ls + 8
+            let L = u.baseAddress!, Laux = L + 256, Ls = Laux + 4 * 32, Lm = Ls + 8
             var sumX2: Float = 0
             for l in 0..<256 { sumX2 += x[l] * x[l] }
             let sigma2 = 2 * sumX2 / 256
