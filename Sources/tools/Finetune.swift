@@ -54,7 +54,7 @@ struct Finetune: ParsableCommand {
         if writeModel {
             let output = training.out + "/model.gguf"
             try GGUFExport.write(model.params, source: model.gguf, to: output, overwrite: true)
-            extra += [("model", JSONValue.string(output))] + (try exports.write(from: output, stem: "model", folder: training.out))
+            extra += [("model", JSONValue.string(output))] + (try exports.write(from: output, stem: "model", folder: training.out, calibration: train.examples.map(\.tokens)))
         }
         try RunFolder.writeReport(summary.report(extra: extra), to: training.out)
     }

@@ -127,6 +127,11 @@ struct ExportArguments: ParsableArguments {
     var export: String?
     @Flag(help: "Also write the result as a Hugging Face folder (RUN/hf: config, safetensors, tokenizer).")
     var hf = false
+    @Flag(help: "With --export: collect an importance matrix on the training data with the trained model (RUN/imatrix.gguf, as ckpt imatrix) and quantize with it.")
+    var exportImatrix = false
+
+    /// Mixes whose every type ckpt quantizes with an imatrix (those of the llama-family rules).
+    static let imatrixMixes: Set<String> = ["Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q4_K_M", "Q6_K", "Q8_0"]
 
     /// Whether any extra output was asked for.
     var requested: Bool { export != nil || hf }
@@ -137,14 +142,29 @@ struct ExportArguments: ParsableArguments {
         if let export, LlamaFileType.named(export) == nil {
             throw ConvertError.unknownQuantType(name: export, menu: LlamaFileType.menu.map(\.name))
         }
+        if exportImatrix {
+            guard let export else { throw ToolError(message: "--export-imatrix needs --export TYPE", hint: nil) }
+            guard let name = LlamaFileType.named(export)?.name, Self.imatrixMixes.contains(name) else {
+                throw ToolError(message: "--export-imatrix: ckpt quantizes \(Self.imatrixMixes.sorted().joined(separator: ", ")) with an imatrix so far, not \(export)", hint: nil)
+            }
+        }
     }
 
-    /// Writes the extra outputs of the F32 GGUF at `gguf` into `folder`; report fields for them.
-    func write(from gguf: String, stem: String, folder: String) throws -> [(String, JSONValue)] {
+    /// Writes the extra outputs of the F32 GGUF at `gguf` into `folder`; report fields for them. `calibration`:
+    /// the training data's token sequences, for --export-imatrix.
+    func write(from gguf: String, stem: String, folder: String, calibration: [[Int]] = []) throws -> [(String, JSONValue)] {
         var extra: [(String, JSONValue)] = []
         if let export, let type = LlamaFileType.named(export) {
             let path = folder + "/\(stem)-\(type.name).gguf"
-            try GGUFQuantizer.run(input: gguf, output: path, options: QuantizeOptions(fileType: type), overwrite: true) { _ in }
+            var options = QuantizeOptions(fileType: type)
+            if exportImatrix {
+                let imatrix = folder + "/imatrix.gguf"
+                let matrix = try Self.collectImatrix(model: gguf, sequences: calibration)
+                try matrix.write(to: imatrix, overwrite: true)
+                options.imatrix = (matrix, imatrix)
+                extra.append(("imatrix", .string(imatrix)))
+            }
+            try GGUFQuantizer.run(input: gguf, output: path, options: options, overwrite: true) { _ in }
             extra.append(("quantized", .string(path)))
         }
         if hf {
@@ -152,5 +172,19 @@ struct ExportArguments: ParsableArguments {
             extra.append(("hf", .string(folder + "/hf")))
         }
         return extra
+    }
+
+    /// The importance matrix of the trained model on its training data: the sequences one after the other,
+    /// cut into chunks of up to 512 tokens as ckpt imatrix cuts a text (BOS first when the model adds one).
+    static func collectImatrix(model: String, sequences: [[Int]]) throws -> ImportanceMatrix {
+        let m = try ModelFile(path: model)
+        let tokens = sequences.flatMap { $0 }
+        let context = min(512, m.transformer.config.contextLength, tokens.count)
+        guard context >= 16 else {
+            throw ToolError(message: "--export-imatrix: the training data has \(tokens.count) tokens, too few for an importance matrix", hint: nil)
+        }
+        let chunks = Perplexity.chunks(tokens, context: context, bos: m.bos)
+        Stderr.write("imatrix: \(chunks.count) chunks of \(context) tokens of the training data\n")
+        return try ImatrixCollector(transformer: m.transformer, context: context).collect(chunks, dataset: "training data")
     }
 }

@@ -108,3 +108,31 @@ import TestSupport
         try refused(narrow, "'blk.0.attn_q.weight' has 3 columns, the tensor 32")
     }
 }
+
+/// `--export TYPE --export-imatrix` (finetune, distill): the trained model's importance matrix on the training data
+/// is written to RUN/imatrix.gguf and the export quantized with it — the same file `ckpt quantize --imatrix`
+/// makes from them; a mix ckpt cannot yet quantize with an imatrix is refused before training.
+@Suite struct ExportImatrixTests {
+    let cli = CommandLineTests()
+
+    @Test func finetuneExportsWithItsOwnImatrix() throws {
+        let model = TinyModel.temporaryPath("tiny.gguf"), data = try TrainingCommandTests.dataFile()
+        try TinyModel.write(to: model)
+        let run = TinyModel.temporaryPath("export-imatrix")
+        let r = try cli.run(["finetune", model, "--data", data, "--out", run, "--steps", "2", "--batch-size", "2",
+                             "--export", "Q4_0", "--export-imatrix"])
+        #expect(r.code == 0, "\(r.stderr)")
+        let matrix = try ImportanceMatrix.read(path: run + "/imatrix.gguf")
+        #expect(matrix.entries.count == 2 * 7 && matrix.entries.values.allSatisfy { $0.counts[0] > 0 })
+        let exported = try GGUFFile(path: run + "/model-Q4_0.gguf")
+        #expect(exported["quantize.imatrix.file"]?.stringValue == run + "/imatrix.gguf")
+        let again = TinyModel.temporaryPath("again.gguf")
+        #expect(try cli.run(["quantize", run + "/model.gguf", again, "Q4_0", "--imatrix", run + "/imatrix.gguf"]).code == 0)
+        #expect(FileManager.default.contents(atPath: again) == FileManager.default.contents(atPath: run + "/model-Q4_0.gguf"))
+
+        let refused = try cli.run(["finetune", model, "--data", data, "--out", TinyModel.temporaryPath("refused"), "--steps", "1",
+                                   "--export", "Q3_K_M", "--export-imatrix"])
+        #expect(refused.code == 1 && refused.stderr.hasPrefix("error: --export-imatrix: ckpt quantizes") && refused.stderr.split(separator: "\n").count == 1,
+                "\(refused.stderr)")
+    }
+}
