@@ -130,9 +130,6 @@ struct ExportArguments: ParsableArguments {
     @Flag(help: "With --export: collect an importance matrix on the training data with the trained model (RUN/imatrix.gguf, as ckpt imatrix) and quantize with it.")
     var exportImatrix = false
 
-    /// Mixes whose every type ckpt quantizes with an imatrix (those of the llama-family rules).
-    static let imatrixMixes: Set<String> = ["Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q4_K_M", "Q6_K", "Q8_0"]
-
     /// Whether any extra output was asked for.
     var requested: Bool { export != nil || hf }
 
@@ -143,10 +140,7 @@ struct ExportArguments: ParsableArguments {
             throw ConvertError.unknownQuantType(name: export, menu: LlamaFileType.menu.map(\.name))
         }
         if exportImatrix {
-            guard let export else { throw ToolError(message: "--export-imatrix needs --export TYPE", hint: nil) }
-            guard let name = LlamaFileType.named(export)?.name, Self.imatrixMixes.contains(name) else {
-                throw ToolError(message: "--export-imatrix: ckpt quantizes \(Self.imatrixMixes.sorted().joined(separator: ", ")) with an imatrix so far, not \(export)", hint: nil)
-            }
+            guard export != nil else { throw ToolError(message: "--export-imatrix needs --export TYPE", hint: nil) }
         }
     }
 

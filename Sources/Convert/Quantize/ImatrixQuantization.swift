@@ -3,10 +3,6 @@ import Formats
 /// The importance-matrix side of quantize (llama-quant.cpp): which tensors take column weights, and their rows
 /// quantized with them (WeightedQuantization, ggml's quantize_row_*_impl).
 extension GGUFQuantizer {
-    /// ggml types whose quantizer reads an imatrix but ckpt's do not yet: quantizing into them with an imatrix is
-    /// refused rather than written differently from llama-quantize.
-    static let weightedNotYet: Set<DType> = [.q2_K, .q3_K, .q5_K]
-
     /// The column weights of a tensor (entry's sums / counts), nil when the imatrix has no entry for it or the
     /// target type ignores them (Q8_0, F16, …). A size that is not the row length is an error, except for
     /// token_embd, as in llama.cpp.
@@ -16,9 +12,6 @@ extension GGUFQuantizer {
         guard weights.count == columns * matrices else {
             if entry.info.name.hasPrefix("token_embd") { return nil }
             throw .invalidImatrix(path: imatrixPath, reason: "'\(entry.info.name)' has \(weights.count) columns, the tensor \(columns * matrices)")
-        }
-        if weightedNotYet.contains(entry.target) {
-            throw .invalidImatrix(path: imatrixPath, reason: "'\(entry.info.name)': ckpt does not yet quantize \(entry.target.ggmlName) with an imatrix")
         }
         return WeightedQuantization.types.contains(entry.target) ? weights : nil
     }

@@ -42,25 +42,32 @@ public enum Q3_K: BlockCodec {
             } else {
                 y.storeHalf(0, at: dOffset)
             }
-            let d = UnsafeRawPointer(y).loadHalf(at: dOffset)
-            for j in 0..<16 {
-                let sc = Int8(truncatingIfNeeded: scale(j, UnsafeRawPointer(s)) - 32)
-                let dj = d * Float(sc)
-                if dj == 0 { continue }
-                for i in 0..<16 {
-                    L[16 * j + i] = Int8(Swift.max(-4, Swift.min(3, nearestInt(x[16 * j + i] / dj))) + 4)
-                }
-            }
-            // High bit of element j goes to hmask[j % 32], bit j / 32.
-            for k in 0..<32 { y.storeBytes(of: 0, toByteOffset: hmaskOffset + k, as: UInt8.self) }
-            for j in 0..<256 where L[j] > 3 {
-                let at = hmaskOffset + j % 32
-                y.storeBytes(of: UnsafeRawPointer(y).byte(at) | UInt8(1 << (j / 32)), toByteOffset: at, as: UInt8.self)
-                L[j] -= 4
-            }
-            L.withMemoryRebound(to: UInt8.self, capacity: 256) { KQuantSolvers.pack2Bit($0, into: y + qsOffset) }
+            finish(x, L, y)
         }
         }
+    }
+
+    /// The codes against the stored scales (L holds the first pass's codes where a scale is 0), the high bits
+    /// into hmask and the low two bits packed: the end of both quantize_row_q3_K_ref and _impl.
+    static func finish(_ x: UnsafePointer<Float>, _ L: UnsafeMutablePointer<Int8>, _ y: UnsafeMutableRawPointer) {
+        let s = y + scalesOffset
+        let d = UnsafeRawPointer(y).loadHalf(at: dOffset)
+        for j in 0..<16 {
+            let sc = Int8(truncatingIfNeeded: scale(j, UnsafeRawPointer(s)) - 32)
+            let dj = d * Float(sc)
+            if dj == 0 { continue }
+            for i in 0..<16 {
+                L[16 * j + i] = Int8(Swift.max(-4, Swift.min(3, nearestInt(x[16 * j + i] / dj))) + 4)
+            }
+        }
+        // High bit of element j goes to hmask[j % 32], bit j / 32.
+        for k in 0..<32 { y.storeBytes(of: 0, toByteOffset: hmaskOffset + k, as: UInt8.self) }
+        for j in 0..<256 where L[j] > 3 {
+            let at = hmaskOffset + j % 32
+            y.storeBytes(of: UnsafeRawPointer(y).byte(at) | UInt8(1 << (j / 32)), toByteOffset: at, as: UInt8.self)
+            L[j] -= 4
+        }
+        L.withMemoryRebound(to: UInt8.self, capacity: 256) { KQuantSolvers.pack2Bit($0, into: y + qsOffset) }
     }
 
     public static func dequantize(_ y: UnsafeRawPointer, into x: UnsafeMutablePointer<Float>) {

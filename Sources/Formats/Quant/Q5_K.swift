@@ -8,20 +8,25 @@ public enum Q5_K: BlockCodec {
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 256) { L in
             KQuantScaleMin.quantizeScales(x, y, L.baseAddress!, nmax: 31, rmin: -0.5, rdelta: 0.1, nstep: 15,
                                           dOffset: dOffset, dminOffset: dminOffset, scalesOffset: scalesOffset)
-            var qh = [UInt8](repeating: 0, count: 32)
-            var m1: UInt8 = 1, m2: UInt8 = 2
-            for (c, n) in stride(from: 0, to: 256, by: 64).enumerated() {
-                for j in 0..<32 {
-                    var l1 = L[n + j], l2 = L[n + j + 32]
-                    if l1 > 15 { l1 -= 16; qh[j] |= m1 }
-                    if l2 > 15 { l2 -= 16; qh[j] |= m2 }
-                    y.storeBytes(of: l1 | (l2 << 4), toByteOffset: qsOffset + 32 * c + j, as: UInt8.self)
-                }
-                m1 <<= 2
-                m2 <<= 2
-            }
-            for j in 0..<32 { y.storeBytes(of: qh[j], toByteOffset: qhOffset + j, as: UInt8.self) }
+            pack(L.baseAddress!, y)
         }
+    }
+
+    /// 5-bit codes L (0...31) into qs (low nibbles) and qh (high bits), as quantize_row_q5_K_ref/_impl end.
+    static func pack(_ L: UnsafePointer<UInt8>, _ y: UnsafeMutableRawPointer) {
+        var qh = [UInt8](repeating: 0, count: 32)
+        var m1: UInt8 = 1, m2: UInt8 = 2
+        for (c, n) in stride(from: 0, to: 256, by: 64).enumerated() {
+            for j in 0..<32 {
+                var l1 = L[n + j], l2 = L[n + j + 32]
+                if l1 > 15 { l1 -= 16; qh[j] |= m1 }
+                if l2 > 15 { l2 -= 16; qh[j] |= m2 }
+                y.storeBytes(of: l1 | (l2 << 4), toByteOffset: qsOffset + 32 * c + j, as: UInt8.self)
+            }
+            m1 <<= 2
+            m2 <<= 2
+        }
+        for j in 0..<32 { y.storeBytes(of: qh[j], toByteOffset: qhOffset + j, as: UInt8.self) }
     }
 
     public static func dequantize(_ y: UnsafeRawPointer, into x: UnsafeMutablePointer<Float>) {

@@ -3,7 +3,7 @@
 // evaluation order (products left to right, ints widened at the operator, never fused), like KQuantSolvers.
 // The weights are per column of the row (the imatrix entry's sums / count): block b of a row reads
 // columnWeights[b·blockSize ..< (b+1)·blockSize]. Q8_0 ignores them in ggml; the types here are the rest of
-// the legacy and K types ckpt produces, so far Q4_0, Q4_1, Q5_0, Q5_1, Q4_K and Q6_K.
+// the legacy and K types ckpt produces: Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K and Q6_K.
 
 enum WeightedSolvers {
     /// make_qx_quants(n, nmax, x, L, rmse_type 1, qw): L in 0..<2·nmax; returns the scale.
@@ -140,7 +140,7 @@ enum WeightedSolvers {
 /// Rows quantized with column weights (quantize_q*_* with quant_weights non-null, one row at a time).
 public enum WeightedQuantization {
     /// Types whose ggml quantizer uses an importance matrix and that ckpt reproduces with one.
-    public static let types: Set<DType> = [.q4_0, .q4_1, .q5_0, .q5_1, .q4_K, .q6_K]
+    public static let types: Set<DType> = [.q4_0, .q4_1, .q5_0, .q5_1, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K]
 
     /// Rows of `rowLength` quantized with `weights` (one slice of rowLength per matrix of `rowsPerMatrix` rows:
     /// MoE experts each have their own), rows split across threads (the bytes do not depend on it). Nil for a
@@ -184,8 +184,14 @@ public enum WeightedQuantization {
                 }
             }
             }
+        case .q2_K:
+            for b in 0..<blocks { q2KBlock(x + 256 * b, qw + 256 * b, y + b * size) }
+        case .q3_K:
+            for b in 0..<blocks { q3KBlock(x + 256 * b, qw + 256 * b, y + b * size) }
         case .q4_K:
             for b in 0..<blocks { q4KBlock(x + 256 * b, qw + 256 * b, y + b * size) }
+        case .q5_K:
+            for b in 0..<blocks { q5KBlock(x + 256 * b, qw + 256 * b, y + b * size) }
         case .q6_K:
             for b in 0..<blocks { Q6_K.quantize(x + 256 * b, weights: qw + 256 * b, into: y + b * size) }
         default:
@@ -221,14 +227,16 @@ public enum WeightedQuantization {
         if fiveBit { y.storeBytes(of: qh.littleEndian, toByteOffset: qsOffset - 4, as: UInt32.self) }
     }
 
-    /// One Q4_K block (quantize_row_q4_K_impl): sub-block scales and mins by make_qkx3_quants with weights
-    /// qw·sqrt(σ² + x²) (σ² = 2·mean x² of the block), then both quantized to 6 bits by make_qp_quants weighted
-    /// by each sub-block's weight sum, then the codes against the stored scales.
-    static func q4KBlock(_ x: UnsafePointer<Float>, _ qw: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer) {
+    /// The scale/min half of quantize_row_q4_K_impl and _q5_K_impl (`nmax` 15 or 31): sub-block scales and mins
+    /// by make_qkx3_quants with weights qw·sqrt(σ² + x²) (σ² = 2·mean x² of the block), both quantized to 6 bits
+    /// by make_qp_quants weighted by each sub-block's weight sum and packed like the reference, then the codes
+    /// L (0...nmax) against the stored scales. The caller packs L.
+    static func kScaleMinBlock(_ x: UnsafePointer<Float>, _ qw: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer,
+                               _ L: UnsafeMutablePointer<UInt8>, nmax: Int32, dOffset: Int, dminOffset: Int, scalesOffset: Int) {
         withUnsafeTemporaryAllocation(of: Float.self, capacity: 64) { f in
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 256 + 4 * 32 + 16) { u in
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 4 * 32 + 16) { u in
             let weights = f.baseAddress!, sw = weights + 32, mins = sw + 8, scales = mins + 8
-            let L = u.baseAddress!, Laux = L + 256, Ls = Laux + 4 * 32, Lm = Ls + 8
+            let Laux = u.baseAddress!, Ls = Laux + 4 * 32, Lm = Ls + 8
             var sumX2: Float = 0
             for l in 0..<256 { sumX2 += x[l] * x[l] }
             let sigma2 = 2 * sumX2 / 256
@@ -237,16 +245,16 @@ public enum WeightedQuantization {
                 var sumw: Float = 0
                 for l in 0..<32 { sumw += weights[l] }
                 sw[j] = sumw
-                scales[j] = WeightedSolvers.qkx3(32, 15, x + 32 * j, weights, L + 32 * j, &mins[j], Laux, rmin: -0.9, rdelta: 0.05, nstep: 36)
+                scales[j] = WeightedSolvers.qkx3(32, nmax, x + 32 * j, weights, L + 32 * j, &mins[j], Laux, rmin: -0.9, rdelta: 0.05, nstep: 36)
             }
             let dBlock = WeightedSolvers.qp(8, 63, scales, Ls, sw)
             let mBlock = WeightedSolvers.qp(8, 63, mins, Lm, sw)
-            let s = y + Q4_K.scalesOffset
+            let s = y + scalesOffset
             for k in 0..<12 { s.storeBytes(of: 0, toByteOffset: k, as: UInt8.self) }
             func put(_ k: Int, _ v: UInt8) { s.storeBytes(of: v, toByteOffset: k, as: UInt8.self) }
             func get(_ k: Int) -> UInt8 { UnsafeRawPointer(s).byte(k) }
             for j in 0..<8 {
-                let ls = Ls[j], lm = Lm[j]
+                let ls = Swift.min(63, Ls[j]), lm = Swift.min(63, Lm[j])  // the clamp is Q5_K's; Q4_K's qp stays ≤ 63
                 if j < 4 {
                     put(j, ls)
                     put(j + 4, lm)
@@ -256,21 +264,108 @@ public enum WeightedQuantization {
                     put(j, get(j) | ((lm >> 4) << 6))
                 }
             }
-            y.storeHalf(dBlock, at: Q4_K.dOffset)
-            y.storeHalf(mBlock, at: Q4_K.dminOffset)
-            let d = UnsafeRawPointer(y).loadHalf(at: Q4_K.dOffset), dmin = UnsafeRawPointer(y).loadHalf(at: Q4_K.dminOffset)
+            y.storeHalf(dBlock, at: dOffset)
+            y.storeHalf(mBlock, at: dminOffset)
+            let d = UnsafeRawPointer(y).loadHalf(at: dOffset), dmin = UnsafeRawPointer(y).loadHalf(at: dminOffset)
             for j in 0..<8 {
                 let (sc, m) = KQuantSolvers.scaleMinK4(j, UnsafeRawPointer(s))
                 let dj = d * Float(sc)
                 if dj == 0 { continue }
                 let dm = dmin * Float(m)
-                for i in 0..<32 { L[32 * j + i] = UInt8(Swift.max(0, Swift.min(15, nearestInt((x[32 * j + i] + dm) / dj)))) }
+                for i in 0..<32 { L[32 * j + i] = UInt8(Swift.max(0, Swift.min(nmax, nearestInt((x[32 * j + i] + dm) / dj)))) }
             }
+        }
+        }
+    }
+
+    static func q4KBlock(_ x: UnsafePointer<Float>, _ qw: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 256) { buffer in
+            let L = buffer.baseAddress!
+            kScaleMinBlock(x, qw, y, L, nmax: 15, dOffset: Q4_K.dOffset, dminOffset: Q4_K.dminOffset, scalesOffset: Q4_K.scalesOffset)
             var q = y + Q4_K.qsOffset
             for j in stride(from: 0, to: 256, by: 64) {
                 for l in 0..<32 { q.storeBytes(of: L[j + l] | (L[j + l + 32] << 4), toByteOffset: l, as: UInt8.self) }
                 q += 32
             }
+        }
+    }
+
+    static func q5KBlock(_ x: UnsafePointer<Float>, _ qw: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 256) { buffer in
+            let L = buffer.baseAddress!
+            kScaleMinBlock(x, qw, y, L, nmax: 31, dOffset: Q5_K.dOffset, dminOffset: Q5_K.dminOffset, scalesOffset: Q5_K.scalesOffset)
+            Q5_K.pack(L, y)
+        }
+    }
+
+    /// quantize_row_q2_K_impl: 16 sub-blocks of 16, make_qkx3_quants (nmax 3) with weights qw·sqrt(σ² + x²)
+    /// (σ² = mean x² of the block), 4-bit scales and mins by make_qp_quants weighted by the sub-block weight sums.
+    static func q2KBlock(_ x: UnsafePointer<Float>, _ qw: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer) {
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 64) { f in
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 256 + 64 + 32) { u in
+            let weight = f.baseAddress!, sw = weight + 16, mins = sw + 16, scales = mins + 16
+            let L = u.baseAddress!, Laux = L + 256, Ls = Laux + 64, Lm = Ls + 16
+            var sumX2: Float = 0
+            for j in 0..<256 { sumX2 += x[j] * x[j] }
+            let sigma2 = sumX2 / 256
+            for j in 0..<16 {
+                for l in 0..<16 { weight[l] = qw[16 * j + l] * (sigma2 + x[16 * j + l] * x[16 * j + l]).squareRoot() }
+                sw[j] = 0
+                for l in 0..<16 { sw[j] += weight[l] }
+                scales[j] = WeightedSolvers.qkx3(16, 3, x + 16 * j, weight, L + 16 * j, &mins[j], Laux, rmin: -0.9, rdelta: 0.05, nstep: 36)
+            }
+            var dm = WeightedSolvers.qp(16, 15, scales, Ls, sw)
+            var mm = WeightedSolvers.qp(16, 15, mins, Lm, sw)
+            y.storeHalf(dm, at: Q2_K.dOffset)
+            y.storeHalf(mm, at: Q2_K.dminOffset)
+            dm = UnsafeRawPointer(y).loadHalf(at: Q2_K.dOffset)
+            mm = UnsafeRawPointer(y).loadHalf(at: Q2_K.dminOffset)
+            for j in 0..<16 { y.storeBytes(of: Ls[j] | (Lm[j] << 4), toByteOffset: Q2_K.scalesOffset + j, as: UInt8.self) }
+            for j in 0..<16 {
+                let sc = UnsafeRawPointer(y).byte(Q2_K.scalesOffset + j)
+                let d = dm * Float(sc & 0xF)
+                if d == 0 { continue }
+                let m = mm * Float(sc >> 4)
+                for i in 0..<16 { L[16 * j + i] = UInt8(Swift.max(0, Swift.min(3, nearestInt((x[16 * j + i] + m) / d)))) }
+            }
+            KQuantSolvers.pack2Bit(L, into: y + Q2_K.qsOffset)
+        }
+        }
+    }
+
+    /// quantize_row_q3_K_impl: 16 sub-blocks of 16, make_qx_quants (nmax 4) with weights qw·sqrt(σ² + x²)
+    /// (σ² = 2·mean x² of the block), the 16 scales quantized to 6 bits by make_qx_quants (nmax 32) weighted by
+    /// the sub-block weight sums; then the reference's requantization and packing (Q3_K.finish).
+    static func q3KBlock(_ x: UnsafePointer<Float>, _ qw: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer) {
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 48) { f in
+        withUnsafeTemporaryAllocation(of: Int8.self, capacity: 256 + 16) { u in
+            let weight = f.baseAddress!, sw = weight + 16, scales = sw + 16
+            let L = u.baseAddress!, Ls = L + 256
+            var sumX2: Float = 0
+            for j in 0..<256 { sumX2 += x[j] * x[j] }
+            let sigma2 = 2 * sumX2 / 256
+            for j in 0..<16 {
+                for l in 0..<16 { weight[l] = qw[16 * j + l] * (sigma2 + x[16 * j + l] * x[16 * j + l]).squareRoot() }
+                var sumw: Float = 0
+                for l in 0..<16 { sumw += weight[l] }
+                sw[j] = sumw
+                scales[j] = WeightedSolvers.qx(16, 4, x + 16 * j, L + 16 * j, weight)
+            }
+            let s = y + Q3_K.scalesOffset
+            for k in 0..<12 { s.storeBytes(of: 0, toByteOffset: k, as: UInt8.self) }
+            let dBlock = WeightedSolvers.qx(16, 32, scales, Ls, sw)
+            for j in 0..<16 {
+                var l = UInt8(bitPattern: Ls[j])
+                if j < 8 {
+                    s.storeBytes(of: l & 0xF, toByteOffset: j, as: UInt8.self)
+                } else {
+                    s.storeBytes(of: UnsafeRawPointer(s).byte(j - 8) | ((l & 0xF) << 4), toByteOffset: j - 8, as: UInt8.self)
+                }
+                l >>= 4
+                s.storeBytes(of: UnsafeRawPointer(s).byte(j % 4 + 8) | (l << UInt8(2 * (j / 4))), toByteOffset: j % 4 + 8, as: UInt8.self)
+            }
+            y.storeHalf(dBlock, at: Q3_K.dOffset)
+            Q3_K.finish(x, L, y)
         }
         }
     }
