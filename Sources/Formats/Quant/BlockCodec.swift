@@ -1,10 +1,8 @@
 /// One ggml block type: the only place that knows its layout. `quantize` reads `DType.blockSize` floats
 /// and writes `DType.bytesPerBlock` bytes, exactly as ggml's `quantize_row_*_ref` does for one block;
 /// `dequantize` is ggml's `dequantize_row_*` for one block.
-public protocol BlockCodec {
-    static var dtype: DType { get }
+public protocol BlockCodec: BlockDecoder {
     static func quantize(_ x: UnsafePointer<Float>, into y: UnsafeMutableRawPointer)
-    static func dequantize(_ y: UnsafeRawPointer, into x: UnsafeMutablePointer<Float>)
 }
 
 /// The codec table: ggml type -> block codec. Types without a codec (IQ*, TQ*, MXFP4, ...) are refused
@@ -26,6 +24,27 @@ public enum BlockCodecs {
         case .q5_K: Q5_K.self
         case .q6_K: Q6_K.self
         default: nil
+        }
+    }
+
+    /// The decoder of a type: every codec, and the types ckpt reads but does not write (i-quants, TQ1_0,
+    /// TQ2_0, MXFP4); nil for the rest (NVFP4, Q8_K, …).
+    public static func decoder(for dtype: DType) -> (any BlockDecoder.Type)? {
+        if let codec = codec(for: dtype) { return codec }
+        switch dtype {
+        case .iq2_xxs: return IQ2_XXS.self
+        case .iq2_xs: return IQ2_XS.self
+        case .iq2_s: return IQ2_S.self
+        case .iq3_xxs: return IQ3_XXS.self
+        case .iq3_s: return IQ3_S.self
+        case .iq1_s: return IQ1_S.self
+        case .iq1_m: return IQ1_M.self
+        case .iq4_nl: return IQ4_NL.self
+        case .iq4_xs: return IQ4_XS.self
+        case .tq1_0: return TQ1_0.self
+        case .tq2_0: return TQ2_0.self
+        case .mxfp4: return MXFP4.self
+        default: return nil
         }
     }
 

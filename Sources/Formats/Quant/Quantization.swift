@@ -51,7 +51,7 @@ public enum Quantization {
             }
             if ok { return values }
         }
-        guard let codec = BlockCodecs.codec(for: dtype), count % dtype.blockSize == 0,
+        guard let codec = BlockCodecs.decoder(for: dtype), count % dtype.blockSize == 0,
               bytes.count >= count / dtype.blockSize * dtype.bytesPerBlock else { return nil }
         let blocks = count / dtype.blockSize
         return [Float](unsafeUninitializedCapacity: count) { out, filled in
@@ -69,7 +69,7 @@ public enum Quantization {
         let decoded = tensor.data.withUnsafeBytes { dequantize($0, as: tensor.dtype, count: tensor.elementCount, threads: threads) }
         guard let decoded else {
             throw .unsupportedType(path: path, tensor: tensor.name, dtype: tensor.dtype.name,
-                                   reason: "ckpt decodes F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0 and Q2_K to Q6_K")
+                                   reason: "ckpt decodes F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K to Q6_K, the IQ types, TQ1_0, TQ2_0 and MXFP4")
         }
         return decoded
     }
@@ -81,7 +81,7 @@ public enum Quantization {
         for b in range { C.quantize(src + b * n, into: UnsafeMutableRawPointer(dst + b * size)) }
     }
 
-    private static func dequantizeBlocks<C: BlockCodec>(_: C.Type, _ src: UnsafeRawPointer?, _ dst: UnsafeMutablePointer<Float>?,
+    private static func dequantizeBlocks<C: BlockDecoder>(_: C.Type, _ src: UnsafeRawPointer?, _ dst: UnsafeMutablePointer<Float>?,
                                                         _ range: Range<Int>) {
         guard let src, let dst else { return }
         let n = C.dtype.blockSize, size = C.dtype.bytesPerBlock
