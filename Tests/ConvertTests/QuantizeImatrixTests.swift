@@ -37,7 +37,7 @@ import TestSupport
 
     static let keys: [String] = ((golden?["types"]?.objectValue ?? []) + (golden?["variants"]?.objectValue ?? [])).map(\.0)
 
-    @Test func goldensAreLoaded() { #expect(Self.keys.count == 16) }
+    @Test func goldensAreLoaded() { #expect(Self.keys.count == 18) }
 
     @Test(arguments: keys)
     func sameFileAsLlamaQuantize(_ key: String) throws {

@@ -26,6 +26,8 @@ public struct LlamaFileType: Sendable, Equatable {
         .init(name: "Q5_K_S", id: 16, defaultType: .q5_K),
         .init(name: "Q5_K_M", id: 17, defaultType: .q5_K),
         .init(name: "Q6_K", id: 18, defaultType: .q6_K),
+        .init(name: "IQ4_NL", id: 25, defaultType: .iq4_nl),
+        .init(name: "IQ4_XS", id: 30, defaultType: .iq4_xs),
         .init(name: "Q8_0", id: 7, defaultType: .q8_0),
         .init(name: "F16", id: 1, defaultType: .f16),
         .init(name: "BF16", id: 32, defaultType: .bf16),

@@ -127,6 +127,7 @@ public struct QuantizePlan: Sendable {
             case "Q4_K_M" where useMoreBits(counters.attentionV, counters.attentionVCount): new = .q6_K
             case "Q5_K_M" where useMoreBits(counters.attentionV, counters.attentionVCount): new = .q6_K
             case "Q4_K_S" where counters.attentionV < 4: new = .q5_K
+            case "IQ4_NL" where hyper.gqa >= 4, "IQ4_XS" where hyper.gqa >= 4: new = .q5_K
             default: break
             }
             if hyper.is70B && (new == .q3_K || new == .q4_K) { new = .q5_K }
@@ -152,13 +153,14 @@ public struct QuantizePlan: Sendable {
             // With an imatrix, llama.cpp guards the first eighth of ffn_down in Q4_0/Q5_0 with the _1 types.
             case "Q4_0" where options.imatrix != nil && i < n / 8: new = .q4_1
             case "Q5_0" where options.imatrix != nil && i < n / 8: new = .q5_1
+            case "IQ4_NL" where options.imatrix == nil && i < n / 8, "IQ4_XS" where options.imatrix == nil && i < n / 8: new = .q5_K
             default: break
             }
             counters.ffnDown += 1
         } else if category == .attentionOutput {
             if hyper.arch != "falcon" {
                 if hyper.experts == 8 {
-                    if ["Q2_K", "Q3_K_S", "Q3_K_M", "Q4_K_S", "Q4_K_M"].contains(ftype) { new = .q5_K }
+                    if ["Q2_K", "Q3_K_S", "Q3_K_M", "Q4_K_S", "Q4_K_M", "IQ4_NL", "IQ4_XS"].contains(ftype) { new = .q5_K }
                 } else {
                     switch ftype {
                     case "Q2_K": new = .q3_K

@@ -23,6 +23,8 @@ public enum BlockCodecs {
         case .q4_K: Q4_K.self
         case .q5_K: Q5_K.self
         case .q6_K: Q6_K.self
+        case .iq4_nl: IQ4_NL.self
+        case .iq4_xs: IQ4_XS.self
         default: nil
         }
     }
@@ -50,7 +52,7 @@ public enum BlockCodecs {
 
     /// Types `quantize` can produce (the ggml reference quantizers ckpt reproduces bit for bit).
     public static let quantizable: [DType] = [.f32, .f16, .bf16, .q4_0, .q4_1, .q5_0, .q5_1, .q8_0,
-                                              .q2_K, .q3_K, .q4_K, .q5_K, .q6_K]
+                                              .q2_K, .q3_K, .q4_K, .q5_K, .q6_K, .iq4_nl, .iq4_xs]
 }
 
 /// F32, F16 and BF16 as one-element blocks, so every conversion goes through the same row machinery.
