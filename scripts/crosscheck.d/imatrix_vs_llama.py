@@ -27,7 +27,7 @@ ckpt, model, text = (os.path.abspath(p) for p in sys.argv[1:4])
 root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 tools = subprocess.check_output([os.path.join(root, "scripts", "build-llama-tools")], text=True).strip()
 CTX, CHUNKS = 128, 8
-TYPES = ["Q4_K_M", "Q4_0", "Q5_0", "Q4_1", "Q5_1", "Q6_K", "Q2_K", "Q3_K_M", "Q4_K_S", "Q5_K_M"]
+TYPES = ["Q4_K_M", "Q4_0", "Q5_0", "Q4_1", "Q5_1", "Q6_K", "Q2_K", "Q3_K_M", "Q4_K_S", "Q5_K_M", "IQ4_NL", "IQ4_XS"]
 ok = True
 
 
