@@ -5,11 +5,17 @@
 // re-picks every value against its stored scale. Float32 throughout, products left to right, as in C.
 
 enum IQ4Quantizer {
-    static let values = IQuantTables.iq4nlValues.map { Float($0) }
+    /// kvalues_iq4nl as floats, in memory that lives for the process (no array bounds or lazy-global checks in
+    /// the inner loops, which call bestIndex 16 times per value).
+    nonisolated(unsafe) static let values: UnsafePointer<Float> = {
+        let p = UnsafeMutablePointer<Float>.allocate(capacity: 16)
+        for i in 0..<16 { p[i] = Float(IQuantTables.iq4nlValues[i]) }
+        return UnsafePointer(p)
+    }()
 
     /// best_index_int8(16, kvalues_iq4nl, x): the nearest table value's index (ties to the upper one).
     @inline(__always)
-    static func bestIndex(_ x: Float) -> UInt8 {
+    static func bestIndex(_ x: Float, _ values: UnsafePointer<Float>) -> UInt8 {
         if x <= values[0] { return 0 }
         if x >= values[15] { return 15 }
         var ml = 0, mu = 15
@@ -22,7 +28,8 @@ enum IQ4Quantizer {
 
     /// One super-block of `n` values (32: IQ4_NL, 256: IQ4_XS) into `y`; `qw`: its imatrix column weights or nil.
     static func quantize(_ x: UnsafePointer<Float>, count n: Int, weights qw: UnsafePointer<Float>?, into y: UnsafeMutableRawPointer) {
-        let ntry = 7, blocks = n / 32
+        let ntry = 7, blocks = n / 32, values = Self.values
+        func bestIndex(_ x: Float) -> UInt8 { Self.bestIndex(x, values) }
         withUnsafeTemporaryAllocation(of: Float.self, capacity: 32 + 8) { f in
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 256) { u in
             let weight = f.baseAddress!, scales = weight + 32, L = u.baseAddress!
@@ -59,7 +66,7 @@ enum IQ4Quantizer {
                 d = sumq2 > 0 ? sumqx / sumq2 : 0
                 var best = d * sumqx
                 for itry in -ntry...ntry {
-                    id = Float(itry + Int(IQuantTables.iq4nlValues[0])) / max
+                    id = Float(itry - 127) / max  // (itry + kvalues_iq4nl[0]) / max
                     sumqx = 0
                     sumq2 = 0
                     for j in 0..<32 {
