@@ -93,16 +93,22 @@ import TestSupport
         let out = Scratch.path("q-\(type).gguf")
         defer { try? FileManager.default.removeItem(atPath: out) }
         try GGUFQuantizer.run(input: Self.modelPath, output: out, options: options) { _ in }
+        try Self.expectSame(out, as: want, type)
+    }
+
+    /// `out` against a golden entry: every tensor's name, type and bytes in order (the first difference named),
+    /// then the whole file's sha256.
+    static func expectSame(_ out: String, as want: JSONValue, _ key: String) throws {
         let got = try GGUFFile(path: out)
         let tensors = try #require(want["tensors"]?.arrayValue)
         #expect(got.tensorInfos.count == tensors.count)
         for (info, row) in zip(got.tensorInfos, tensors) {
             let fields = row.arrayValue ?? []
             #expect(info.name == fields.first?.stringValue)
-            #expect(info.dtype.name == fields.dropFirst().first?.stringValue, "\(type): \(info.name)")
-            #expect(SHA256Digest.hex(got.tensor(info).data.array) == fields.last?.stringValue, "\(type): \(info.name) bytes")
+            #expect(info.dtype.name == fields.dropFirst().first?.stringValue, "\(key): \(info.name)")
+            #expect(SHA256Digest.hex(got.tensor(info).data.array) == fields.last?.stringValue, "\(key): \(info.name) bytes")
         }
-        #expect(try Self.sha256(out) == want["sha256"]?.stringValue, "\(type): whole file")
+        #expect(try sha256(out) == want["sha256"]?.stringValue, "\(key): whole file")
     }
 }
 

@@ -23,16 +23,7 @@ import TestSupport
         let out = Scratch.path("qi-\(key).gguf")
         defer { try? FileManager.default.removeItem(atPath: out) }
         try GGUFQuantizer.run(input: QuantizeAgainstLlamaCppTests.modelPath, output: out, options: options) { _ in }
-        let got = try GGUFFile(path: out)
-        let tensors = try #require(entry["tensors"]?.arrayValue)
-        #expect(got.tensorInfos.count == tensors.count)
-        for (info, row) in zip(got.tensorInfos, tensors) {
-            let fields = row.arrayValue ?? []
-            #expect(info.name == fields.first?.stringValue)
-            #expect(info.dtype.name == fields.dropFirst().first?.stringValue, "\(key): \(info.name)")
-            #expect(SHA256Digest.hex(got.tensor(info).data.array) == fields.last?.stringValue, "\(key): \(info.name) bytes")
-        }
-        #expect(try QuantizeAgainstLlamaCppTests.sha256(out) == entry["sha256"]?.stringValue, "\(key): whole file")
+        try QuantizeAgainstLlamaCppTests.expectSame(out, as: entry, key)
     }
 
     static let keys: [String] = ((golden?["types"]?.objectValue ?? []) + (golden?["variants"]?.objectValue ?? [])).map(\.0)

@@ -18,34 +18,15 @@ import numpy as np
 import llama_cpp
 from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 from checks import Checks
+from llama_ppl import perplexity
 
 ckpt, q41, f32, text_path = sys.argv[1:5]
 CTX, CHUNKS = 512, 4
 check = Checks()
 
 
-text = open(text_path, encoding="utf-8").read()
-if text.endswith("\n"):
-    text = text[:-1]
 for name, model in (("Q4_1", q41), ("F32", f32)):
-    llm = llama_cpp.Llama(model_path=model, n_ctx=CTX, n_batch=CTX, n_threads=2, logits_all=True, verbose=False)
-    tokens = llm.tokenize(text.encode(), add_bos=llm._model.add_bos_token(), special=False)
-    nll, count = 0.0, 0
-    for i in range(min(CHUNKS, len(tokens) // CTX)):
-        chunk = tokens[i * CTX:(i + 1) * CTX]
-        batch = list(chunk)
-        if llm._model.add_bos_token():
-            batch[0] = llm.token_bos()
-        llm.reset()
-        llm._ctx.kv_cache_clear()
-        llm.eval(batch)
-        logits = np.array(llm.scores[:CTX], dtype=np.float64)
-        for pos in range(CTX // 2, CTX - 1):
-            row = logits[pos]
-            m = row.max()
-            nll += -(row[chunk[pos + 1]] - m - math.log(np.exp(row - m).sum()))
-            count += 1
-    ref = math.exp(nll / count)
+    ref, count = perplexity(model, open(text_path, encoding="utf-8").read(), CTX, CHUNKS)
     out = subprocess.run([ckpt, "perplexity", model, "-f", text_path, "--ctx", str(CTX), "--chunks", str(CHUNKS), "--json"],
                          capture_output=True, text=True, check=True).stdout
     ours = json.loads(out)

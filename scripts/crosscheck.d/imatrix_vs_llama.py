@@ -70,34 +70,14 @@ with tempfile.TemporaryDirectory() as tmp:
         ok &= identical
         print(f"quantize --imatrix {qtype:7s} byte-identical {identical}; ckpt {t_q:.1f} s, llama-quantize {t_l:.1f} s, "
               f"ratio {t_l / t_q:.2f}x  {'ok' if identical else 'FAIL'}")
-    import math
     import json
-    import llama_cpp
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from llama_ppl import perplexity
     body = open(text, encoding="utf-8").read()
-    if body.endswith("\n"):
-        body = body[:-1]
     for qtype in ["IQ4_NL", "IQ4_XS", "IQ3_S", "IQ2_S"]:
         path = os.path.join(tmp, f"llama-{qtype}.gguf")
         subprocess.run([os.path.join(tools, "llama-quantize"), "--imatrix", theirs, model, path, qtype, "2"], check=True, capture_output=True)
-        llm = llama_cpp.Llama(model_path=path, n_ctx=CTX, n_batch=CTX, n_threads=2, logits_all=True, verbose=False)
-        tokens = llm.tokenize(body.encode(), add_bos=llm._model.add_bos_token(), special=False)
-        nll, count = 0.0, 0
-        for i in range(4):
-            chunk = tokens[i * CTX:(i + 1) * CTX]
-            batch = list(chunk)
-            if llm._model.add_bos_token():
-                batch[0] = llm.token_bos()
-            llm.reset()
-            llm._ctx.kv_cache_clear()
-            llm.eval(batch)
-            logits = np.array(llm.scores[:CTX], dtype=np.float64)
-            for pos in range(CTX // 2, CTX - 1):
-                row = logits[pos]
-                m = row.max()
-                nll += -(row[chunk[pos + 1]] - m - math.log(np.exp(row - m).sum()))
-                count += 1
-        del llm
-        ref = math.exp(nll / count)
+        ref, _ = perplexity(path, body, CTX, 4)
         ours = json.loads(subprocess.run([ckpt, "perplexity", path, "-f", text, "--ctx", str(CTX), "--chunks", "4", "--json"],
                                          capture_output=True, text=True, check=True).stdout)["perplexity"]
         rel = abs(ours - ref) / ref

@@ -55,21 +55,9 @@ enum KQuantScaleMin {
         }
         let invScale: Float = maxScale > 0 ? 63 / maxScale : 0
         let invMin: Float = maxMin > 0 ? 63 / maxMin : 0
-        let s = y + scalesOffset
-        for k in 0..<12 { s.storeBytes(of: 0, toByteOffset: k, as: UInt8.self) }
-        func put(_ k: Int, _ v: UInt8) { s.storeBytes(of: v, toByteOffset: k, as: UInt8.self) }
-        func get(_ k: Int) -> UInt8 { UnsafeRawPointer(s).byte(k) }
-        for j in 0..<8 {
-            let ls = Swift.min(63, UInt8(truncatingIfNeeded: nearestInt(invScale * scales[j])))
-            let lm = Swift.min(63, UInt8(truncatingIfNeeded: nearestInt(invMin * mins[j])))
-            if j < 4 {
-                put(j, ls)
-                put(j + 4, lm)
-            } else {
-                put(j + 4, (ls & 0xF) | ((lm & 0xF) << 4))
-                put(j - 4, get(j - 4) | ((ls >> 4) << 6))
-                put(j, get(j) | ((lm >> 4) << 6))
-            }
+        packScales(y + scalesOffset) { j in
+            (Swift.min(63, UInt8(truncatingIfNeeded: nearestInt(invScale * scales[j]))),
+             Swift.min(63, UInt8(truncatingIfNeeded: nearestInt(invMin * mins[j]))))
         }
         y.storeHalf(maxScale / 63, at: dOffset)
         y.storeHalf(maxMin / 63, at: dminOffset)
@@ -84,6 +72,25 @@ enum KQuantScaleMin {
             }
         }
         }
+        }
+    }
+
+    /// The 12 scale bytes of Q4_K/Q5_K from 8 (scale, min) pairs of 6 bits: pairs 0–3 in the low 6 bits of bytes
+    /// 0–3 and 4–7, pairs 4–7 as nibbles of bytes 8–11 with their top 2 bits in the high bits of bytes 0–7.
+    static func packScales(_ s: UnsafeMutableRawPointer, _ pair: (Int) -> (scale: UInt8, min: UInt8)) {
+        for k in 0..<12 { s.storeBytes(of: 0, toByteOffset: k, as: UInt8.self) }
+        func put(_ k: Int, _ v: UInt8) { s.storeBytes(of: v, toByteOffset: k, as: UInt8.self) }
+        func get(_ k: Int) -> UInt8 { UnsafeRawPointer(s).byte(k) }
+        for j in 0..<8 {
+            let (ls, lm) = pair(j)
+            if j < 4 {
+                put(j, ls)
+                put(j + 4, lm)
+            } else {
+                put(j + 4, (ls & 0xF) | ((lm & 0xF) << 4))
+                put(j - 4, get(j - 4) | ((ls >> 4) << 6))
+                put(j, get(j) | ((lm >> 4) << 6))
+            }
         }
     }
 }

@@ -253,20 +253,8 @@ public enum WeightedQuantization {
             let dBlock = WeightedSolvers.qp(8, 63, scales, Ls, sw)
             let mBlock = WeightedSolvers.qp(8, 63, mins, Lm, sw)
             let s = y + scalesOffset
-            for k in 0..<12 { s.storeBytes(of: 0, toByteOffset: k, as: UInt8.self) }
-            func put(_ k: Int, _ v: UInt8) { s.storeBytes(of: v, toByteOffset: k, as: UInt8.self) }
-            func get(_ k: Int) -> UInt8 { UnsafeRawPointer(s).byte(k) }
-            for j in 0..<8 {
-                let ls = Swift.min(63, Ls[j]), lm = Swift.min(63, Lm[j])  // the clamp is Q5_K's; Q4_K's qp stays ≤ 63
-                if j < 4 {
-                    put(j, ls)
-                    put(j + 4, lm)
-                } else {
-                    put(j + 4, (ls & 0xF) | ((lm & 0xF) << 4))
-                    put(j - 4, get(j - 4) | ((ls >> 4) << 6))
-                    put(j, get(j) | ((lm >> 4) << 6))
-                }
-            }
+            // The clamp is Q5_K's; Q4_K's make_qp_quants codes stay ≤ 63 anyway.
+            KQuantScaleMin.packScales(s) { j in (Swift.min(63, Ls[j]), Swift.min(63, Lm[j])) }
             y.storeHalf(dBlock, at: dOffset)
             y.storeHalf(mBlock, at: dminOffset)
             let d = UnsafeRawPointer(y).loadHalf(at: dOffset), dmin = UnsafeRawPointer(y).loadHalf(at: dminOffset)
