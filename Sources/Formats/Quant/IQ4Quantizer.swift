@@ -18,12 +18,15 @@ enum IQ4Quantizer {
     static func bestIndex(_ x: Float, _ values: UnsafePointer<Float>) -> UInt8 {
         if x <= values[0] { return 0 }
         if x >= values[15] { return 15 }
-        var ml = 0, mu = 15
-        while mu - ml > 1 {
-            let mav = (ml + mu) / 2
-            if x < values[mav] { mu = mav } else { ml = mav }
-        }
-        return x - values[mu - 1] < values[mu] - x ? UInt8(mu - 1) : UInt8(mu)
+        // ggml's binary search ends with values[ml] <= x < values[ml + 1]; the values increase strictly, so that
+        // ml is unique and four selects find it without the search's unpredictable branches.
+        var ml = 0
+        ml += x >= values[ml + 8] ? 8 : 0
+        ml += x >= values[ml + 4] ? 4 : 0
+        ml += x >= values[ml + 2] ? 2 : 0
+        ml += x >= values[ml + 1] ? 1 : 0
+        let mu = ml + 1
+        return x - values[ml] < values[mu] - x ? UInt8(ml) : UInt8(mu)
     }
 
     /// One super-block of `n` values (32: IQ4_NL, 256: IQ4_XS) into `y`; `qw`: its imatrix column weights or nil.
