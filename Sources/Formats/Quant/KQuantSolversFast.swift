@@ -5,48 +5,26 @@
 // QuantFastPathTests compares these with the literal ports in KQuantSolvers on thousands of blocks.
 
 @inline(__always)
-private func nearestInt4(_ f: SIMD4<Float>) -> SIMD4<Int32> {
+func nearestInt4(_ f: SIMD4<Float>) -> SIMD4<Int32> {
     let v = f + SIMD4<Float>(repeating: 12_582_912.0)
     let bits = unsafeBitCast(v, to: SIMD4<Int32>.self)
     return (bits & 0x007F_FFFF) &- 0x0040_0000
 }
 
 @inline(__always)
-private func clamp4(_ v: SIMD4<Int32>, _ lo: Int32, _ hi: Int32) -> SIMD4<Int32> {
+func clamp4(_ v: SIMD4<Int32>, _ lo: Int32, _ hi: Int32) -> SIMD4<Int32> {
     v.clamped(lowerBound: SIMD4(repeating: lo), upperBound: SIMD4(repeating: hi))
 }
 
 extension KQuantSolvers {
-    /// Same result as `qx` (rmse_type 1, no weights).
+    /// Same result as `qx` (rmse_type 1, no weights): make_qx_quants weighs by x² when given no weights, so
+    /// this is the weighted search (WeightedSolvers.qx, trials in SIMD lanes) with weights x·x — the same
+    /// products in the same order.
     static func qxFast(_ n: Int, _ nmax: Int32, _ x: UnsafePointer<Float>, _ L: UnsafeMutablePointer<Int8>) -> Float {
-        guard let (max, first) = qxFirstPass(n, nmax, x, L) else { return 0 }
-        let fnmax = Float(nmax)
-        var (scale, best) = first
-        // Trials -9..-1, 1..9; a kept trial changes only best, scale and L, which no other trial's sums read.
-        let trials: [Int] = [-9, -8, -7, -6, -5, -4, -3, -2, -1, 1, 2, 3, 4, 5, 6, 7, 8, 9]
-        var start = 0
-        while start < trials.count {
-            let count = Swift.min(4, trials.count - start)
-            var iscales = SIMD4<Float>(repeating: 0)
-            for k in 0..<count { iscales[k] = -(fnmax + 0.1 * Float(trials[start + k])) / max }
-            var lx = SIMD4<Float>(repeating: 0), l2 = SIMD4<Float>(repeating: 0)
-            for i in 0..<n {
-                let w = x[i] * x[i]
-                let wx = w * x[i]
-                let l = SIMD4<Float>(clamp4(nearestInt4(iscales * x[i]), -nmax, nmax - 1))
-                lx += wx * l
-                l2 += (w * l) * l
-            }
-            for k in 0..<count where l2[k] > 0 && lx[k] * lx[k] > best * l2[k] {
-                for i in 0..<n {
-                    L[i] = Int8(truncatingIfNeeded: nmax + Swift.max(-nmax, Swift.min(nmax - 1, nearestInt(iscales[k] * x[i]))))
-                }
-                scale = lx[k] / l2[k]
-                best = scale * lx[k]
-            }
-            start += count
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: n) { w in
+            for i in 0..<n { w[i] = x[i] * x[i] }
+            return WeightedSolvers.qx(n, nmax, x, L, w.baseAddress!)
         }
-        return scale
     }
 
     /// Same result as `qkx2`. `Laux` must hold 4·n bytes.

@@ -33,7 +33,7 @@ enum WeightedSolvers {
         var scale: Float = suml2 != 0 ? sumlx / suml2 : 0
         var best = scale * sumlx
         // The 18 trial scales four at a time, one per SIMD lane, each lane summing in ggml's order with separate
-        // multiplies and adds (as KQuantSolvers.qxFast): the sums do not depend on earlier trials, so the keep
+        // multiplies and adds (as KQuantSolvers.qkx2Fast): the sums do not depend on earlier trials, so the keep
         // decisions, taken afterwards in trial order, are ggml's.
         let trials: [Float] = [-9, -8, -7, -6, -5, -4, -3, -2, -1, 1, 2, 3, 4, 5, 6, 7, 8, 9]
         var start = 0
@@ -42,12 +42,9 @@ enum WeightedSolvers {
             var iscales = SIMD4<Float>(repeating: 0)
             for k in 0..<count { iscales[k] = -(fnmax + 0.1 * trials[start + k]) / max }
             var lx = SIMD4<Float>(repeating: 0), l2 = SIMD4<Float>(repeating: 0)
-            let lo = SIMD4<Int32>(repeating: -nmax), hi = SIMD4<Int32>(repeating: nmax - 1)
             for i in 0..<n {
                 let wx = qw[i] * x[i]
-                let v = iscales * x[i] + SIMD4<Float>(repeating: 12_582_912.0)
-                let q = (unsafeBitCast(v, to: SIMD4<Int32>.self) & 0x007F_FFFF) &- 0x0040_0000
-                let l = SIMD4<Float>(q.clamped(lowerBound: lo, upperBound: hi))
+                let l = SIMD4<Float>(clamp4(nearestInt4(iscales * x[i]), -nmax, nmax - 1))
                 lx += wx * l
                 l2 += (qw[i] * l) * l
             }
