@@ -25,16 +25,9 @@ extension Matmul {
         } else if let floats = w.floats {
             forward(out: out, inp: inp, weight: floats, bias: bias, rows: rows, inDim: inDim, outDim: outDim)
         } else {
-            let sliceRows = max(1, min(outDim, widenSliceFloats / inDim))
-            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: sliceRows * inDim)
-            defer { scratch.deallocate() }
-            var start = 0
-            while start < outDim {
-                let end = min(outDim, start + sliceRows)
-                widen(w, start..<end, into: scratch)
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(end - start), Int32(inDim),
-                            1, inp, Int32(inDim), scratch, Int32(inDim), 0, out + start, Int32(outDim))
-                start = end
+            forEachWidenedSlice(w) { slice, scratch in
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(slice.count), Int32(inDim),
+                            1, inp, Int32(inDim), scratch, Int32(inDim), 0, out + slice.lowerBound, Int32(outDim))
             }
             addBias(out: out, bias: bias, rows: rows, outDim: outDim)
         }
@@ -75,6 +68,21 @@ extension Matmul {
         }
         withExtendedLifetime(prepared) {}
         for item in group { addBias(out: item.out, bias: item.bias, rows: rows, outDim: item.weight.rows) }
+    }
+
+    /// The rows of a stored matrix a slice at a time (≤ widenSliceFloats), each widened to f32 into one scratch
+    /// buffer: `body(rows, slice [rows.count, cols])`.
+    static func forEachWidenedSlice(_ w: WeightMatrix, _ body: (Range<Int>, UnsafePointer<Float>) -> Void) {
+        let sliceRows = max(1, min(w.rows, widenSliceFloats / w.cols))
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: sliceRows * w.cols)
+        defer { scratch.deallocate() }
+        var start = 0
+        while start < w.rows {
+            let end = min(w.rows, start + sliceRows)
+            widen(w, start..<end, into: scratch)
+            body(start..<end, scratch)
+            start = end
+        }
     }
 
     static func widen(_ w: WeightMatrix, _ rows: Range<Int>, into scratch: UnsafeMutablePointer<Float>) {

@@ -23,17 +23,10 @@ extension Matmul {
             }
         }
         guard let dinp, rows > 0 else { return }
-        let sliceRows = max(1, min(outDim, widenSliceFloats / inDim))
-        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: sliceRows * inDim)
-        defer { scratch.deallocate() }
-        var start = 0
-        while start < outDim {
-            let end = min(outDim, start + sliceRows)
-            widen(w, start..<end, into: scratch)
-            // dinp [rows, in] += dout[:, start..<end] [rows, end−start] · slice [end−start, in]
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(inDim), Int32(end - start),
-                        1, dout + start, Int32(outDim), scratch, Int32(inDim), 1, dinp, Int32(inDim))
-            start = end
+        forEachWidenedSlice(w) { slice, scratch in
+            // dinp [rows, in] += dout[:, slice] [rows, slice.count] · slice [slice.count, in]
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(inDim), Int32(slice.count),
+                        1, dout + slice.lowerBound, Int32(outDim), scratch, Int32(inDim), 1, dinp, Int32(inDim))
         }
     }
 }
