@@ -67,6 +67,11 @@ public final class ParameterSet: @unchecked Sendable {
 
     public var count: Int { storage.count }
 
+    /// Parameters of a model of config `c` (what `ParameterSet(config: c).count` holds, without allocating).
+    public static func count(for c: TransformerConfig) -> Int {
+        TensorNames.expected(c).reduce(0) { $0 + shape($1.0, c).reduce(1, *) }
+    }
+
     public func contains(_ slot: TensorNames.Slot, layer: Int? = nil) -> Bool { layout[Key(slot, layer)] != nil }
 
     /// Pointer to a slot, valid while `self` is alive. Asking for a slot the config lacks is a programming

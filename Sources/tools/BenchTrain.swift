@@ -87,7 +87,7 @@ struct BenchTrain: ParsableCommand {
         Stdout.write(JSONWriter.compact(.object([
             ("tok_per_s", .double(tokens / total)), ("forward_s", .double(forward / Double(steps))),
             ("backward_s", .double(backward / Double(steps))), ("adamw_s", .double(update / Double(steps))),
-            ("parameters", .int(TensorNames.expected(c).reduce(0) { $0 + ParameterSet.shape($1.0, c).reduce(1, *) })),
+            ("parameters", .int(ParameterSet.count(for: c))),
             ("trainable", .int(lora?.count ?? grads.count)), ("weight_bytes", .int(weights.byteCount)),
             ("openblas_core", .string(core)),
         ])) + "\n")

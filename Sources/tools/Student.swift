@@ -49,7 +49,7 @@ struct StudentInit: ParsableCommand {
         if let config {
             let c = try TransformerConfig(huggingFace: JSONFile.read(config), path: config)
             try FreshStudent.write(teacher: gguf, config: c, seed: seed, to: out, overwrite: force)
-            let count = TensorNames.expected(c).reduce(0) { $0 + ParameterSet.shape($1.slot, c).reduce(1, *) }
+            let count = ParameterSet.count(for: c)
             Stdout.write("student: fresh \(c.architecture), \(c.layerCount) layers, \(count) parameters -> \(out)\n")
             return
         }
@@ -68,8 +68,8 @@ struct StudentInit: ParsableCommand {
             kept = LayerDroppedStudent.everyKth(keepEvery ?? 1, of: teacherConfig.layerCount)
         }
         let student = try LayerDroppedStudent.write(teacher: gguf, layers: kept, to: out, overwrite: force)
-        let teacherParams = TensorNames.expected(teacherConfig).reduce(0) { $0 + ParameterSet.shape($1.slot, teacherConfig).reduce(1, *) }
-        let studentParams = TensorNames.expected(student).reduce(0) { $0 + ParameterSet.shape($1.slot, student).reduce(1, *) }
+        let teacherParams = ParameterSet.count(for: teacherConfig)
+        let studentParams = ParameterSet.count(for: student)
         Stdout.write("student: \(kept.count) of \(teacherConfig.layerCount) layers (\(kept.map(String.init).joined(separator: ","))), "
             + "\(studentParams) parameters (teacher \(teacherParams)) -> \(out)\n")
     }

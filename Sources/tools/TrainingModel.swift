@@ -68,9 +68,7 @@ final class TrainingModel {
     }
 
     /// Parameters of the model (whatever the stored type).
-    var parameterCount: Int {
-        TensorNames.expected(config).reduce(0) { $0 + ParameterSet.shape($1.0, config).reduce(1, *) }
-    }
+    var parameterCount: Int { ParameterSet.count(for: config) }
 
     /// Bytes the weights take in memory as read (stored blocks, or f32).
     var weightBytes: Int { weights.byteCount }

@@ -37,13 +37,7 @@ public enum GGUFLoRAAdapter {
     }
 
     /// Whether `path` is a GGUF file (by its magic) rather than a PEFT folder.
-    public static func isGGUF(_ path: String) -> Bool {
-        var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), !isFolder.boolValue,
-              let handle = FileHandle(forReadingAtPath: path) else { return false }
-        defer { try? handle.close() }
-        return (try? handle.read(upToCount: 4)).map(Array.init) == GGUFKeys.magic
-    }
+    public static func isGGUF(_ path: String) -> Bool { (try? CheckpointFormat.detect(path)) == .gguf }
 
     /// Reads a GGUF LoRA adapter for a model of config `c` (F32, F16, BF16 or Q8_0 matrices, as llama.cpp
     /// takes). Weights it leaves out of some layers get zero matrices there. The settings come back as
