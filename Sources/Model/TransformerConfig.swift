@@ -70,6 +70,8 @@ public struct TransformerConfig: Equatable, Sendable {
     public var originalContextLength: Int? = nil
     /// The output projection is the token embedding matrix.
     public var tiedEmbeddings: Bool
+    /// The weight the output product reads: the token embedding when tied, else output.weight.
+    public var headSlot: TensorNames.Slot { tiedEmbeddings ? .tokenEmbedding : .output }
 
     public init(architecture: String, vocabSize: Int, contextLength: Int, embeddingSize: Int, layerCount: Int,
                 feedForwardSize: Int, headCount: Int, kvHeadCount: Int, headDim: Int, norm: Norm, position: Position,

@@ -159,9 +159,13 @@ struct BlockGraph {
     /// Final norm of `rows` rows of x into h, then logits [rows, V] = h · headᵀ.
     func head(logits: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, h: UnsafeMutablePointer<Float>, rows: Int) {
         norm(h, x, .outputNorm, .outputNormBias, nil, rows: rows)
-        let slot: TensorNames.Slot = config.tiedEmbeddings ? .tokenEmbedding : .output
-        let head = weights.matrix(slot)
-        observer?(ParameterSet.Key(slot, nil), h, rows, head.cols)
+        headProduct(logits: logits, h: h, rows: rows)
+    }
+
+    /// logits [rows, V] = h · headᵀ from the final norm's output h.
+    func headProduct(logits: UnsafeMutablePointer<Float>, h: UnsafePointer<Float>, rows: Int) {
+        let head = weights.matrix(config.headSlot)
+        observer?(ParameterSet.Key(config.headSlot, nil), h, rows, head.cols)
         Matmul.forward(group: [(logits, head, nil)], inp: h, rows: rows)
     }
 

@@ -17,7 +17,7 @@ extension TrainingPass {
                                  chunkRows: Int? = nil) -> Double {
         precondition(targets.count == rowCount, "headCrossEntropy: one target per row")
         let c = config, E = c.embeddingSize, V = c.vocabSize
-        let slot: TensorNames.Slot = c.tiedEmbeddings ? .tokenEmbedding : .output
+        let slot = c.headSlot
         let head = weights.matrix(slot)
         let rows = targets.indices.filter { targets[$0] >= 0 }
         let chunk = max(1, min(rows.count, chunkRows ?? max(16, Self.headChunkFloats / V)))

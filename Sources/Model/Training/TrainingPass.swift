@@ -102,8 +102,7 @@ public final class TrainingPass {
     @discardableResult
     public func forward(prompt: UnsafePointer<Float>? = nil) -> UnsafeMutablePointer<Float> {
         forwardHidden(prompt: prompt)
-        let head = weights.matrix(config.tiedEmbeddings ? .tokenEmbedding : .output)
-        Matmul.forward(group: [(acts.logits, head, nil)], inp: acts.normOut, rows: rowCount)
+        graph.headProduct(logits: acts.logits, h: acts.normOut, rows: rowCount)
         return acts.logits
     }
 

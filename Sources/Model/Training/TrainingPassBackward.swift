@@ -10,7 +10,7 @@ extension TrainingPass {
 
         // logits = normOut · headᵀ; then the final norm. Only rows with a gradient take part in the two
         // vocabulary-wide products: prompt rows and rows that predict nothing contribute exact zeros.
-        let headSlot: TensorNames.Slot = c.tiedEmbeddings ? .tokenEmbedding : .output
+        let headSlot = c.headSlot
         if !headBackwardDone { zero(a.dh, N * E) }
         for rows in headBackwardDone ? [] : rowsWithGradient() {
             Matmul.backward(dinp: a.dh + rows.lowerBound * E, dweight: g.pointer(headSlot), dbias: nil,
