@@ -43,7 +43,7 @@ enum IQ4Quantizer {
             for ib in 0..<blocks {
                 let xb = x + 32 * ib, Lb = L + 32 * ib
                 if let qw {
-                    for j in 0..<32 { weight[j] = qw[32 * ib + j] * (sigma2 + xb[j] * xb[j]).squareRoot() }
+                    WeightedSolvers.imatrixWeights(weight, qw + 32 * ib, xb, sigma2: sigma2, count: 32)
                 } else {
                     for j in 0..<32 { weight[j] = xb[j] * xb[j] }
                 }

@@ -6,6 +6,17 @@
 // the legacy and K types ckpt produces: Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K and Q6_K.
 
 enum WeightedSolvers {
+    /// The weights ggml's *_impl quantizers fit with: w[j] = qw[j]·sqrt(σ² + x[j]²) for `n` values; returns
+    /// their sum, added in order (the sub-block weight sums of the K types).
+    @discardableResult
+    static func imatrixWeights(_ w: UnsafeMutablePointer<Float>, _ qw: UnsafePointer<Float>, _ x: UnsafePointer<Float>,
+                               sigma2: Float, count n: Int) -> Float {
+        for j in 0..<n { w[j] = qw[j] * (sigma2 + x[j] * x[j]).squareRoot() }
+        var sum: Float = 0
+        for j in 0..<n { sum += w[j] }
+        return sum
+    }
+
     /// make_qx_quants(n, nmax, x, L, rmse_type 1, qw): L in 0..<2·nmax; returns the scale.
     static func qx(_ n: Int, _ nmax: Int32, _ x: UnsafePointer<Float>, _ L: UnsafeMutablePointer<Int8>,
                    _ qw: UnsafePointer<Float>) -> Float {
@@ -176,7 +187,7 @@ public enum WeightedQuantization {
                 let w = wb.baseAddress!, L = lb.baseAddress!, Laux = L + 32
                 for b in 0..<blocks {
                     let xb = x + 32 * b, out = y + b * size
-                    for j in 0..<32 { w[j] = qw[32 * b + j] * (sigma2 + xb[j] * xb[j]).squareRoot() }
+                    WeightedSolvers.imatrixWeights(w, qw + 32 * b, xb, sigma2: sigma2, count: 32)
                     legacyBlock(dtype, xb, w, L, Laux, out)
                 }
             }
@@ -241,10 +252,7 @@ public enum WeightedQuantization {
             for l in 0..<256 { sumX2 += x[l] * x[l] }
             let sigma2 = 2 * sumX2 / 256
             for j in 0..<8 {
-                for l in 0..<32 { weights[l] = qw[32 * j + l] * (sigma2 + x[32 * j + l] * x[32 * j + l]).squareRoot() }
-                var sumw: Float = 0
-                for l in 0..<32 { sumw += weights[l] }
-                sw[j] = sumw
+                sw[j] = WeightedSolvers.imatrixWeights(weights, qw + 32 * j, x + 32 * j, sigma2: sigma2, count: 32)
                 scales[j] = WeightedSolvers.qkx3(32, nmax, x + 32 * j, weights, L + 32 * j, &mins[j], Laux, rmin: -0.9, rdelta: 0.05, nstep: 36)
             }
             let dBlock = WeightedSolvers.qp(8, 63, scales, Ls, sw)
@@ -297,9 +305,7 @@ public enum WeightedQuantization {
             for j in 0..<256 { sumX2 += x[j] * x[j] }
             let sigma2 = sumX2 / 256
             for j in 0..<16 {
-                for l in 0..<16 { weight[l] = qw[16 * j + l] * (sigma2 + x[16 * j + l] * x[16 * j + l]).squareRoot() }
-                sw[j] = 0
-                for l in 0..<16 { sw[j] += weight[l] }
+                sw[j] = WeightedSolvers.imatrixWeights(weight, qw + 16 * j, x + 16 * j, sigma2: sigma2, count: 16)
                 scales[j] = WeightedSolvers.qkx3(16, 3, x + 16 * j, weight, L + 16 * j, &mins[j], Laux, rmin: -0.9, rdelta: 0.05, nstep: 36)
             }
             var dm = WeightedSolvers.qp(16, 15, scales, Ls, sw)
@@ -333,10 +339,7 @@ public enum WeightedQuantization {
             for j in 0..<256 { sumX2 += x[j] * x[j] }
             let sigma2 = 2 * sumX2 / 256
             for j in 0..<16 {
-                for l in 0..<16 { weight[l] = qw[16 * j + l] * (sigma2 + x[16 * j + l] * x[16 * j + l]).squareRoot() }
-                var sumw: Float = 0
-                for l in 0..<16 { sumw += weight[l] }
-                sw[j] = sumw
+                sw[j] = WeightedSolvers.imatrixWeights(weight, qw + 16 * j, x + 16 * j, sigma2: sigma2, count: 16)
                 scales[j] = WeightedSolvers.qx(16, 4, x + 16 * j, L + 16 * j, weight)
             }
             let s = y + Q3_K.scalesOffset
