@@ -33,6 +33,8 @@ struct DistillCommand: ParsableCommand {
     @Option(help: "Longest sampled answer during training.") var maxNewTokens = 256
     @Option(help: "Dev examples for the dev ROUGE-L.") var devExamples = 40
     @Option(help: "Longest dev answer.") var devMaxNewTokens = 64
+    @Flag(help: "The result (RUN/student.gguf or RUN/adapter, and --export/--hf) is the student with the best dev ROUGE-L, as the PromptKD protocol selects, instead of the last; the last stays in RUN/checkpoints.")
+    var loadBest = false
     @OptionGroup var exports: ExportArguments
 
     /// `trainCount` resolves --epochs.
@@ -45,6 +47,7 @@ struct DistillCommand: ParsableCommand {
         o.method = m
         o.steps = r.steps
         o.batchSize = optimizer.batchSize
+        o.accumulation = optimizer.gradAccum
         o.learningRate = r.learningRate
         o.promptLearningRate = promptLr
         o.warmupSteps = optimizer.warmup
@@ -85,6 +88,9 @@ struct DistillCommand: ParsableCommand {
                                               maxLength: maxLength)
         let dev = try runFolder.devPath.map { try runFolder.examples($0, template: s.gguf, bosAdded: t.bos != nil) } ?? []
         try runFolder.reportData(train, maxLength: maxLength, devCount: dev.count)
+        if loadBest, dev.isEmpty || devExamples <= 0 {
+            throw ToolError(message: "--load-best: no dev evaluation runs (give --dev-data, or keep the bundled dev split, and --dev-examples > 0)", hint: nil)
+        }
         var o = try options(trainCount: train.examples.count)
         o.maxLength = maxLength
         let distiller = try Distiller(teacher: t.weights, student: s.weights, studentParams: s.frozen ? nil : s.params,
@@ -97,7 +103,8 @@ struct DistillCommand: ParsableCommand {
         let mb = { (m: TrainingModel) in String(format: "%.0f MB", Double(m.weightBytes) / 1e6) }
         Stderr.write("distill: \(o.method.rawValue), teacher \(t.parameterCount) parameters (\(mb(t)) as read), student \(s.parameterCount) "
             + "(\(mb(s))\(s.frozen ? " as stored, frozen" : "")), \(o.steps) steps\n")
-        var best = -Double.infinity
+        // A resumed run keeps the best dev value its log already holds (the best file on disk is that one's).
+        var best = runFolder.resume == nil ? -Double.infinity : RunFolder.bestLogged("dev_rougeL", in: out, upToStep: distiller.step)
         let bestPath = out + (lora == nil ? "/best-student.gguf" : "/best-adapter")
         var exportError: Error?
         let summary = try TrainingRun.run(distiller, folder: out, stopAfter: runFolder.stopAfter) { event in
@@ -114,6 +121,24 @@ struct DistillCommand: ParsableCommand {
             }
         }
         if let exportError { throw exportError }
+        if loadBest {
+            guard best > -Double.infinity else { throw ToolError(message: "--load-best: no dev evaluation ran", hint: nil) }
+            // Same layout as what trained (written from it), so the values copy across whole.
+            if let lora {
+                let bestAdapter = try LoRAAdapterFiles.read(bestPath, config: s.config)
+                guard bestAdapter.keys == lora.keys, bestAdapter.count == lora.count else {
+                    throw ToolError(message: "--load-best: '\(bestPath)' does not match the adapters of this run", hint: nil)
+                }
+                _ = lora.values.update(fromContentsOf: bestAdapter.values)
+            } else {
+                let bestStudent = try ParameterSet.load(gguf: GGUFFile(file: MappedFile(path: bestPath)))
+                guard bestStudent.count == s.params.count else {
+                    throw ToolError(message: "--load-best: '\(bestPath)' does not match the student of this run", hint: nil)
+                }
+                _ = s.params.storage.update(fromContentsOf: bestStudent.storage)
+            }
+            Stderr.write("load-best: the result is the student of the best dev ROUGE-L (\(String(format: "%.2f", best)))\n")
+        }
         let studentPath = out + "/student.gguf"
         var extra: [(String, JSONValue)] = [("method", .string(o.method.rawValue))]
         // With LoRA the student's weights are written (merged) only when an export asks for them.

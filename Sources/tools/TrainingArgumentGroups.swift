@@ -66,8 +66,10 @@ struct OptimizerArguments: ParsableArguments {
     var steps: Int?
     @Option(help: "Epochs over the training data (instead of --steps).")
     var epochs: Double?
-    @Option(help: "Sequences per step (per micro-batch with --grad-accum).")
+    @Option(help: "Sequences per micro-batch (a step is --batch-size × --grad-accum sequences).")
     var batchSize = 4
+    @Option(help: "Micro-batches per optimizer step, their gradients summed (each micro-loss divided by the count).")
+    var gradAccum = 1
     @Option(help: "Peak learning rate (default: finetune and distill 5e-5, prompt-tune 1e-3; distill: the student's).")
     var lr: Double?
     @Option(help: "Learning-rate schedule after warmup: constant, cosine or linear (default: cosine; distill: constant, as PromptKD).")
@@ -90,8 +92,8 @@ struct OptimizerArguments: ParsableArguments {
     }
 
     /// Steps (from --steps or --epochs over `trainCount` examples), rate and schedule with the command's defaults.
-    func resolved(defaultLR: Double, defaultSchedule: LearningRateSchedule.Shape, trainCount: Int,
-                  accumulation: Int = 1) throws -> Resolved {
+    func resolved(defaultLR: Double, defaultSchedule: LearningRateSchedule.Shape, trainCount: Int) throws -> Resolved {
+        let accumulation = gradAccum
         var shape = defaultSchedule
         if let schedule {
             guard let named = LearningRateSchedule.Shape(rawValue: schedule) else {

@@ -4,27 +4,22 @@ import Formats
 import Foundation
 import Model
 
-/// The arguments of `finetune` and `prompt-tune`: the model, the shared run and optimizer groups, and
-/// gradient accumulation (which distill does not have).
+/// The arguments of `finetune` and `prompt-tune`: the model and the shared run and optimizer groups.
 struct TrainingArguments: ParsableArguments {
     @Argument(help: "The model: a GGUF file (any type; dequantized to f32 when its weights train, read as stored when only LoRA adapters or a prompt train) or a Hugging Face folder.")
     var model: String
     @OptionGroup var runFolder: RunArguments
     @OptionGroup var optimizer: OptimizerArguments
-    @Option(help: "Micro-batches per optimizer step.")
-    var gradAccum = 1
-
     var out: String { runFolder.out }
 
     /// Options for the trainer; `defaultLR` is the command's own default.
     func trainingOptions(mode: TrainingOptions.Mode, defaultLR: Double, trainCount: Int) throws -> TrainingOptions {
-        let r = try optimizer.resolved(defaultLR: defaultLR, defaultSchedule: .cosine, trainCount: trainCount,
-                                       accumulation: gradAccum)
+        let r = try optimizer.resolved(defaultLR: defaultLR, defaultSchedule: .cosine, trainCount: trainCount)
         var o = TrainingOptions()
         o.mode = mode
         o.steps = r.steps
         o.batchSize = optimizer.batchSize
-        o.accumulation = gradAccum
+        o.accumulation = optimizer.gradAccum
         o.learningRate = r.learningRate
         o.schedule = r.schedule
         o.warmupSteps = optimizer.warmup
@@ -96,6 +91,18 @@ enum RunFolder {
             for name in ["metrics.jsonl", "checkpoints", "loss.svg", "report.json"] { try? fm.removeItem(atPath: out + "/" + name) }
         }
         try fm.createDirectory(atPath: out, withIntermediateDirectories: true)
+    }
+
+    /// The highest value of `key` in the run's metrics log up to `step` (-∞ when none): a resumed run's best so far.
+    static func bestLogged(_ key: String, in out: String, upToStep step: Int) -> Double {
+        guard let data = FileManager.default.contents(atPath: out + "/metrics.jsonl") else { return -.infinity }
+        var best = -Double.infinity
+        for line in data.split(separator: UInt8(ascii: "\n")) {
+            guard let value = try? JSONParser.parse(Array(line)), let s = value["step"]?.uint64Value, Int(s) <= step,
+                  let v = value[key]?.doubleValue else { continue }
+            best = max(best, v)
+        }
+        return best
     }
 
     /// report.json in the run folder (atomically) and the same on stdout.

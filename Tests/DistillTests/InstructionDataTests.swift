@@ -52,6 +52,22 @@ import TestSupport
         #expect(examples[0].prompt.hasSuffix("### Instruction:\nSay hi.\n\n### Response:\n"))
     }
 
+    /// MiniLLM's processed Dolly lines (tools/process_data_dolly.py: instruction, input, prompt, output): the
+    /// prompt as written, or the template rendered from instruction and input when a line lacks it.
+    @Test func miniLLMProcessedForm() throws {
+        let rendered = InstructionExample.template(instruction: "Sum up.", context: "Some text.")
+        let path = try Self.temporary("""
+            {"instruction": "Name a color.", "input": "", "prompt": "PROMPT AS WRITTEN", "output": "Red."}
+            {"instruction": "Sum up.", "input": "Some text.", "output": ["A.", "B."]}
+            """)
+        let examples = try InstructionExample.load(path: path)
+        #expect(examples.map(\.prompt) == ["PROMPT AS WRITTEN", rendered])
+        #expect(examples.map(\.references) == [["Red."], ["A.", "B."]])
+        #expect(examples.map(\.userMessage) == ["Name a color.", "Sum up.\n\nSome text."])
+        #expect(Self.message { _ = try InstructionExample.load(path: try Self.temporary("{\"instruction\": \"a\", \"output\": 3}")) }
+            .contains("line 1: 'output' is not a string"))
+    }
+
     @Test func malformedLinesAreNamed() throws {
         let cases: [(String, String)] = [
             ("{\"instruction\": \"a\", \"response\": \"b\"}\n{\"instruction\": \"a\"", "data: line 2: not JSON"),

@@ -4,7 +4,7 @@ import Model
 
 /// One instruction/response pair, from a JSONL line in Dolly form (`instruction`, `context`, `response`)
 /// or in the processed form (`prompt`, `output`; `output` may be a list of references, the first is
-/// trained on). Dolly lines are rendered with the Alpaca-style template of promptkd.md §6.
+/// trained on), or MiniLLM's processed Dolly files (`instruction`, `input`, `prompt`, `output`). Dolly lines are rendered with the Alpaca-style template of promptkd.md §6.
 public struct InstructionExample: Equatable, Sendable {
     /// The full prompt text the model sees (template applied).
     public var prompt: String
@@ -82,6 +82,27 @@ public struct InstructionExample: Equatable, Sendable {
             return text
         }
         guard value.objectValue != nil else { throw .malformedData(path: path, line: line, reason: "not a JSON object") }
+        /// `output`: one reference or a list of them.
+        func outputs() throws(DistillError) -> [String] {
+            if let output = value["output"], let list = output.arrayValue {
+                let references = list.compactMap(\.stringValue)
+                guard !references.isEmpty, references.count == list.count else {
+                    throw .malformedData(path: path, line: line, reason: "'output' must be a string or a non-empty list of strings")
+                }
+                return references
+            }
+            guard let output = try string("output") else {
+                throw .malformedData(path: path, line: line, reason: "processed form needs 'output' next to 'prompt'")
+            }
+            return [output]
+        }
+        if let instruction = try string("instruction"), value["response"] == nil, value["output"] != nil {
+            // MiniLLM's processed Dolly (tools/process_data_dolly.py): instruction, input, prompt (the template
+            // already applied) and output; the prompt is rendered here when the line lacks it.
+            let context = try string("input") ?? ""
+            let prompt = try string("prompt") ?? template(instruction: instruction, context: context)
+            return InstructionExample(prompt: prompt, references: try outputs(), userMessage: context.isEmpty ? instruction : instruction + "\n\n" + context)
+        }
         if let instruction = try string("instruction") {
             guard let response = try string("response") else {
                 throw .malformedData(path: path, line: line, reason: "Dolly form needs 'response' next to 'instruction'")
@@ -91,17 +112,7 @@ public struct InstructionExample: Equatable, Sendable {
                                       userMessage: context.isEmpty ? instruction : instruction + "\n\n" + context)
         }
         if let prompt = try string("prompt") {
-            if let output = value["output"], let list = output.arrayValue {
-                let references = list.compactMap(\.stringValue)
-                guard !references.isEmpty, references.count == list.count else {
-                    throw .malformedData(path: path, line: line, reason: "'output' must be a string or a non-empty list of strings")
-                }
-                return InstructionExample(prompt: prompt, references: references)
-            }
-            guard let output = try string("output") else {
-                throw .malformedData(path: path, line: line, reason: "processed form needs 'output' next to 'prompt'")
-            }
-            return InstructionExample(prompt: prompt, references: [output])
+            return InstructionExample(prompt: prompt, references: try outputs())
         }
         throw .malformedData(path: path, line: line, reason: "expected 'instruction'/'response' (Dolly) or 'prompt'/'output'")
     }

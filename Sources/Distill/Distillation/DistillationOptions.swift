@@ -25,7 +25,9 @@ public struct DistillationOptions: Sendable, Equatable {
 
     public var method: Method = .promptkd
     public var steps = 100
+    /// Sequences per micro-batch, and micro-batches per optimizer step (--grad-accum).
     public var batchSize = 4
+    public var accumulation = 1
     public var learningRate = 5e-5
     public var promptLearningRate = 5e-5
     public var warmupSteps = 0
@@ -56,7 +58,7 @@ public struct DistillationOptions: Sendable, Equatable {
 
     /// Options a resumed run must share with its checkpoint (everything but --steps).
     public var resumeFingerprint: [(String, String)] {
-        [("--method", method.rawValue), ("--batch-size", "\(batchSize)"), ("--lr", "\(learningRate)"),
+        [("--method", method.rawValue), ("--batch-size", "\(batchSize)"), ("--grad-accum", "\(accumulation)"), ("--lr", "\(learningRate)"),
          ("--prompt-lr", "\(promptLearningRate)"), ("--warmup", "\(warmupSteps)"), ("--schedule", schedule.rawValue),
          ("--weight-decay", "\(adam.weightDecay)"), ("--clip", "\(maxGradNorm)"), ("--seed", "\(seed)"),
          ("--prompt-len", "\(promptRows)"), ("--max-length", "\(maxLength)"), ("--max-new-tokens", "\(maxNewTokens)"),

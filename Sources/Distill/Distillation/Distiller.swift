@@ -54,7 +54,9 @@ public final class Distiller: SteppedTraining {
         guard teacher.config.vocabSize == student.config.vocabSize else {
             throw .invalidOption(name: "--student", reason: "vocabulary of \(student.config.vocabSize), the teacher has \(teacher.config.vocabSize)")
         }
-        guard options.steps > 0, options.batchSize > 0 else { throw .invalidOption(name: "--steps/--batch-size", reason: "must be positive") }
+        guard options.steps > 0, options.batchSize > 0, options.accumulation > 0 else {
+            throw .invalidOption(name: "--steps/--batch-size/--grad-accum", reason: "must be positive")
+        }
         if let studentLoRA, studentLoRA.config != student.config {
             throw .invalidOption(name: "--lora-rank", reason: "the adapters were made for another student")
         }
@@ -107,20 +109,62 @@ public final class Distiller: SteppedTraining {
         var targetCount: Int { isTarget.reduce(0) { $0 + $1.filter { $0 }.count } }
     }
 
+    /// One optimizer step: `accumulation` micro-batches, each sampled, scored and back-propagated in turn,
+    /// their gradients summed (each micro-loss divided by the count, as DeepSpeed's GAS does), then one
+    /// clipped AdamW update. PromptKD's prompt updates on the last micro-batch, before its student pass, so
+    /// the earlier micro-batches learn against the prompt as it was (the reference code's order).
     public func trainStep() throws(DistillError) -> Trainer.StepReport {
         let start = Date()
         var timer = PhaseTimer()
-        let indices = order.next(options.batchSize)
-        let batch = try sequences(for: indices, timer: &timer)
-        lastBatch = batch
         let lr = studentSchedule.rate(step: step + 1)
+        let recipe = options.method.recipe, K = options.accumulation
+        if let studentParams { options.fault.inject(.weights, step: step + 1) { $0.corrupt(studentParams) } }
+        studentGradients.zero()
+        studentLoRA?.zeroGradients()
+        prompt?.gradient.update(repeating: 0)
+        var losses = [Double](repeating: 0, count: recipe.terms.count)
+        var prompt = PromptStepTotals()
+        var tokens = 0, targets = 0
+        for micro in 0..<K {
+            let batch = try sequences(for: order.next(options.batchSize), timer: &timer)
+            lastBatch = batch
+            let part = try microStep(batch, last: micro == K - 1, timer: &timer, prompt: &prompt)
+            for i in losses.indices { losses[i] += part[i] / Double(K) }
+            tokens += batch.sequences.reduce(0) { $0 + $1.count }
+            targets += batch.targetCount
+        }
+        timer.start()
+        options.fault.inject(.gradients, step: step + 1) { $0.corrupt(studentOptimizer.regions) }
+        let (norm, _) = GradientClipping.clip(studentOptimizer.regions, maxNorm: options.maxGradNorm)
+        guard norm.isFinite else { throw .diverged(step: step + 1, quantity: "the student gradient norm", value: norm, lastCheckpoint: lastCheckpoint) }
+        studentOptimizer.update(lr: lr)
+        timer.stop("time_student")
         var extra: [(String, Double)] = []
-        let studentTargets: (Int, Int) throws(DistillError) -> [(Divergence, Divergence.Target, Double)]
+        if self.prompt != nil {
+            extra += [("loss_prompt_student", prompt.student / Double(K)), ("loss_prompt_teacher", prompt.teacher / Double(K)),
+                      ("teacher_weight", prompt.weight), ("prompt_grad_norm", Double(prompt.norm))]
+        }
+        if losses.count > 1 { extra += zip(recipe.terms, losses).map { ($0.metricName, $1) } }
+        extra += timer.phases
+        extra.append(("response_tokens", Double(targets) / Double(options.batchSize * K)))
+        let loss = zip(recipe.terms, losses).reduce(0) { $0 + $1.0.weight * $1.1 }
+        return Trainer.StepReport(step: step, loss: loss, gradNorm: norm, learningRate: lr, tokens: tokens,
+                                  seconds: Date().timeIntervalSince(start), extra: extra)
+    }
+
+    /// PromptKD's prompt-step metrics summed over a step's micro-batches.
+    struct PromptStepTotals {
+        var student = 0.0, teacher = 0.0, weight = 0.0
+        var norm: Float = 0
+    }
+
+    /// One micro-batch: the teacher side (PromptKD's prompt step first), then the student's loss and backward,
+    /// its gradients added to the step's. Returns each loss term's masked token mean over the micro-batch.
+    func microStep(_ batch: Batch, last: Bool, timer: inout PhaseTimer, prompt totals: inout PromptStepTotals) throws(DistillError) -> [Double] {
         var teacherLogits: LogitsTable!
         var promptPass: TrainingPass?
         var studentPass: TrainingPass?
         let recipe = options.method.recipe
-        if let studentParams { options.fault.inject(.weights, step: step + 1) { $0.corrupt(studentParams) } }
         switch recipe.teacher {
         case .none:
             break
@@ -132,9 +176,9 @@ public final class Distiller: SteppedTraining {
             forward.forward()
             timer.stop("time_student")
             studentPass = forward
-            let pass = try promptStep(batch, studentPass: forward, timer: &timer, extra: &extra)
+            let pass = try promptStep(batch, studentPass: forward, update: last, timer: &timer, totals: &totals)
             timer.start()
-            pass.forward(prompt: UnsafePointer(prompt!.values.baseAddress!))  // q' with the updated prompt
+            pass.forward(prompt: UnsafePointer(prompt!.values.baseAddress!))  // q' with the prompt as it now is
             timer.stop("time_teacher")
             promptPass = pass
         case .teacher:
@@ -148,7 +192,7 @@ public final class Distiller: SteppedTraining {
             if let pass = promptPass { return UnsafePointer(pass.logits + pass.row(sequence: s, token: t) * V) }
             return teacherLogits.row(s, t)
         }
-        studentTargets = { s, t in
+        let studentTargets: (Int, Int) throws(DistillError) -> [(Divergence, Divergence.Target, Double)] = { s, t in
             recipe.terms.map { term in
                 switch term.against {
                 case .nextToken: (term.divergence, .token(batch.sequences[s][t + 1]), term.weight)
@@ -157,8 +201,7 @@ public final class Distiller: SteppedTraining {
             }
         }
         timer.start()
-        studentGradients.zero()
-        studentLoRA?.zeroGradients()
+        defer { timer.stop("time_student") }
         let pass: TrainingPass
         if let studentPass {
             pass = studentPass
@@ -167,32 +210,22 @@ public final class Distiller: SteppedTraining {
             pass.forward()
         }
         options.fault.inject(.activations, step: step + 1) { $0.corrupt(logits: pass.logits, rows: pass.rowCount, vocab: V) }
-        let losses = try Self.applyLoss(pass, batch, vocab: V, terms: studentTargets)
-        pass.backward(gradients: studentGradients)
-        options.fault.inject(.gradients, step: step + 1) { $0.corrupt(studentOptimizer.regions) }
+        let losses = try Self.applyLoss(pass, batch, vocab: V, share: options.accumulation, terms: studentTargets)
         // Every term of the loss, not only the first (a NaN teacher term leaves the cross-entropy finite).
         if let bad = losses.indices.first(where: { !losses[$0].isFinite }) {
             throw .diverged(step: step + 1, quantity: losses.count > 1 ? "the student loss (term \(bad + 1) of \(losses.count))" : "the student loss",
                             value: Float(losses[bad]), lastCheckpoint: lastCheckpoint)
         }
-        let (norm, _) = GradientClipping.clip(studentOptimizer.regions, maxNorm: options.maxGradNorm)
-        guard norm.isFinite else { throw .diverged(step: step + 1, quantity: "the student gradient norm", value: norm, lastCheckpoint: lastCheckpoint) }
-        studentOptimizer.update(lr: lr)
-        timer.stop("time_student")
-        if losses.count > 1 { extra += zip(recipe.terms, losses).map { ($0.metricName, $1) } }
-        extra += timer.phases
-        extra.append(("response_tokens", Double(batch.targetCount) / Double(batch.sequences.count)))
-        let loss = zip(recipe.terms, losses).reduce(0) { $0 + $1.0.weight * $1.1 }
-        return Trainer.StepReport(step: step, loss: loss, gradNorm: norm,
-                                  learningRate: lr, tokens: batch.sequences.reduce(0) { $0 + $1.count },
-                                  seconds: Date().timeIntervalSince(start), extra: extra)
+        pass.backward(gradients: studentGradients)
+        return losses
     }
 
     /// PromptKD's prompt update: q = prompted teacher, loss KL(q‖p_S) + (1 − s/S)·KL(q‖p_T) on the targets,
-    /// back through the frozen teacher to the prompt rows only. Returns the prompted pass for the student step.
+    /// back through the frozen teacher to the prompt rows only; the gradient adds up over the step's
+    /// micro-batches and the prompt moves on the last (`update`). Returns the prompted pass for the student step.
     /// `studentPass`: the student's forward over the same sequences (its logits are p_S, read only).
-    func promptStep(_ batch: Batch, studentPass: TrainingPass, timer: inout PhaseTimer,
-                    extra: inout [(String, Double)]) throws(DistillError) -> TrainingPass {
+    func promptStep(_ batch: Batch, studentPass: TrainingPass, update: Bool, timer: inout PhaseTimer,
+                    totals: inout PromptStepTotals) throws(DistillError) -> TrainingPass {
         let prompt = prompt!, V = teacher.config.vocabSize
         timer.start()
         let pass = try makePass(teacher, batch.sequences, prompted: true, workspace: teacherWorkspace)
@@ -207,7 +240,7 @@ public final class Distiller: SteppedTraining {
             let pT = try logits(teacher, [batch.sequences[s]])
             timer.stop("time_teacher")
             timer.start()
-            let part = try Self.applyLoss(pass, batch, vocab: V, only: s) { _, t in
+            let part = try Self.applyLoss(pass, batch, vocab: V, only: s, share: options.accumulation) { _, t in
                 [(.reverseKL, .logits(studentPass.logits + studentPass.row(sequence: s, token: t) * V), 1),
                  (.reverseKL, .logits(pT.row(0, t)), w)]
             }
@@ -215,24 +248,27 @@ public final class Distiller: SteppedTraining {
             timer.stop("time_prompt")
         }
         timer.start()
-        prompt.gradient.update(repeating: 0)
+        defer { timer.stop("time_prompt") }
         pass.backward(gradients: frozenTeacher, promptGradient: prompt.gradient.baseAddress)
         let total = losses[0] + w * losses[1]
         guard losses.allSatisfy(\.isFinite), total.isFinite else { throw .diverged(step: step + 1, quantity: "the prompt loss", value: Float(total), lastCheckpoint: lastCheckpoint) }
+        totals.student += losses[0]
+        totals.teacher += losses[1]
+        totals.weight = w
+        guard update else { return pass }
         let (norm, _) = GradientClipping.clip(promptOptimizer!.regions, maxNorm: options.maxGradNorm)
         guard norm.isFinite else { throw .diverged(step: step + 1, quantity: "the prompt gradient norm", value: norm, lastCheckpoint: lastCheckpoint) }
         promptOptimizer!.update(lr: promptSchedule.rate(step: step + 1))
-        timer.stop("time_prompt")
-        extra += [("loss_prompt_student", losses[0]), ("loss_prompt_teacher", losses[1]), ("teacher_weight", w),
-                  ("prompt_grad_norm", Double(norm))]
+        totals.norm = norm
         return pass
     }
 
     /// Writes scale·∂/∂z of Σ weight·D into every target row of the pass's logits (zero elsewhere) and
     /// returns each term's masked token mean. `terms(s, t)`: the terms at token t of sequence s (predicting t+1).
     /// `only`: one sequence (the others' rows untouched); the mean is still over the whole batch's targets.
+    /// `share`: the micro-batches of the step, which divide the gradient (not the returned means).
     /// Positions are independent, so they are split across threads; the sums are added in position order.
-    static func applyLoss(_ pass: TrainingPass, _ batch: Batch, vocab V: Int, only: Int? = nil,
+    static func applyLoss(_ pass: TrainingPass, _ batch: Batch, vocab V: Int, only: Int? = nil, share: Int = 1,
                           terms: (Int, Int) throws(DistillError) -> [(Divergence, Divergence.Target, Double)]) throws(DistillError) -> [Double] {
         let count = batch.targetCount
         var work: [(row: UnsafeMutablePointer<Float>, terms: [(Divergence, Divergence.Target, Double)])] = []
@@ -258,7 +294,7 @@ public final class Distiller: SteppedTraining {
         }
         // Each thread writes only its own positions' rows and slots.
         let shared = SendablePointer((work: work, losses: slots))
-        let scale = 1 / Float(count)
+        let scale = 1 / Float(count * share)
         Parallel.forChunks(work.count, minChunk: 1) { range in
             for i in range {
                 let (row, terms) = shared.pointer.work[i]
