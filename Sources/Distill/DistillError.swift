@@ -16,6 +16,8 @@ public enum DistillError: Error, Equatable, CustomStringConvertible, Sendable {
     case diverged(step: Int, quantity: String, value: Float, lastCheckpoint: String?)
     /// Options that cannot work together.
     case invalidOption(name: String, reason: String)
+    /// A teacher-logits folder or shard that is damaged or made for another teacher, tokenizer or data.
+    case teacherLogits(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -28,6 +30,7 @@ public enum DistillError: Error, Equatable, CustomStringConvertible, Sendable {
             "training diverged at step \(step): \(quantity) is \(value.isNaN ? "nan" : "\(value)")"
                 + (last.map { "; the last good checkpoint is \($0)" } ?? "; no checkpoint was written yet")
         case let .invalidOption(name, reason): "option \(name): \(reason)"
+        case let .teacherLogits(path, reason): "teacher logits: \(reason) (\(path))"
         }
     }
 }

@@ -16,7 +16,7 @@ struct CKPT: ParsableCommand {
         abstract: "Inspect, convert, distill, quantize and export language-model checkpoints.",
         version: "0.1.0",
         subcommands: [Inspect.self, ConvertCommand.self, Quantize.self, Generate.self, PerplexityCommand.self, Compare.self,
-                      Tokenize.self, ChatTemplateCommand.self, ImatrixCommand.self, Finetune.self, PromptTune.self, Student.self, DistillCommand.self, LoRACommand.self, Eval.self, BenchTrain.self, BenchDistill.self])
+                      Tokenize.self, ChatTemplateCommand.self, ImatrixCommand.self, Finetune.self, PromptTune.self, Student.self, DistillCommand.self, TeacherLogitsCommand.self, LoRACommand.self, Eval.self, BenchTrain.self, BenchDistill.self])
 
     static func main() {
         Parallel.shortenBLASSpin()

@@ -21,7 +21,9 @@ struct DistillCommand: ParsableCommand {
             merged only for --export or --hf.
             """)
 
-    @Option(help: "Teacher: a GGUF (any type; dequantized to f32) or a Hugging Face folder.") var teacher: String
+    @Option(help: "Teacher: a GGUF (any type; read as stored) or a Hugging Face folder. With --teacher-logits optional (checked against the shards when given).") var teacher: String?
+    @Option(help: "A folder from `ckpt teacher-logits` (or scripts/teacher_logits_hf.py): the teacher's stored top-k log-probabilities replace running it (kd, seqkd, distillm, sft; the sequences are the shards').")
+    var teacherLogits: String?
     @Option(help: "Student: a GGUF or a Hugging Face folder with the teacher's vocabulary.") var student: String
     @OptionGroup var loraOptions: LoRAArguments
     @Option(help: "promptkd, kd, seqkd, rkl, gkd, distillm or sft.") var method = "promptkd"
@@ -74,34 +76,51 @@ struct DistillCommand: ParsableCommand {
         let out = runFolder.out
         try runFolder.prepareFolder()
         // The teacher never trains: read as stored (a quantized teacher stays quantized). So is a LoRA student (QLoRA).
-        let t = try TrainingModel(path: teacher, runFolder: out, convertedName: "teacher.gguf", frozen: true)
+        guard teacher != nil || teacherLogits != nil else { throw ValidationError("give --teacher, --teacher-logits or both") }
+        // The teacher never trains: read as stored (a quantized teacher stays quantized). So is a LoRA student (QLoRA).
+        let t = try teacher.map { try TrainingModel(path: $0, runFolder: out, convertedName: "teacher.gguf", frozen: true) }
         let s = try TrainingModel(path: student, runFolder: out, convertedName: "student-base.gguf", frozen: loraOptions.enabled)
         var loraRNG = LoRAArguments.initializationRNG(seed: optimizer.seed)
         let lora = try loraOptions.adapters(for: s.config, rng: &loraRNG)
-        try Vocabulary.requireSame(t.tokenizer, t.gguf.path, s.tokenizer, s.gguf.path)
-        if s.parameterCount > t.parameterCount {
-            Stderr.write("warning: the student (\(s.parameterCount) parameters) is bigger than the teacher (\(t.parameterCount))\n")
+        if let t {
+            try Vocabulary.requireSame(t.tokenizer, t.gguf.path, s.tokenizer, s.gguf.path)
+            if s.parameterCount > t.parameterCount {
+                Stderr.write("warning: the student (\(s.parameterCount) parameters) is bigger than the teacher (\(t.parameterCount))\n")
+            }
         }
-        let maxLength = min(runFolder.maxLength, s.config.contextLength, t.config.contextLength - promptLen)
+        // PromptKD's soft prompt takes room in the teacher's context; the other methods' teacher sees the sequence alone.
+        let promptRoom = DistillationOptions.Method(rawValue: method)?.recipe.teacher == .promptedTeacher ? promptLen : 0
+        let maxLength = min(runFolder.maxLength, s.config.contextLength, t.map { $0.config.contextLength - promptRoom } ?? Int.max)
         // The student's template formats prompts: the teacher shares its vocabulary (checked above).
-        let train = try runFolder.trainingSet(template: s.gguf, bosAdded: t.bos != nil, tokenizer: s.tokenizer, eos: s.eos,
+        let bos = t?.bos ?? s.bos
+        let train = try runFolder.trainingSet(template: s.gguf, bosAdded: bos != nil, tokenizer: s.tokenizer, eos: s.eos,
                                               maxLength: maxLength)
-        let dev = try runFolder.devPath.map { try runFolder.examples($0, template: s.gguf, bosAdded: t.bos != nil) } ?? []
+        let dev = try runFolder.devPath.map { try runFolder.examples($0, template: s.gguf, bosAdded: bos != nil) } ?? []
         try runFolder.reportData(train, maxLength: maxLength, devCount: dev.count)
         if loadBest, dev.isEmpty || devExamples <= 0 {
             throw ToolError(message: "--load-best: no dev evaluation runs (give --dev-data, or keep the bundled dev split, and --dev-examples > 0)", hint: nil)
         }
+        let offline = try teacherLogits.map { folder in
+            let o = try OfflineTeacher(folder: folder)
+            try o.check(tokenizerTokens: s.tokenizer.tokens, vocabSize: s.config.vocabSize, dataPath: try runFolder.trainPath, train: train,
+                        maxLength: maxLength, maxPromptLength: runFolder.maxPromptLength, chatTemplate: runFolder.chatTemplate,
+                        teacherSHA256: try teacher.map { try TeacherLogitHashes.teacher(path: $0) })
+            Stderr.write("teacher logits: \(o.manifest.examples) examples, top \(o.manifest.topK), \(o.manifest.responses.rawValue) responses, from \(folder) (\(o.manifest.producer))\n")
+            return o
+        }
         var o = try options(trainCount: train.examples.count)
         o.maxLength = maxLength
-        let distiller = try Distiller(teacher: t.weights, student: s.weights, studentParams: s.frozen ? nil : s.params,
-                                      tokenizer: s.tokenizer, bos: t.bos, eos: s.eos, train: train, dev: dev, options: o, studentLoRA: lora)
+        let distiller = try Distiller(teacher: offline == nil ? t?.weights : nil, student: s.weights, studentParams: s.frozen ? nil : s.params,
+                                      tokenizer: s.tokenizer, bos: bos, eos: s.eos, train: train, dev: dev, options: o, studentLoRA: lora,
+                                      offline: offline)
         if let lora { Stderr.write(LoRAArguments.describe(lora, modelParameters: s.parameterCount) + "\n") }
         if let resume = runFolder.resume {
             try distiller.restore(from: resume)
             Stderr.write("resumed from \(distiller.lastCheckpoint ?? resume) at step \(distiller.step)\n")
         }
         let mb = { (m: TrainingModel) in String(format: "%.0f MB", Double(m.weightBytes) / 1e6) }
-        Stderr.write("distill: \(o.method.rawValue), teacher \(t.parameterCount) parameters (\(mb(t)) as read), student \(s.parameterCount) "
+        let teacherText = t.map { "teacher \($0.parameterCount) parameters (\(mb($0)) as read)" } ?? "teacher from stored logits"
+        Stderr.write("distill: \(o.method.rawValue), \(teacherText), student \(s.parameterCount) "
             + "(\(mb(s))\(s.frozen ? " as stored, frozen" : "")), \(o.steps) steps\n")
         // A resumed run keeps the best dev value its log already holds (the best file on disk is that one's).
         var best = runFolder.resume == nil ? -Double.infinity : RunFolder.bestLogged("dev_rougeL", in: out, upToStep: distiller.step)
@@ -155,8 +174,8 @@ struct DistillCommand: ParsableCommand {
         if best > -Double.infinity { extra += [(lora == nil ? "best_student" : "best_adapter", .string(bestPath)), ("best_dev_rougeL", .double(best))] }
         if writeStudent { extra += try exports.write(from: studentPath, stem: "student", folder: out, calibration: train.examples.map(\.tokens)) }
         if let prompt = distiller.prompt {
-            try PEFTPromptAdapter.write(prompt, to: out + "/prompt-adapter", .init(baseModel: teacher, initialization: o.promptInit,
-                                                                                  config: t.config), overwrite: true)
+            try PEFTPromptAdapter.write(prompt, to: out + "/prompt-adapter", .init(baseModel: teacher ?? "", initialization: o.promptInit,
+                                                                                  config: distiller.teacherModel!.config), overwrite: true)
             extra.append(("prompt_adapter", .string(out + "/prompt-adapter")))
         }
         try RunFolder.writeReport(summary.report(extra: extra), to: out)

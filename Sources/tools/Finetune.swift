@@ -17,8 +17,9 @@ struct Finetune: ParsableCommand {
             RUN/model-TYPE.gguf and with --hf RUN/hf/. With --lora-rank the weights stay frozen and only LoRA \
             adapters train (checkpoints hold only them), the base read as stored (a quantized GGUF trains as QLoRA): RUN/adapter/ \
             is a PEFT LoRA adapter, RUN/lora-adapter.gguf the same for llama.cpp, and RUN/model.gguf \
-            (the base with the adapter merged) is written only for --export or --hf.
-            """)
+            (the base with the adapter merged) is written only for --export or --hf. `ckpt sft` is the same command.
+            """,
+        aliases: ["sft"])
 
     @OptionGroup var training: TrainingArguments
     @OptionGroup var exports: ExportArguments

@@ -15,7 +15,7 @@ extension Distiller {
         let examples = indices.map { train.examples[$0] }
         let prompts = examples.map { Array($0.tokens[..<$0.promptLength]) }
         func groundTruth() -> Batch {
-            Batch(sequences: examples.map(\.tokens), isTarget: examples.map(\.isTarget))
+            Batch(sequences: examples.map(\.tokens), isTarget: examples.map(\.isTarget), examples: indices)
         }
         func withResponses(_ responses: [[Int]]) -> Batch {
             var sequences: [[Int]] = [], isTarget: [[Bool]] = []
@@ -24,9 +24,9 @@ extension Distiller {
                 sequences.append(sequence)
                 isTarget.append(sequence.indices.map { $0 >= prompt.count })
             }
-            return Batch(sequences: sequences, isTarget: isTarget)
+            return Batch(sequences: sequences, isTarget: isTarget, examples: indices)
         }
-        switch options.method.recipe.sequences {
+        switch sequenceSource {
         case .data:
             return groundTruth()
         case .studentSamples:
@@ -69,10 +69,16 @@ extension Distiller {
         }
     }
 
-    /// One sampled response per prompt (T 1, top-k 0, top-p 1; a seed per sequence from the run's RNG),
-    /// always ending with EOS: a response cut by the length limit has its last token replaced by EOS, as
-    /// the reference code forces its last slot.
+    /// One sampled response per prompt from the teacher or the student (see `sampleResponses`).
     func sample(_ model: ModelWeights, _ prompts: [[Int]]) throws(DistillError) -> [[Int]] {
+        try Self.sampleResponses(inference(model), prompts, maxNewTokens: options.maxNewTokens, maxLength: options.maxLength, eos: eos, rng: &rng)
+    }
+
+    /// One sampled response per prompt (T 1, top-k 0, top-p 1; a seed per sequence from `rng`), always ending
+    /// with EOS: a response cut by the length limit has its last token replaced by EOS, as the reference code
+    /// forces its last slot. Also what `ckpt teacher-logits --responses sampled` stores.
+    public static func sampleResponses(_ transformer: Transformer, _ prompts: [[Int]], maxNewTokens: Int, maxLength: Int, eos: Int,
+                                       rng: inout SplitMix64) throws(DistillError) -> [[Int]] {
         let requests = prompts.map { prompt -> Generation.Request in
             var o = Sampler.Options()
             o.temperature = 1
@@ -80,10 +86,10 @@ extension Distiller {
             return Generation.Request(prompt: prompt, sampler: Sampler(o))
         }
         let longest = prompts.map(\.count).max() ?? 0
-        let room = min(options.maxNewTokens, options.maxLength - longest, model.config.contextLength - longest)
+        let room = min(maxNewTokens, maxLength - longest, transformer.config.contextLength - longest)
         guard room > 0 else { throw .invalidOption(name: "--max-length", reason: "leaves no room for a response after a \(longest)-token prompt") }
         let responses: [[Int]]
-        do { responses = try Generation.sample(inference(model), requests, maxNewTokens: room, stop: [eos]) } catch { throw .model(error) }
+        do { responses = try Generation.sample(transformer, requests, maxNewTokens: room, stop: [eos]) } catch { throw .model(error) }
         return responses.map { r in
             guard r.last != eos else { return r }
             return r.isEmpty ? [eos] : Array(r.dropLast()) + [eos]

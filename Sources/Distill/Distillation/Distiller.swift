@@ -8,7 +8,13 @@ import Model
 /// GGUF stays quantized); so is the student when only its LoRA adapters train (QLoRA).
 public final class Distiller: SteppedTraining {
     public let options: DistillationOptions
-    public let teacher: ModelWeights, student: ModelWeights
+    /// The teacher that runs; nil when its logits come from shards (`offline`) instead.
+    public let teacherModel: ModelWeights?
+    public let student: ModelWeights
+    /// The online teacher. Only recipes that run it reach this; init refuses the others without one.
+    var teacher: ModelWeights { teacherModel! }
+    /// Stored top-k teacher log-probabilities (`ckpt teacher-logits`) standing in for the teacher.
+    public let offline: OfflineTeacher?
     /// The student's f32 weights behind `student` when they train; nil when it is frozen (LoRA).
     public let studentParams: ParameterSet?
     public let prompt: SoftPrompt?
@@ -48,11 +54,24 @@ public final class Distiller: SteppedTraining {
     }
 
     /// `studentParams`: what `student` views when its weights train; nil trains only `studentLoRA`.
-    public init(teacher: ModelWeights, student: ModelWeights, studentParams: ParameterSet?, tokenizer: any Tokenizer, bos: Int?, eos: Int,
+    /// `teacher` nil: `offline` (checked against the run by the caller) gives the teacher's side; only
+    /// methods that never run the teacher can use it (kd, seqkd, distillm, sft), on the shards' sequences.
+    public init(teacher: ModelWeights?, student: ModelWeights, studentParams: ParameterSet?, tokenizer: any Tokenizer, bos: Int?, eos: Int,
                 train: TokenizedDataset, dev: [InstructionExample], options: DistillationOptions,
-                studentLoRA: LoRAAdapters? = nil) throws(DistillError) {
-        guard teacher.config.vocabSize == student.config.vocabSize else {
-            throw .invalidOption(name: "--student", reason: "vocabulary of \(student.config.vocabSize), the teacher has \(teacher.config.vocabSize)")
+                studentLoRA: LoRAAdapters? = nil, offline: OfflineTeacher? = nil) throws(DistillError) {
+        let teacherVocab = teacher?.config.vocabSize ?? offline?.manifest.vocabSize
+        guard let teacherVocab else { throw .invalidOption(name: "--teacher", reason: "a teacher model or --teacher-logits is needed") }
+        guard teacherVocab == student.config.vocabSize else {
+            throw .invalidOption(name: "--student", reason: "vocabulary of \(student.config.vocabSize), the teacher has \(teacherVocab)")
+        }
+        if let offline {
+            guard Self.offlineMethods.contains(options.method) else {
+                throw .invalidOption(name: "--teacher-logits", reason: "\(options.method.rawValue) needs the teacher on the student's own samples; "
+                    + "stored logits serve \(Self.offlineMethods.map(\.rawValue).joined(separator: ", "))")
+            }
+            guard offline.manifest.examples == train.examples.count else {
+                throw .teacherLogits(path: offline.folder, reason: "holds \(offline.manifest.examples) examples, the data has \(train.examples.count)")
+            }
         }
         guard options.steps > 0, options.batchSize > 0, options.accumulation > 0 else {
             throw .invalidOption(name: "--steps/--batch-size/--grad-accum", reason: "must be positive")
@@ -66,7 +85,8 @@ public final class Distiller: SteppedTraining {
         self.options = options
         teacherWorkspace = TrainingWorkspace(checkpointing: options.gradientCheckpointing)
         studentWorkspace = TrainingWorkspace(checkpointing: options.gradientCheckpointing)
-        self.teacher = teacher
+        teacherModel = teacher
+        self.offline = offline
         self.student = student
         self.studentParams = studentParams
         self.train = train
@@ -87,7 +107,7 @@ public final class Distiller: SteppedTraining {
         frozenTeacher = GradientSet()
         studentOptimizer = AdamW(regions: regions, options: options.adam)
         if options.method.recipe.teacher == .promptedTeacher {
-            let p = try SoftPrompt.make(rows: options.promptRows, weights: teacher, initialization: options.promptInit,
+            let p = try SoftPrompt.make(rows: options.promptRows, weights: teacher!, initialization: options.promptInit,
                                         tokenizer: tokenizer, bos: bos, rng: &rng)
             prompt = p
             promptOptimizer = AdamW(regions: [p.region(decay: true)], options: options.adam)
@@ -100,12 +120,27 @@ public final class Distiller: SteppedTraining {
         promptSchedule = LearningRateSchedule(shape: options.schedule, base: options.promptLearningRate,
                                               warmupSteps: options.warmupSteps, totalSteps: options.steps)
         order = DataOrder(count: train.examples.count, seed: options.seed)
+        if let offline, offline.manifest.responses == .sampled {
+            for (i, entry) in offline.entries { teacherSamples[i] = Array(entry.tokens[entry.promptLength...]) }
+        }
+    }
+
+    /// The methods stored teacher logits can train (their sequences do not depend on the student).
+    public static let offlineMethods: [DistillationOptions.Method] = [.kd, .seqkd, .distillm, .sft]
+
+    /// Where a step's sequences come from: the recipe's, or with stored logits the shards' own (the data's
+    /// responses, or the teacher's sampled ones).
+    var sequenceSource: DistillationOptions.Method.Recipe.Sequences {
+        guard let offline else { return options.method.recipe.sequences }
+        return offline.manifest.responses == .dataset ? .data : .cachedTeacherSamples
     }
 
     /// Sequences of one step and which tokens are targets (response + EOS).
     struct Batch {
         var sequences: [[Int]]
         var isTarget: [[Bool]]
+        /// The training example of each sequence (empty for replayed ones).
+        var examples: [Int] = []
         var targetCount: Int { isTarget.reduce(0) { $0 + $1.filter { $0 }.count } }
     }
 
@@ -181,15 +216,31 @@ public final class Distiller: SteppedTraining {
             pass.forward(prompt: UnsafePointer(prompt!.values.baseAddress!))  // q' with the prompt as it now is
             timer.stop("time_teacher")
             promptPass = pass
-        case .teacher:
+        case .teacher where offline == nil:
             timer.start()
             teacherLogits = try logits(teacher, batch.sequences)
             timer.stop("time_teacher")
+        case .teacher:
+            break  // rebuilt from the shards against the student's logits, after its forward
         }
         let V = student.config.vocabSize
+        var offlineRows: OfflineTeacherRows?
+        if let offline, recipe.teacher == .teacher {
+            timer.start()
+            let forward = try makePass(student, batch.sequences, prompted: false, workspace: studentWorkspace, training: true)
+            forward.forward()
+            timer.stop("time_student")
+            timer.start()
+            offlineRows = offline.rows(sequences: batch.sequences, examples: batch.examples, isTarget: batch.isTarget, vocab: V) { s, t in
+                UnsafePointer(forward.logits + forward.row(sequence: s, token: t) * V)
+            }
+            timer.stop("time_teacher")
+            studentPass = forward
+        }
         // The teacher's row at token t of sequence s, from whichever teacher the recipe names.
         let teacherRow: (Int, Int) -> UnsafePointer<Float> = { s, t in
             if let pass = promptPass { return UnsafePointer(pass.logits + pass.row(sequence: s, token: t) * V) }
+            if let offlineRows { return UnsafePointer(offlineRows.row(s, t)) }
             return teacherLogits.row(s, t)
         }
         let studentTargets: (Int, Int) throws(DistillError) -> [(Divergence, Divergence.Target, Double)] = { s, t in
