@@ -66,6 +66,56 @@ import Testing
         #expect(r.code == 0 && r.losses.count == 3, "\(r.stderr)")
     }
 
+    /// scripts/teacher_logits_hf.py (transformers) on the tiny llama, committed by fixtures/make_teacher_logits.py:
+    /// ckpt's shards for the same weights have the same manifest hashes of tokenizer and data, the same examples
+    /// and tokens, the same top ids and log-probabilities within 1e-4; and distill trains from the Python folder.
+    @Test func shardsEqualTransformers() throws {
+        let golden = CommandLineTests.root + "/fixtures/teacher_logits/llama-gqa"
+        let data = CommandLineTests.root + "/fixtures/teacher_logits/data.jsonl"
+        let teacher = TinyModel.temporaryPath("teacher.gguf")
+        try TinyModel.write(to: teacher)
+        let mine = TinyModel.temporaryPath("mine")
+        let r = try cli.run(["teacher-logits", teacher, "--data", data, "-o", mine, "--top-k", "16", "--batch-size", "2", "--shard-examples", "3"])
+        #expect(r.code == 0, "\(r.stderr)")
+        let a = try JSONFile.read(mine + "/manifest.json"), b = try JSONFile.read(golden + "/manifest.json")
+        for key in ["tokenizer_sha256", "data_sha256", "vocab_size", "top_k", "responses", "max_length", "max_prompt_length", "examples"] {
+            #expect(a[key] == b[key], "\(key): \(String(describing: a[key])) vs \(String(describing: b[key]))")
+        }
+        func tensors(_ folder: String, _ file: String) throws -> [String: [Double]] {
+            let shard = try SafetensorsFile(path: folder + "/" + file)
+            var out: [String: [Double]] = [:]
+            for t in shard.tensors {
+                out[t.name] = t.data.array.withUnsafeBytes { raw in
+                    switch t.dtype {
+                    case .i32: raw.bindMemory(to: Int32.self).map { Double($0) }
+                    case .i64: raw.bindMemory(to: Int64.self).map { Double($0) }
+                    default: raw.bindMemory(to: Float.self).map { Double($0) }
+                    }
+                }
+            }
+            return out
+        }
+        var compared = 0
+        for shard in ["shard-00000.safetensors", "shard-00001.safetensors"] {
+            let x = try tensors(mine, shard), y = try tensors(golden, shard)
+            for name in ["example", "prompt_length", "offsets", "tokens", "top_ids"] { #expect(x[name] == y[name], "\(shard) \(name)") }
+            for name in ["top_logprobs", "rest_mass"] {
+                let p = x[name] ?? [], q = y[name] ?? []
+                #expect(p.count == q.count && !p.isEmpty)
+                let worst = zip(p, q).map { abs($0 - $1) }.max() ?? 1
+                #expect(worst <= 1e-4, "\(shard) \(name): \(worst)")
+                compared += p.count
+            }
+        }
+        #expect(compared > 100)
+        // The Python folder trains a student here (its teacher hash is of model.safetensors, so no --teacher).
+        let student = TinyModel.temporaryPath("student.gguf")
+        #expect(try cli.run(["student", "init", "--from", teacher, "--layers", "1", "--out", student]).code == 0)
+        let d = try cli.run(["distill", "--student", student, "--data", data, "--teacher-logits", golden, "--method", "kd", "--steps", "2",
+                             "--batch-size", "2", "--dev-examples", "0", "--out", TinyModel.temporaryPath("from-python")])
+        #expect(d.code == 0, "\(d.stderr)")
+    }
+
     @Test func mismatchedOrDamagedShardsAreRefused() throws {
         let s = try setup()
         let logits = try store(s.teacher, s.data, topK: 8)
