@@ -8,7 +8,7 @@ import Model
 struct DistillCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "distill",
-        abstract: "Distill a teacher into a student: PromptKD or a baseline (kd, seqkd, rkl, gkd, distillm, sft).",
+        abstract: "Distill a teacher into a student: PromptKD or a baseline (kd, seqkd, rkl, gkd, imitkd, minillm, distillm, sft).",
         discussion: """
             promptkd: every step the student samples answers; the teacher's soft prompt learns \
             KL(q‖student) + (1 − s/S)·KL(q‖teacher) through the frozen teacher, then the student learns \
@@ -26,7 +26,7 @@ struct DistillCommand: ParsableCommand {
     var teacherLogits: String?
     @Option(help: "Student: a GGUF or a Hugging Face folder with the teacher's vocabulary.") var student: String
     @OptionGroup var loraOptions: LoRAArguments
-    @Option(help: "promptkd, kd, seqkd, rkl, gkd, distillm or sft.") var method = "promptkd"
+    @Option(help: "One of: \(DistillationOptions.Method.allCases.map(\.rawValue).joined(separator: ", ")).") var method = "promptkd"
     @OptionGroup var runFolder: RunArguments
     @OptionGroup var optimizer: OptimizerArguments
     @Option(help: "Prompt learning rate (promptkd).") var promptLr = 5e-5

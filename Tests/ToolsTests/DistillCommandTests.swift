@@ -29,7 +29,7 @@ import Testing
             .filter { $0.contains("\"loss\"") }.map { String($0.split(separator: ",")[1]) }
     }
 
-    @Test(arguments: ["promptkd", "seqkd", "distillm"])
+    @Test(arguments: ["promptkd", "seqkd", "distillm", "imitkd", "minillm"])
     func resumedEqualsUninterrupted(_ method: String) throws {
         let s = try student(), data = try TrainingCommandTests.dataFile()
         let straight = TinyModel.temporaryPath("straight"), stopped = TinyModel.temporaryPath("stopped")
@@ -76,7 +76,7 @@ import Testing
         #expect(try GGUFFile(path: straight + "/student.gguf").architecture == "gemma3")
     }
 
-    @Test(arguments: ["kd", "rkl", "gkd", "sft"])
+    @Test(arguments: ["kd", "rkl", "gkd", "imitkd", "minillm", "sft"])
     func otherMethodsRun(_ method: String) throws {
         let s = try student(), data = try TrainingCommandTests.dataFile(), out = TinyModel.temporaryPath(method)
         let r = try cli.run(common(s, data) + ["--method", method, "--out", out, "--steps", "2"])

@@ -1,7 +1,7 @@
 import Model
 
 /// DistiLLM's adaptive off-policy state (promptkd.md §8): threshold τ (starts at 0), the dev loss it was
-/// last raised at, and the replay buffer of student samples (capacity 1000).
+/// last raised at, and the replay buffer of student samples (capacity 1000; GKD and ImitKD use it too).
 struct ReplayState: Sendable, Equatable {
     static let capacity = 1000, lossEpsilon = 0.1
     var threshold = 0.0
@@ -42,11 +42,12 @@ extension Distiller {
                 timer.stop("time_generate")
             }
             return withResponses(indices.map { teacherSamples[$0]! })
-        case let .studentSamplesWithProbability(probability):
-            guard rng.uniform() < probability else { return groundTruth() }
+        case let .replayedStudentSamples(probability):
+            guard probability >= 1 || rng.uniform() < probability else { return groundTruth() }
             timer.start()
             defer { timer.stop("time_generate") }
-            return withResponses(try sample(student, prompts))
+            push(withResponses(try sample(student, prompts)), prompts: prompts)
+            return replayed(count: indices.count)
         case .adaptiveReplay:
             let r = rng.uniform()
             let decayed = replay.threshold * (1 - Double(step) / Double(options.steps))
@@ -54,19 +55,26 @@ extension Distiller {
                 timer.start()
                 defer { timer.stop("time_generate") }
                 let batch = withResponses(try sample(student, prompts))
-                for (sequence, prompt) in zip(batch.sequences, prompts) {
-                    if replay.buffer.count == ReplayState.capacity { replay.buffer.removeFirst() }
-                    replay.buffer.append([prompt.count] + sequence)
-                }
+                push(batch, prompts: prompts)
                 return batch
             }
-            if r < replay.threshold, !replay.buffer.isEmpty {
-                let picked = indices.map { _ in replay.buffer[rng.below(replay.buffer.count)] }
-                return Batch(sequences: picked.map { Array($0.dropFirst()) },
-                             isTarget: picked.map { entry in (0..<(entry.count - 1)).map { $0 >= entry[0] } })
-            }
+            if r < replay.threshold, !replay.buffer.isEmpty { return replayed(count: indices.count) }
             return groundTruth()
         }
+    }
+
+    /// Student samples into the replay buffer (the oldest leave when it is full).
+    func push(_ batch: Batch, prompts: [[Int]]) {
+        for (sequence, prompt) in zip(batch.sequences, prompts) {
+            if replay.buffer.count == ReplayState.capacity { replay.buffer.removeFirst() }
+            replay.buffer.append([prompt.count] + sequence)
+        }
+    }
+
+    /// A batch drawn uniformly (with replacement) from the replay buffer.
+    func replayed(count: Int) -> Batch {
+        let picked = (0..<count).map { _ in replay.buffer[rng.below(replay.buffer.count)] }
+        return Batch(sequences: picked.map { Array($0.dropFirst()) }, isTarget: picked.map { entry in (0..<(entry.count - 1)).map { $0 >= entry[0] } })
     }
 
     /// One sampled response per prompt from the teacher or the student (see `sampleResponses`).

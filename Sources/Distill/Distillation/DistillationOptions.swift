@@ -15,8 +15,15 @@ public struct DistillationOptions: Sendable, Equatable {
         case seqkd
         /// KL(student‖teacher) on student samples, no prompt: PromptKD without its prompt.
         case rkl
-        /// JSD(0.9) on student samples half of the steps, the data otherwise.
+        /// JSD(0.9): half of the steps on a batch from the replay buffer of student samples (fresh ones pushed
+        /// first), the data otherwise.
         case gkd
+        /// Forward KL on batches from the replay buffer of student samples (fresh ones pushed every step).
+        case imitkd
+        /// MiniLLM's policy gradient: on student samples, −A_t·log p(y_t) with the advantage of the teacher's
+        /// log-ratio reward (γ 0.95, length-normalised, whitened), plus the single-step reverse KL. One update
+        /// per rollout (PPO's clipped ratio is then 1) and no teacher-mixed sampling.
+        case minillm
         /// Skew KL(α 0.1) with DistiLLM's adaptive off-policy schedule (student samples in a replay buffer).
         case distillm
         /// CE on the data, no teacher.

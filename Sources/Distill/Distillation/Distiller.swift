@@ -243,11 +243,13 @@ public final class Distiller: SteppedTraining {
             if let offlineRows { return UnsafePointer(offlineRows.row(s, t)) }
             return teacherLogits.row(s, t)
         }
+        var advantages: [[Double]] = []  // MiniLLM's, made once the student's logits exist
         let studentTargets: (Int, Int) throws(DistillError) -> [(Divergence, Divergence.Target, Double)] = { s, t in
             recipe.terms.map { term in
                 switch term.against {
                 case .nextToken: (term.divergence, .token(batch.sequences[s][t + 1]), term.weight)
                 case .teacher: (term.divergence, .logits(teacherRow(s, t)), term.weight)
+                case .advantage: (term.divergence, .token(batch.sequences[s][t + 1]), term.weight * advantages[s][t])
                 }
             }
         }
@@ -261,6 +263,10 @@ public final class Distiller: SteppedTraining {
             pass.forward()
         }
         options.fault.inject(.activations, step: step + 1) { $0.corrupt(logits: pass.logits, rows: pass.rowCount, vocab: V) }
+        if recipe.terms.contains(where: { $0.against == .advantage }) {
+            advantages = Self.advantages(batch, vocab: V, studentRow: { s, t in UnsafePointer(pass.logits + pass.row(sequence: s, token: t) * V) },
+                                         teacherRow: teacherRow)
+        }
         let losses = try Self.applyLoss(pass, batch, vocab: V, share: options.accumulation, terms: studentTargets)
         // Every term of the loss, not only the first (a NaN teacher term leaves the cross-entropy finite).
         if let bad = losses.indices.first(where: { !losses[$0].isFinite }) {

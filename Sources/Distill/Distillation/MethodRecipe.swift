@@ -11,8 +11,10 @@ extension DistillationOptions.Method {
             case studentSamples
             /// Teacher-sampled responses, generated once per example and cached.
             case cachedTeacherSamples
-            /// Student samples with this probability per step, the data otherwise (GKD's λ).
-            case studentSamplesWithProbability(Double)
+            /// With this probability per step fresh student samples go into the replay buffer (capacity 1000)
+            /// and the step trains on a batch drawn from the buffer; otherwise on the data (GKD's λ 0.5,
+            /// ImitKD's 1).
+            case replayedStudentSamples(probability: Double)
             /// DistiLLM's adaptive off-policy schedule: fresh student samples, replayed ones or the data.
             case adaptiveReplay
         }
@@ -28,10 +30,17 @@ extension DistillationOptions.Method {
 
         /// One term of the student's loss: weight · divergence(student, against).
         public struct Term: Sendable, Equatable {
-            public enum Against: Sendable, Equatable { case nextToken, teacher }
+            public enum Against: Sendable, Equatable {
+                case nextToken, teacher
+                /// The next (sampled) token, weighted per position by MiniLLM's advantage: a policy-gradient
+                /// term −A_t·log p(y_t) with the teacher's log-ratio reward (Distiller.advantages).
+                case advantage
+            }
             public var divergence: Divergence, against: Against, weight: Double
             /// The metrics-log name of the term (when a loss has more than one).
-            public var metricName: String { divergence == .crossEntropy ? "loss_ce" : "loss_divergence" }
+            public var metricName: String {
+                against == .advantage ? "loss_policy" : divergence == .crossEntropy ? "loss_ce" : "loss_divergence"
+            }
         }
 
         public var sequences: Sequences
@@ -54,8 +63,15 @@ extension DistillationOptions.Method {
         case .rkl:
             Recipe(sequences: .studentSamples, teacher: .teacher, terms: [.init(divergence: .reverseKL, against: .teacher, weight: 1)])
         case .gkd:
-            Recipe(sequences: .studentSamplesWithProbability(0.5), teacher: .teacher,
+            Recipe(sequences: .replayedStudentSamples(probability: 0.5), teacher: .teacher,
                    terms: [.init(divergence: .jensenShannon(beta: 0.9), against: .teacher, weight: 1)])
+        case .imitkd:
+            Recipe(sequences: .replayedStudentSamples(probability: 1), teacher: .teacher,
+                   terms: [.init(divergence: .forwardKL, against: .teacher, weight: 1)])
+        case .minillm:
+            Recipe(sequences: .studentSamples, teacher: .teacher,
+                   terms: [.init(divergence: .crossEntropy, against: .advantage, weight: 1),
+                           .init(divergence: .reverseKL, against: .teacher, weight: 1)])
         case .distillm:
             Recipe(sequences: .adaptiveReplay, teacher: .teacher, terms: [.init(divergence: .skewKL(alpha: 0.1), against: .teacher, weight: 1)])
         case .sft:
