@@ -35,9 +35,22 @@ struct DistillCommand: ParsableCommand {
     @Option(help: "Longest sampled answer during training.") var maxNewTokens = 256
     @Option(help: "Dev examples for the dev ROUGE-L.") var devExamples = 40
     @Option(help: "Longest dev answer.") var devMaxNewTokens = 64
+    @Option(help: "Plain text for the pre-training (LM) term of DistiLLM, ImitKD and MiniLLM: the student also learns next-token cross-entropy on --batch-size chunks of it per micro-batch (any method may use it).")
+    var lmData: String?
+    @Option(help: "Weight of the LM term (with --lm-data).") var lmCoef = 1.0
+    @Option(help: "Tokens per LM chunk (with --lm-data).") var lmLength = 256
     @Flag(help: "The result (RUN/student.gguf or RUN/adapter, and --export/--hf) is the student with the best dev ROUGE-L, as the PromptKD protocol selects, instead of the last; the last stays in RUN/checkpoints.")
     var loadBest = false
     @OptionGroup var exports: ExportArguments
+
+    /// --lm-data tokenized (no special tokens parsed, no BOS).
+    func languageModelingText(_ tokenizer: any Tokenizer) throws -> LanguageModelingData? {
+        guard let path = lmData else { return nil }
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+            throw ToolError(message: "--lm-data: cannot read '\(path)' as UTF-8 text", hint: nil)
+        }
+        return try LanguageModelingData(tokens: tokenizer.encode(text, special: false), path: path)
+    }
 
     /// `trainCount` resolves --epochs.
     func options(trainCount: Int) throws -> DistillationOptions {
@@ -67,6 +80,11 @@ struct DistillCommand: ParsableCommand {
         o.devExamples = devExamples
         o.devMaxNewTokens = devMaxNewTokens
         o.saveEvery = runFolder.saveEvery
+        if lmData != nil {
+            guard lmCoef > 0, lmLength > 0 else { throw ValidationError("--lm-coef and --lm-length must be positive") }
+            o.lmCoefficient = lmCoef
+            o.lmLength = lmLength
+        }
         return o
     }
 
@@ -112,7 +130,7 @@ struct DistillCommand: ParsableCommand {
         o.maxLength = maxLength
         let distiller = try Distiller(teacher: offline == nil ? t?.weights : nil, student: s.weights, studentParams: s.frozen ? nil : s.params,
                                       tokenizer: s.tokenizer, bos: bos, eos: s.eos, train: train, dev: dev, options: o, studentLoRA: lora,
-                                      offline: offline)
+                                      offline: offline, languageModeling: try languageModelingText(s.tokenizer))
         if let lora { Stderr.write(LoRAArguments.describe(lora, modelParameters: s.parameterCount) + "\n") }
         if let resume = runFolder.resume {
             try distiller.restore(from: resume)

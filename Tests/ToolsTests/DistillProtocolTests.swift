@@ -100,4 +100,27 @@ import Testing
         let none = try cli.run(args + ["--out", TinyModel.temporaryPath("nodev"), "--dev-examples", "0"])
         #expect(none.code == 1 && none.stderr.contains("--load-best: no dev evaluation runs"), "\(none.stderr)")
     }
+
+    /// The LM term (--lm-data): DistiLLM with it logs loss_lm (the student's cross-entropy on the text, about
+    /// log V for this random tiny model), trains differently from DistiLLM without it, and resumes byte for byte
+    /// (the text's cursor is in the checkpoint).
+    @Test func languageModelingTermTrainsAndResumes() throws {
+        let s = try tests.student(), data = try TrainingCommandTests.dataFile()
+        let text = TinyModel.temporaryPath("lm.txt")
+        try String(repeating: "a tokenizer splits the text into pieces and the pieces map to ids in the vocabulary. ", count: 6)
+            .write(toFile: text, atomically: true, encoding: .utf8)
+        let args = tests.common(s, data) + ["--method", "distillm", "--steps", "3", "--dev-examples", "0", "--lm-data", text, "--lm-length", "12"]
+        let straight = TinyModel.temporaryPath("straight"), stopped = TinyModel.temporaryPath("stopped"), plain = TinyModel.temporaryPath("plain")
+        let a = try cli.run(args + ["--out", straight])
+        #expect(a.code == 0, "\(a.stderr)")
+        let first = try JSONParser.parse(Array(try String(contentsOfFile: straight + "/metrics.jsonl", encoding: .utf8).split(separator: "\n")[0].utf8))
+        let lm = first["loss_lm"]?.doubleValue ?? 0
+        #expect(lm > 0.5 * log(320.0) && lm < 2 * log(320.0), "loss_lm \(lm)")
+        #expect(try cli.run(args + ["--out", stopped, "--stop-after", "1"]).code == 0)
+        #expect(try cli.run(args + ["--out", stopped, "--resume", stopped]).code == 0)
+        let x = FileManager.default.contents(atPath: straight + "/student.gguf"), y = FileManager.default.contents(atPath: stopped + "/student.gguf")
+        #expect(x != nil && x == y)
+        #expect(try cli.run(Array(args.dropLast(4)) + ["--out", plain]).code == 0)
+        #expect(FileManager.default.contents(atPath: plain + "/student.gguf") != x)
+    }
 }

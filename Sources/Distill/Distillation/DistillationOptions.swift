@@ -57,6 +57,10 @@ public struct DistillationOptions: Sendable, Equatable {
     /// Recompute each block in backward instead of keeping its activations (memory only: results are the same bits).
     public var gradientCheckpointing = false
 
+    /// The LM term's weight (0: off) and its chunk length in tokens (LanguageModelingData).
+    public var lmCoefficient = 0.0
+    public var lmLength = 256
+
     public init() {}
 
     /// LoRA adapters trained on the student instead of its weights; set by the Distiller from the adapters
@@ -69,6 +73,6 @@ public struct DistillationOptions: Sendable, Equatable {
          ("--prompt-lr", "\(promptLearningRate)"), ("--warmup", "\(warmupSteps)"), ("--schedule", schedule.rawValue),
          ("--weight-decay", "\(adam.weightDecay)"), ("--clip", "\(maxGradNorm)"), ("--seed", "\(seed)"),
          ("--prompt-len", "\(promptRows)"), ("--max-length", "\(maxLength)"), ("--max-new-tokens", "\(maxNewTokens)"),
-         ("--lora", lora?.fingerprint ?? "none")]
+         ("--lora", lora?.fingerprint ?? "none"), ("--lm-coef", "\(lmCoefficient)"), ("--lm-length", "\(lmLength)")]
     }
 }

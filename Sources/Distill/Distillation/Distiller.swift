@@ -34,6 +34,9 @@ public final class Distiller: SteppedTraining {
     public internal(set) var teacherSamples: [Int: [Int]] = [:]
     /// DistiLLM's adaptive off-policy state.
     var replay = ReplayState()
+    /// The text of the LM term (`--lm-data`), and where its next chunk starts.
+    public let languageModeling: LanguageModelingData?
+    var lmCursor = 0
     public internal(set) var lastCheckpoint: String?
     /// The sequences of the last step (StepProfiler replays them part by part).
     var lastBatch: Batch?
@@ -58,7 +61,8 @@ public final class Distiller: SteppedTraining {
     /// methods that never run the teacher can use it (kd, seqkd, distillm, sft), on the shards' sequences.
     public init(teacher: ModelWeights?, student: ModelWeights, studentParams: ParameterSet?, tokenizer: any Tokenizer, bos: Int?, eos: Int,
                 train: TokenizedDataset, dev: [InstructionExample], options: DistillationOptions,
-                studentLoRA: LoRAAdapters? = nil, offline: OfflineTeacher? = nil) throws(DistillError) {
+                studentLoRA: LoRAAdapters? = nil, offline: OfflineTeacher? = nil,
+                languageModeling: LanguageModelingData? = nil) throws(DistillError) {
         let teacherVocab = teacher?.config.vocabSize ?? offline?.manifest.vocabSize
         guard let teacherVocab else { throw .invalidOption(name: "--teacher", reason: "a teacher model or --teacher-logits is needed") }
         guard teacherVocab == student.config.vocabSize else {
@@ -87,6 +91,7 @@ public final class Distiller: SteppedTraining {
         studentWorkspace = TrainingWorkspace(checkpointing: options.gradientCheckpointing)
         teacherModel = teacher
         self.offline = offline
+        self.languageModeling = options.lmCoefficient > 0 ? languageModeling : nil
         self.student = student
         self.studentParams = studentParams
         self.train = train
@@ -159,12 +164,13 @@ public final class Distiller: SteppedTraining {
         prompt?.gradient.update(repeating: 0)
         var losses = [Double](repeating: 0, count: recipe.terms.count)
         var prompt = PromptStepTotals()
-        var tokens = 0, targets = 0
+        var tokens = 0, targets = 0, lmLoss = 0.0
         for micro in 0..<K {
             let batch = try sequences(for: order.next(options.batchSize), timer: &timer)
             lastBatch = batch
             let part = try microStep(batch, last: micro == K - 1, timer: &timer, prompt: &prompt)
             for i in losses.indices { losses[i] += part[i] / Double(K) }
+            if languageModeling != nil { lmLoss += try languageModelingStep(timer: &timer) / Double(K) }
             tokens += batch.sequences.reduce(0) { $0 + $1.count }
             targets += batch.targetCount
         }
@@ -180,9 +186,10 @@ public final class Distiller: SteppedTraining {
                       ("teacher_weight", prompt.weight), ("prompt_grad_norm", Double(prompt.norm))]
         }
         if losses.count > 1 { extra += zip(recipe.terms, losses).map { ($0.metricName, $1) } }
+        if languageModeling != nil { extra.append(("loss_lm", lmLoss)) }
         extra += timer.phases
         extra.append(("response_tokens", Double(targets) / Double(options.batchSize * K)))
-        let loss = zip(recipe.terms, losses).reduce(0) { $0 + $1.0.weight * $1.1 }
+        let loss = zip(recipe.terms, losses).reduce(0) { $0 + $1.0.weight * $1.1 } + options.lmCoefficient * lmLoss
         return Trainer.StepReport(step: step, loss: loss, gradNorm: norm, learningRate: lr, tokens: tokens,
                                   seconds: Date().timeIntervalSince(start), extra: extra)
     }

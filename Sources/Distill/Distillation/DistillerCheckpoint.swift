@@ -15,6 +15,7 @@ extension Distiller {
             ("replay_threshold", .double(replay.threshold)),
             ("replay_previous_dev_loss", replay.previousDevLoss.map { .double($0) } ?? .null),
             ("replay_buffer", .array(replay.buffer.map { .array($0.map { .int($0) }) })),
+            ("lm_cursor", .int(lmCursor)),
         ]
         let folder = try CheckpointFolder.save(run: run, step: step, optimizers: optimizers, state: state)
         lastCheckpoint = folder
@@ -57,6 +58,7 @@ extension Distiller {
         var buffer: [[Int]] = []
         for entry in state["replay_buffer"]?.arrayValue ?? [] { buffer.append(try tokens(entry)) }
         replay.buffer = buffer
+        lmCursor = Int(state["lm_cursor"]?.uint64Value ?? 0) % max(1, languageModeling?.tokens.count ?? 1)
         lastCheckpoint = folder
     }
 }
