@@ -115,8 +115,8 @@ struct DistillCommand: ParsableCommand {
                                               maxLength: maxLength)
         let dev = try runFolder.devPath.map { try runFolder.examples($0, template: s.gguf, bosAdded: bos != nil) } ?? []
         try runFolder.reportData(train, maxLength: maxLength, devCount: dev.count)
-        if loadBest, dev.isEmpty || devExamples <= 0 {
-            throw ToolError(message: "--load-best: no dev evaluation runs (give --dev-data, or keep the bundled dev split, and --dev-examples > 0)", hint: nil)
+        if loadBest || runFolder.evalEvery > 0, dev.isEmpty || devExamples <= 0 {
+            throw ToolError(message: "\(loadBest ? "--load-best" : "--eval-every \(runFolder.evalEvery)"): no dev evaluation runs (give --dev-data, or keep the bundled dev split, and --dev-examples > 0)", hint: nil)
         }
         let offline = try teacherLogits.map { folder in
             let o = try OfflineTeacher(folder: folder)

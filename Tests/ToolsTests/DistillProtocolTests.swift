@@ -99,6 +99,8 @@ import Testing
         // Without a dev set there is nothing to select: one line, exit 1.
         let none = try cli.run(args + ["--out", TinyModel.temporaryPath("nodev"), "--dev-examples", "0"])
         #expect(none.code == 1 && none.stderr.contains("--load-best: no dev evaluation runs"), "\(none.stderr)")
+        let noDev = try cli.run(Array(args.dropLast()) + ["--out", TinyModel.temporaryPath("nodev2"), "--dev-examples", "0"])
+        #expect(noDev.code == 1 && noDev.stderr.contains("--eval-every 1: no dev evaluation runs"), "\(noDev.stderr)")
     }
 
     /// The LM term (--lm-data): DistiLLM with it logs loss_lm (the student's cross-entropy on the text, about
