@@ -43,6 +43,7 @@ struct Quantize: ParsableCommand {
     var dryRun = false
     @Flag(help: "Overwrite OUTPUT if it exists.")
     var force = false
+    @OptionGroup var teacherAware: TeacherAwareArguments
 
     func run() throws {
         guard let fileType = LlamaFileType.named(type) else {
@@ -74,8 +75,15 @@ struct Quantize: ParsableCommand {
 
         Stderr.write("main: quantizing '\(input)' to '\(output)' as \(fileType.name) using \(options.threads) threads\n")
         let start = Date()
-        let summary = try GGUFQuantizer.run(input: input, output: output, options: options, overwrite: force,
+        // Teacher-aware: the ordinary quantization goes to a temporary file first, tuned into OUTPUT.
+        if teacherAware.enabled, !force, FileManager.default.fileExists(atPath: output) {
+            throw ToolError(message: "'\(output)' exists", hint: "pass --force to overwrite it")
+        }
+        let plain = teacherAware.enabled && !dryRun ? output + ".plain-\(ProcessInfo.processInfo.processIdentifier)" : output
+        defer { if plain != output { try? FileManager.default.removeItem(atPath: plain) } }
+        let summary = try GGUFQuantizer.run(input: input, output: plain, options: options, overwrite: force || plain != output,
                                             dryRun: dryRun) { event in Stderr.write(QuantizeReport.line(event, dryRun: dryRun)) }
+        if plain != output { try teacherAware.tune(plain: plain, output: output, overwrite: force) }
         let mib = { (bytes: Int) in Double(bytes) / 1_048_576 }
         let bpw = { (bytes: Int) in summary.elementCount == 0 ? 0 : Double(bytes) * 8 / Double(summary.elementCount) }
         Stderr.write(String(format: "quantize: model size  = %8.2f MiB (%.2f BPW)\n", mib(summary.inputBytes), bpw(summary.inputBytes)))
