@@ -190,7 +190,10 @@ struct DistillCommand: ParsableCommand {
             extra.append(("student", .string(studentPath)))
         }
         if best > -Double.infinity { extra += [(lora == nil ? "best_student" : "best_adapter", .string(bestPath)), ("best_dev_rougeL", .double(best))] }
-        if writeStudent { extra += try exports.write(from: studentPath, stem: "student", folder: out, calibration: train.examples.map(\.tokens)) }
+        if writeStudent {
+            extra += try exports.write(from: studentPath, stem: "student", folder: out, calibration: train.examples.map(\.tokens),
+                                       teacher: t?.gguf.path)
+        }
         if let prompt = distiller.prompt {
             try PEFTPromptAdapter.write(prompt, to: out + "/prompt-adapter", .init(baseModel: teacher ?? "", initialization: o.promptInit,
                                                                                   config: distiller.teacherModel!.config), overwrite: true)

@@ -28,28 +28,35 @@ struct TeacherAwareArguments: ParsableArguments {
     /// Tunes the plain quantization at `plain` and writes the result to `output`.
     func tune(plain: String, output: String, overwrite: Bool) throws {
         let model = try ModelFile(path: plain)
-        let teacherFile = try ModelFile(path: teacher!)
-        try Vocabulary.requireSame(model.tokenizer, plain, teacherFile.tokenizer, teacher!)
         guard let eos = model.gguf[GGUFKeys.eosTokenID]?.integerValue.map({ Int($0) }), eos >= 0, eos < model.transformer.config.vocabSize else {
             throw ToolError(message: "quantize --teacher: the model has no usable tokenizer.ggml.eos_token_id", hint: nil)
         }
         let dataPath = try data ?? BundledData.path("train")
         let set = try TokenizedDataset(path: dataPath, tokenizer: model.tokenizer, eos: eos, maxPromptLength: 256,
                                        maxLength: min(512, model.transformer.config.contextLength))
+        try Self.tune(plain: model, teacher: teacher!, sequences: set.examples.map(\.tokens), dataName: dataPath, output: output,
+                      overwrite: overwrite, steps: steps, batchSize: tuneBatchSize, learningRate: tuneLr, normLearningRate: tuneNormsLr, seed: tuneSeed)
+    }
+
+    /// The tuning loop with progress on stderr (quantize --teacher, and --export TYPE --tune-quant after training).
+    static func tune(plain model: ModelFile, teacher: String, sequences: [[Int]], dataName: String, output: String, overwrite: Bool,
+                     steps: Int, batchSize: Int, learningRate: Double, normLearningRate: Double = 0, seed: UInt64 = 10) throws {
+        let teacherFile = try ModelFile(path: teacher)
+        try Vocabulary.requireSame(model.tokenizer, model.gguf.path, teacherFile.tokenizer, teacher)
         var options = QuantScaleTuner.Options()
-        options.learningRate = tuneLr
-        options.normLearningRate = tuneNormsLr
-        options.batchSize = tuneBatchSize
-        options.seed = tuneSeed
+        options.learningRate = learningRate
+        options.normLearningRate = normLearningRate
+        options.batchSize = batchSize
+        options.seed = seed
         let tuner = try QuantScaleTuner(quantized: model.gguf, teacher: teacherFile.transformer.weights, options: options)
-        Stderr.write("tune: \(tuner.tunedTensorCount) quantized tensors, \(tuner.fieldCount) block scales; \(set.examples.count) sequences "
-            + "from \(dataPath); KL(teacher ‖ model) by AdamW on the relative scales, lr \(tuneLr)"
-            + (tuneNormsLr > 0 ? ", norms lr \(tuneNormsLr)" : "") + "\n")
-        var order = DataOrder(count: set.examples.count, seed: tuneSeed)
+        Stderr.write("tune: \(tuner.tunedTensorCount) quantized tensors, \(tuner.fieldCount) block scales; \(sequences.count) sequences "
+            + "from \(dataName); KL(teacher ‖ model) by AdamW on the relative scales, lr \(learningRate)"
+            + (normLearningRate > 0 ? ", norms lr \(normLearningRate)" : "") + "\n")
+        var order = DataOrder(count: sequences.count, seed: seed)
         let start = Date()
         var first: Double?, recent: [Double] = []
         for step in 1...steps {
-            let kl = try tuner.step(order.next(tuneBatchSize).map { set.examples[$0].tokens })
+            let kl = try tuner.step(order.next(batchSize).map { sequences[$0] })
             first = first ?? kl
             recent = Array((recent + [kl]).suffix(10))
             let moved = tuner.movement

@@ -131,6 +131,10 @@ struct ExportArguments: ParsableArguments {
     var hf = false
     @Flag(help: "With --export: collect an importance matrix on the training data with the trained model (RUN/imatrix.gguf, as ckpt imatrix) and quantize with it.")
     var exportImatrix = false
+    @Flag(help: "With --export: teacher-aware quantization (as quantize --teacher): tune the export's block scales on the training data toward the teacher (distill) or the trained F32 model (finetune).")
+    var tuneQuant = false
+    @Option(help: "Steps of --tune-quant.") var tuneQuantSteps = 100
+    @Option(help: "Learning rate of --tune-quant.") var tuneQuantLr = 1e-3
 
     /// Whether any extra output was asked for.
     var requested: Bool { export != nil || hf }
@@ -141,14 +145,15 @@ struct ExportArguments: ParsableArguments {
         if let export, LlamaFileType.named(export) == nil {
             throw ConvertError.unknownQuantType(name: export, menu: LlamaFileType.menu.map(\.name))
         }
-        if exportImatrix {
-            guard export != nil else { throw ToolError(message: "--export-imatrix needs --export TYPE", hint: nil) }
+        if exportImatrix || tuneQuant {
+            guard export != nil else { throw ToolError(message: "\(tuneQuant ? "--tune-quant" : "--export-imatrix") needs --export TYPE", hint: nil) }
         }
     }
 
     /// Writes the extra outputs of the F32 GGUF at `gguf` into `folder`; report fields for them. `calibration`:
-    /// the training data's token sequences, for --export-imatrix.
-    func write(from gguf: String, stem: String, folder: String, calibration: [[Int]] = []) throws -> [(String, JSONValue)] {
+    /// the training data's token sequences, for --export-imatrix and --tune-quant; `teacher`: what --tune-quant
+    /// matches (nil: the F32 model itself).
+    func write(from gguf: String, stem: String, folder: String, calibration: [[Int]] = [], teacher: String? = nil) throws -> [(String, JSONValue)] {
         var extra: [(String, JSONValue)] = []
         if let export, let type = LlamaFileType.named(export) {
             let path = folder + "/\(stem)-\(type.name).gguf"
@@ -161,6 +166,12 @@ struct ExportArguments: ParsableArguments {
                 extra.append(("imatrix", .string(imatrix)))
             }
             try GGUFQuantizer.run(input: gguf, output: path, options: options, overwrite: true) { _ in }
+            if tuneQuant {
+                try TeacherAwareArguments.tune(plain: try ModelFile(path: path), teacher: teacher ?? gguf, sequences: calibration,
+                                               dataName: "the training data", output: path, overwrite: true, steps: tuneQuantSteps,
+                                               batchSize: 4, learningRate: tuneQuantLr)
+                extra.append(("tuned_quantization", .bool(true)))
+            }
             extra.append(("quantized", .string(path)))
         }
         if hf {

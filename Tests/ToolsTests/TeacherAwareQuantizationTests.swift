@@ -74,11 +74,29 @@ import Testing
             }
         }
         let out = TinyModel.temporaryPath("out.gguf")
-        let r = try cli.run(["quantize", model, out, "Q4_0", "--teacher", other, "--steps", "1"])
+        let r = try cli.run(["quantize", model, out, "Q4_0", "--teacher", other, "--steps", "1", "--data", try Self.calibration()])
         #expect(r.code == 1 && r.stderr.contains("vocabularies differ") && !FileManager.default.fileExists(atPath: out), "\(r.stderr)")
         let d = try cli.run(["quantize", model, out, "Q4_0", "--data", "x.jsonl"])
         #expect(d.code != 0 && d.stderr.contains("--data is for teacher-aware quantization"), "\(d.stderr)")
         let f = try cli.run(["quantize", model, out, "F16", "--teacher", model, "--steps", "1", "--data", try Self.calibration()])
         #expect(f.code == 1 && f.stderr.contains("no tensor") && !FileManager.default.fileExists(atPath: out), "\(f.stderr)")
+    }
+
+    /// distill --export TYPE --tune-quant: the exported student is tuned toward the distillation teacher on the
+    /// training data (the report says so) and differs from the plain export only in scale bytes.
+    @Test func distillExportTunesTowardTheTeacher() throws {
+        let d = DistillCommandTests()
+        let s = try d.student(), data = try Self.calibration()
+        let args = d.common(s, data) + ["--method", "kd", "--steps", "2", "--dev-examples", "0", "--export", "Q4_0"]
+        let plain = TinyModel.temporaryPath("plain-run"), tuned = TinyModel.temporaryPath("tuned-run")
+        #expect(try cli.run(args + ["--out", plain]).code == 0)
+        let r = try cli.run(args + ["--out", tuned, "--tune-quant", "--tune-quant-steps", "5"])
+        #expect(r.code == 0 && r.stderr.contains("tune: step 5/5"), "\(r.stderr)")
+        #expect(try JSONFile.read(tuned + "/report.json")["tuned_quantization"]?.boolValue == true)
+        let a = try GGUFFile(path: plain + "/student-Q4_0.gguf"), b = try GGUFFile(path: tuned + "/student-Q4_0.gguf")
+        #expect(a.file.count == b.file.count && a.tensorInfos.map(\.dtype) == b.tensorInfos.map(\.dtype))
+        #expect(Array(a.file.bytes) != Array(b.file.bytes))
+        let bad = try cli.run(d.common(s, data) + ["--method", "kd", "--steps", "1", "--tune-quant", "--out", TinyModel.temporaryPath("bad")])
+        #expect(bad.code == 1 && bad.stderr.contains("--tune-quant needs --export TYPE"), "\(bad.stderr)")
     }
 }
