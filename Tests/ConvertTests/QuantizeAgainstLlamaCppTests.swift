@@ -117,7 +117,7 @@ import TestSupport
 @Suite struct QuantizeFlagsAgainstLlamaCppTests {
     static let variants: [String] = (QuantizeAgainstLlamaCppTests.golden?["variants"]?.objectValue ?? []).map(\.0)
 
-    @Test func variantsAreLoaded() { #expect(Self.variants.count == 5) }
+    @Test func variantsAreLoaded() { #expect(Self.variants.count == 6) }
 
     @Test(arguments: variants)
     func sameFileAsLlamaQuantize(_ key: String) throws {

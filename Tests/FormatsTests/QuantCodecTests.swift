@@ -8,6 +8,7 @@ import TestSupport
 @Suite struct QuantCodecTests {
     static let ggufpy = try? Fixtures.json("../quants/ggufpy.json")
     static let ggml = try? Fixtures.json("../quants/ggml_kquants.json")
+    static let ternaryFP4 = try? Fixtures.json("../quants/ggml_ternary_fp4.json")
 
     static func inputs() throws -> [(String, [Float])] {
         let inputs = try #require(ggufpy?["inputs"]?.objectValue)
@@ -29,6 +30,12 @@ import TestSupport
     @Test(arguments: ["BF16", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0"])
     func legacyQuantizeMatchesGGUFPy(_ type: String) throws {
         try Self.check(Self.ggufpy, type)
+    }
+
+    /// TQ1_0, TQ2_0 and MXFP4 as ggml's C quantizer writes them (equal to gguf-py's; fixtures/make_quants.py).
+    @Test(arguments: ["TQ1_0", "TQ2_0", "MXFP4"])
+    func ternaryAndFP4QuantizeMatchGGMLC(_ type: String) throws {
+        try Self.check(Self.ternaryFP4, type)
     }
 
     @Test(arguments: ["Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0"])

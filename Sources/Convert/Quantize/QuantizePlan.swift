@@ -111,13 +111,21 @@ public struct QuantizePlan: Sendable {
         if category == .output || (counters.tiedEmbeddings && category == .tokenEmbedding) {
             if let t = options.outputTensorType {
                 new = t
+            } else if ftype == "MXFP4_MOE" {
+                new = .q8_0
             } else if hyper.arch == "falcon" || Int(info.ne[0]) % new.blockSize != 0 {
                 new = .q8_0
             } else if new != .q8_0 {
                 new = .q6_K
             }
+        } else if ftype == "MXFP4_MOE" {
+            new = .q8_0  // MXFP4 goes to MoE expert tensors (3-D) only; ckpt's dense families have none
         } else if category == .tokenEmbedding {
-            if let t = options.tokenEmbeddingType { new = t }
+            if let t = options.tokenEmbeddingType {
+                new = t
+            } else if ftype == "TQ1_0" || ftype == "TQ2_0" {
+                new = .q4_K
+            }
         } else if category.isAttentionV {
             switch ftype {
             case "Q2_K": new = hyper.gqa >= 4 ? .q4_K : .q3_K
