@@ -8,7 +8,7 @@ import TestSupport
 @Suite struct QuantCodecTests {
     static let ggufpy = try? Fixtures.json("../quants/ggufpy.json")
     static let ggml = try? Fixtures.json("../quants/ggml_kquants.json")
-    static let ternaryFP4 = try? Fixtures.json("../quants/ggml_ternary_fp4.json")
+    static let extraQuants = try? Fixtures.json("../quants/ggml_extra_quants.json")
 
     static func inputs() throws -> [(String, [Float])] {
         let inputs = try #require(ggufpy?["inputs"]?.objectValue)
@@ -32,10 +32,25 @@ import TestSupport
         try Self.check(Self.ggufpy, type)
     }
 
-    /// TQ1_0, TQ2_0 and MXFP4 as ggml's C quantizer writes them (equal to gguf-py's; fixtures/make_quants.py).
-    @Test(arguments: ["TQ1_0", "TQ2_0", "MXFP4"])
-    func ternaryAndFP4QuantizeMatchGGMLC(_ type: String) throws {
-        try Self.check(Self.ternaryFP4, type)
+    /// TQ1_0, TQ2_0, MXFP4 and IQ3_S as ggml's C quantizer writes them (the first three equal to gguf-py's;
+    /// fixtures/make_quants.py).
+    @Test(arguments: ["TQ1_0", "TQ2_0", "MXFP4", "IQ3_S"])
+    func moreQuantizersMatchGGMLC(_ type: String) throws {
+        try Self.check(Self.extraQuants, type)
+    }
+
+    /// IQ3_S with an importance matrix (the same weights for every row) as ggml's quantize_iq3_s writes it.
+    @Test func weightedIQ3SMatchesGGMLC() throws {
+        let expected = try #require(Self.extraQuants?["quantize"]?["IQ3_S+imatrix"]?.objectValue)
+        let weights = Hex.floats(try #require(Self.extraQuants?["weights"]?.stringValue))
+        for (name, row) in try Self.inputs() {
+            let want = try #require(expected.first { $0.0 == name }?.1.stringValue)
+            var out = [UInt8](repeating: 0, count: row.count / 256 * 110)
+            let ok = row.withUnsafeBufferPointer { x in weights.withUnsafeBufferPointer { w in out.withUnsafeMutableBytes { o in
+                WeightedQuantization.quantizeRow(x.baseAddress!, count: row.count, weights: w.baseAddress!, as: .iq3_s, into: o.baseAddress!)
+            } } }
+            #expect(ok && Hex.encode(out) == want, "IQ3_S+imatrix on \(name)")
+        }
     }
 
     @Test(arguments: ["Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0"])
@@ -70,7 +85,7 @@ import TestSupport
         #expect(error?.kind == "unsupportedType")
         #expect(error?.description.contains("blk.0.ffn_up.weight") == true)
         #expect(error?.description.contains(dtype.name) == true)
-        #expect([Float](repeating: 0, count: 256).withUnsafeBufferPointer { Quantization.quantize($0, as: .iq3_s) } == nil)
+        #expect([Float](repeating: 0, count: 256).withUnsafeBufferPointer { Quantization.quantize($0, as: .iq2_xs) } == nil)
     }
 
     /// The threaded path is byte-identical to the scalar one on a buffer large enough to be split.

@@ -136,6 +136,8 @@ public struct QuantizePlan: Sendable {
             case "Q5_K_M" where useMoreBits(counters.attentionV, counters.attentionVCount): new = .q6_K
             case "Q4_K_S" where counters.attentionV < 4: new = .q5_K
             case "IQ4_NL" where hyper.gqa >= 4, "IQ4_XS" where hyper.gqa >= 4: new = .q5_K
+            case "IQ3_S" where hyper.gqa >= 4: new = .q4_K
+            case "IQ3_M": new = .q4_K
             default: break
             }
             if hyper.is70B && (new == .q3_K || new == .q4_K) { new = .q5_K }
@@ -162,17 +164,18 @@ public struct QuantizePlan: Sendable {
             case "Q4_0" where options.imatrix != nil && i < n / 8: new = .q4_1
             case "Q5_0" where options.imatrix != nil && i < n / 8: new = .q5_1
             case "IQ4_NL" where options.imatrix == nil && i < n / 8, "IQ4_XS" where options.imatrix == nil && i < n / 8: new = .q5_K
+            case "IQ3_M" where i < n / 8 || (hyper.experts == 8 && useMoreBits(i, n)): new = .q4_K
             default: break
             }
             counters.ffnDown += 1
         } else if category == .attentionOutput {
             if hyper.arch != "falcon" {
                 if hyper.experts == 8 {
-                    if ["Q2_K", "Q3_K_S", "Q3_K_M", "Q4_K_S", "Q4_K_M", "IQ4_NL", "IQ4_XS"].contains(ftype) { new = .q5_K }
+                    if ["Q2_K", "Q3_K_S", "Q3_K_M", "Q4_K_S", "Q4_K_M", "IQ4_NL", "IQ4_XS", "IQ3_S", "IQ3_M"].contains(ftype) { new = .q5_K }
                 } else {
                     switch ftype {
                     case "Q2_K": new = .q3_K
-                    case "Q3_K_M": new = .q4_K
+                    case "Q3_K_M", "IQ3_M": new = .q4_K
                     case "Q3_K_L": new = .q5_K
                     default: break
                     }

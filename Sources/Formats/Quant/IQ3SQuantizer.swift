@@ -1,0 +1,222 @@
+import Foundation
+
+/// The IQ3 lattice as ggml's iq3xs_init_impl builds it for the 512-point grid of IQ3_S: the grid itself
+/// (IQuantTables.iq3sGrid: four bytes 2l + 1 per point, l in 0..<8), a map from every 12-bit (l0, l1, l2, l3)
+/// index to its grid point, and for the 4096 − 512 indices off the grid their neighbours: the grid points at the
+/// three smallest squared distances, ordered by (distance, point), stored as [count, points...] at the offset the
+/// map gives as −(offset + 1).
+enum IQ3Lattice {
+    static let grid = IQuantTables.iq3sGrid
+    static let (map, neighbours): ([Int32], [UInt16]) = build(nearestDistances: 3)
+
+    static func levels(_ point: UInt32) -> (Int, Int, Int, Int) {
+        func l(_ j: Int) -> Int { (Int((point >> (8 * UInt32(j))) & 0xFF) - 1) / 2 }
+        return (l(0), l(1), l(2), l(3))
+    }
+
+    static func build(nearestDistances nwant: Int) -> ([Int32], [UInt16]) {
+        var map = [Int32](repeating: -1, count: 4096)
+        for (i, point) in grid.enumerated() {
+            let (a, b, c, d) = levels(point)
+            map[a | b << 3 | c << 6 | d << 9] = Int32(i)
+        }
+        var neighbours: [UInt16] = []
+        var order: [(Int, Int)] = []
+        order.reserveCapacity(grid.count)
+        for index in 0..<4096 where map[index] < 0 {
+            let pos = (0..<4).map { 2 * ((index >> (3 * $0)) & 7) + 1 }
+            order.removeAll(keepingCapacity: true)
+            for (j, point) in grid.enumerated() {
+                var d2 = 0
+                for k in 0..<4 {
+                    let diff = Int((point >> (8 * UInt32(k))) & 0xFF) - pos[k]
+                    d2 += diff * diff
+                }
+                order.append((d2, j))
+            }
+            order.sort { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1 < $1.1 }  // iq3_compare_func: a total order
+            let offset = neighbours.count
+            map[index] = -Int32(offset + 1)
+            neighbours.append(0)
+            var d2 = order[0].0, have = 1, n = 0
+            for (distance, j) in order {
+                if distance > d2 {
+                    if have == nwant { break }
+                    d2 = distance
+                    have += 1
+                }
+                neighbours.append(UInt16(j))
+                n += 1
+            }
+            neighbours[offset] = UInt16(n)
+        }
+        return (map, neighbours)
+    }
+
+    /// iq3_find_best_neighbour: the neighbour minimising Σ w·(scale·q − x)² (the first on ties); its levels go
+    /// to L[0..<4].
+    static func bestNeighbour(at offset: Int, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, scale: Float,
+                              _ L: UnsafeMutablePointer<Int8>) -> Int {
+        let count = Int(neighbours[offset])
+        var best = Float.greatestFiniteMagnitude, index = -1
+        for j in 1...count {
+            let point = grid[Int(neighbours[offset + j])]
+            var d2: Float = 0
+            for i in 0..<4 {
+                let q = Float((point >> (8 * UInt32(i))) & 0xFF)
+                let diff = scale * q - x[i]
+                d2 += w[i] * diff * diff
+            }
+            if d2 < best {
+                best = d2
+                index = Int(neighbours[offset + j])
+            }
+        }
+        let (a, b, c, d) = levels(grid[index])
+        (L[0], L[1], L[2], L[3]) = (Int8(a), Int8(b), Int8(c), Int8(d))
+        return index
+    }
+
+    /// The grid point of four levels (every level set comes out on the grid after the neighbour search).
+    static func index(_ L: UnsafePointer<Int8>) -> Int32 { map[Int(L[0]) | Int(L[1]) << 3 | Int(L[2]) << 6 | Int(L[3]) << 9] }
+}
+
+/// ggml's quantize_row_iq3_s_impl (block_size 32) for one super-block of 256: per 32 values the signs apart,
+/// a search over 19 trial scales with every group of four snapped to the lattice (or its best neighbour),
+/// a refit, then 4-bit sub-block scales under d = max/31 stored ×1.033. `qw`: the imatrix row slice or nil.
+enum IQ3SQuantizer {
+    static let kMaxQ = 8
+
+    static func quantize(_ xbl: UnsafePointer<Float>, weights qw: UnsafePointer<Float>?, into y: UnsafeMutableRawPointer) {
+        y.initializeMemory(as: UInt8.self, repeating: 0, count: 110)
+        let qsOffset = 2, qhOffset = 66, signsOffset = 74, scalesOffset = 106
+        var scales = [Float](repeating: 0, count: 8)
+        var weight = [Float](repeating: 0, count: 32), waux = [Float](repeating: 0, count: 32), xval = [Float](repeating: 0, count: 32)
+        var L = [Int8](repeating: 0, count: 32), Laux = [Int8](repeating: 0, count: 32)
+        var onGrid = [Bool](repeating: false, count: 8), onGridAux = [Bool](repeating: false, count: 8)
+        var blockSigns = [UInt8](repeating: 0, count: 4)
+        var maxScale: Float = 0
+        var sumX2: Float = 0
+        for i in 0..<256 { sumX2 += xbl[i] * xbl[i] }
+        let sigma2 = 2 * sumX2 / 256
+        var qs = qsOffset, signs = signsOffset
+        L.withUnsafeMutableBufferPointer { Lp in
+        Laux.withUnsafeMutableBufferPointer { Lauxp in
+        for ib in 0..<8 {
+            let xb = xbl + 32 * ib
+            if let qw {
+                for i in 0..<32 { weight[i] = qw[32 * ib + i] * (sigma2 + xb[i] * xb[i]).squareRoot() }
+            } else {
+                for i in 0..<32 { weight[i] = xb[i] * xb[i] }
+            }
+            for i in 0..<32 { waux[i] = weight[i].squareRoot() }
+            for k in 0..<4 {
+                var s: UInt8 = 0
+                for i in 0..<8 {
+                    if xb[8 * k + i] >= 0 { xval[8 * k + i] = xb[8 * k + i] } else {
+                        xval[8 * k + i] = -xb[8 * k + i]
+                        s |= 1 << UInt8(i)
+                    }
+                }
+                blockSigns[k] = s
+            }
+            var maxValue = xval[0]
+            for i in 1..<32 { maxValue = max(maxValue, xval[i]) }
+            for i in 0..<32 { Lp[i] = 0 }
+            if maxValue == 0 {
+                scales[ib] = 0
+                continue
+            }
+            var best: Float = 0
+            var scale = maxValue / Float(2 * kMaxQ - 1)
+            for k in 0..<8 { onGrid[k] = false }
+            xval.withUnsafeBufferPointer { xv in waux.withUnsafeBufferPointer { wa in
+                for trial in -9...9 {
+                    let id = (Float(2 * kMaxQ - 1) + Float(trial) * 0.2) / maxValue
+                    let thisScale = 1 / id
+                    for k in 0..<8 {
+                        for i in 0..<4 {
+                            let l = nearestInt(0.5 * (id * xv[4 * k + i] - 1))
+                            Lauxp[4 * k + i] = Int8(max(0, min(Int32(kMaxQ - 1), l)))
+                        }
+                        onGridAux[k] = true
+                        let g = IQ3Lattice.index(UnsafePointer(Lauxp.baseAddress! + 4 * k))
+                        if g < 0 {
+                            onGridAux[k] = false
+                            _ = IQ3Lattice.bestNeighbour(at: Int(-g - 1), xv.baseAddress! + 4 * k, wa.baseAddress! + 4 * k, scale: thisScale,
+                                                         Lauxp.baseAddress! + 4 * k)
+                        }
+                    }
+                    var sumQX: Float = 0, sumQ2: Float = 0
+                    for i in 0..<32 {
+                        let w = weight[i], q = Float(2 * Int(Lauxp[i]) + 1)
+                        sumQX += w * xv[i] * q
+                        sumQ2 += w * q * q
+                    }
+                    if sumQ2 > 0 && sumQX * sumQX > best * sumQ2 {
+                        scale = sumQX / sumQ2
+                        best = scale * sumQX
+                        for i in 0..<32 { Lp[i] = Lauxp[i] }
+                        for k in 0..<8 { onGrid[k] = onGridAux[k] }
+                    }
+                }
+                let offGrid = onGrid.filter { !$0 }.count
+                if offGrid > 0 && scale > 0 {
+                    let id = 1 / scale
+                    for k in 0..<8 {
+                        var u = 0
+                        for i in 0..<4 {
+                            let l = max(0, min(Int32(kMaxQ - 1), nearestInt(0.5 * (id * xv[4 * k + i] - 1))))
+                            u |= Int(l) << (3 * i)
+                        }
+                        var g = IQ3Lattice.map[u]
+                        if g < 0 {
+                            g = Int32(IQ3Lattice.bestNeighbour(at: Int(-g - 1), xv.baseAddress! + 4 * k, wa.baseAddress! + 4 * k, scale: scale,
+                                                               Lp.baseAddress! + 4 * k))
+                        }
+                        let (a, b, c, d) = IQ3Lattice.levels(IQ3Lattice.grid[Int(g)])
+                        (Lp[4 * k], Lp[4 * k + 1], Lp[4 * k + 2], Lp[4 * k + 3]) = (Int8(a), Int8(b), Int8(c), Int8(d))
+                    }
+                    var sumQX: Float = 0, sumQ2: Float = 0
+                    for i in 0..<32 {
+                        let w = weight[i], q = Float(2 * Int(Lp[i]) + 1)
+                        sumQX += w * xv[i] * q
+                        sumQ2 += w * q * q
+                    }
+                    if sumQ2 > 0 { scale = sumQX / sumQ2 }
+                }
+            } }
+            if scale < 0 {
+                scale = -scale
+                for k in 0..<4 { blockSigns[k] = ~blockSigns[k] }
+            }
+            for k in 0..<8 {
+                let g = Int(IQ3Lattice.index(UnsafePointer(Lp.baseAddress! + 4 * k)))
+                precondition(g >= 0, "IQ3_S: a level set off the lattice")
+                y.storeBytes(of: UInt8(g & 255), toByteOffset: qs + k, as: UInt8.self)
+                let bit = ib * 8 + k
+                let old = y.load(fromByteOffset: qhOffset + bit / 8, as: UInt8.self)
+                y.storeBytes(of: old | UInt8((g >> 8) << (bit % 8)), toByteOffset: qhOffset + bit / 8, as: UInt8.self)
+            }
+            qs += 8
+            for k in 0..<4 { y.storeBytes(of: blockSigns[k], toByteOffset: signs + k, as: UInt8.self) }
+            signs += 4
+            scales[ib] = scale
+            maxScale = max(maxScale, scale)
+        }
+        } }
+        guard maxScale != 0 else { return }
+        let d = maxScale / 31
+        y.storeHalf(d * 1.033, at: 0)
+        let id = 1 / d
+        for ib in stride(from: 0, to: 8, by: 2) {
+            let l1 = max(0, min(15, nearestInt(0.5 * (id * scales[ib] - 1))))
+            let l2 = max(0, min(15, nearestInt(0.5 * (id * scales[ib + 1] - 1))))
+            y.storeBytes(of: UInt8(l1) | UInt8(l2) << 4, toByteOffset: scalesOffset + ib / 2, as: UInt8.self)
+        }
+    }
+}
+
+extension IQ3_S: BlockCodec {
+    public static func quantize(_ x: UnsafePointer<Float>, into y: UnsafeMutableRawPointer) { IQ3SQuantizer.quantize(x, weights: nil, into: y) }
+}
