@@ -6,7 +6,7 @@ import TestSupport
 /// itself checked against gguf-py and ggml) to d·a + m·b, where a and b are the same block decoded with
 /// (d, m) = (1, 0) and (0, 1); writing the fields changes only their bytes.
 @Suite struct BlockScalesTests {
-    @Test(arguments: [DType.q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K, .iq4_nl, .iq4_xs])
+    @Test(arguments: [DType.q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K, .iq4_nl, .iq4_xs, .iq3_s])
     func decodeIsLinearInTheFields(_ dtype: DType) throws {
         var rng: UInt64 = 0x9E3779B97F4A7C15
         let n = 4 * 256
@@ -43,6 +43,6 @@ import TestSupport
     }
 
     @Test func typesWithoutFieldsAreNil() {
-        for dtype in [DType.f32, .f16, .bf16, .iq2_xxs, .iq3_s, .tq1_0, .mxfp4] { #expect(BlockScales.fields(dtype) == nil, "\(dtype)") }
+        for dtype in [DType.f32, .f16, .bf16, .iq2_xxs, .iq3_xxs, .tq1_0, .mxfp4] { #expect(BlockScales.fields(dtype) == nil, "\(dtype)") }
     }
 }

@@ -7,7 +7,7 @@ import Testing
 /// codecs bit for bit; products must agree within the stated tolerance, relative to Σ|w·x| of the row:
 /// 1e-6 for f32/f16/bf16 rows (f32 arithmetic), 3e-5 for block types (x as 16-bit integers per 32 values).
 @Suite(.serialized) struct QuantizedMatmulTests {
-    static let types: [DType] = [.f32, .f16, .bf16, .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q4_K, .q5_K, .q6_K]
+    static let types: [DType] = [.f32, .f16, .bf16, .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q4_K, .q5_K, .q6_K, .iq4_nl, .iq4_xs, .iq3_s]
     static let rows = 37, cols = 512
 
     static func random(_ count: Int, seed: UInt32) -> [Float] {

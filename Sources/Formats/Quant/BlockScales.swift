@@ -8,7 +8,7 @@ public enum BlockScales {
     /// type without such fields.
     public static func fields(_ dtype: DType) -> (d: Int, m: Int?)? {
         switch dtype {
-        case .q4_0, .q5_0, .q8_0, .iq4_nl, .iq4_xs: (0, nil)
+        case .q4_0, .q5_0, .q8_0, .iq4_nl, .iq4_xs, .iq3_s: (0, nil)
         case .q4_1, .q5_1, .q4_K, .q5_K: (0, 2)
         case .q2_K: (80, 82)
         case .q3_K: (108, nil)

@@ -2,6 +2,7 @@
 // then sgemm) and as the portable fallback of ck_matvec. Tests compare it bit for bit with the Swift codecs.
 #include <math.h>
 #include "ck_internal.h"
+#include "ck_iq3s_grid.h"
 
 #pragma STDC FP_CONTRACT OFF
 
@@ -120,6 +121,44 @@ static void dq_q6_k(const uint8_t *b, float *y) {
     }
 }
 
+// IQ4_NL {f16 d; u8 qs[16]}: low nibbles are elements 0..15, high 16..31, each a kvalues_iq4nl index.
+static void dq_iq4_nl(const uint8_t *b, float *y) {
+    const float d = ck_half(load_u16(b));
+    for (int j = 0; j < 16; j++) {
+        y[j] = d * ck_iq4nl_values[b[2 + j] & 0xF];
+        y[j + 16] = d * ck_iq4nl_values[b[2 + j] >> 4];
+    }
+}
+
+// IQ4_XS {f16 d; u16 scales_h; u8 scales_l[4]; u8 qs[128]}: 8 sub-blocks of 32 at d·(ls − 32), as IQ4_NL.
+static void dq_iq4_xs(const uint8_t *b, float *y) {
+    const float d = ck_half(load_u16(b));
+    for (int ib = 0; ib < 8; ib++) {
+        const float dl = d * ck_iq4xs_scale(b, ib);
+        const uint8_t *qs = b + 8 + 16 * ib;
+        for (int j = 0; j < 16; j++) {
+            y[32 * ib + j] = dl * ck_iq4nl_values[qs[j] & 0xF];
+            y[32 * ib + j + 16] = dl * ck_iq4nl_values[qs[j] >> 4];
+        }
+    }
+}
+
+// IQ3_S: per sub-block of 32, eight grid points of four values (bytes 2l + 1) at d·scale, signs from 32 bits.
+static void dq_iq3_s(const uint8_t *b, float *y) {
+    const float d = ck_half(load_u16(b));
+    for (int ib = 0; ib < 8; ib++) {
+        const float db = d * (float)ck_iq3s_scale(b, ib);
+        for (int g = 0; g < 8; g++) {
+            const uint32_t point = ck_iq3s_grid[ck_iq3s_index(b, ib, g)];
+            const uint8_t signs = b[74 + 4 * ib + g / 2];
+            for (int j = 0; j < 4; j++) {
+                const int bit = 4 * (g % 2) + j;
+                y[32 * ib + 4 * g + j] = db * (float)((point >> (8 * j)) & 0xFF) * ((signs >> bit) & 1 ? -1.f : 1.f);
+            }
+        }
+    }
+}
+
 static void dq_f32(const uint8_t *b, float *y) { memcpy(y, b, 4); }
 static void dq_f16(const uint8_t *b, float *y) { *y = ck_half(load_u16(b)); }
 static void dq_bf16(const uint8_t *b, float *y) {
@@ -133,7 +172,8 @@ const ck_type_info *ck_info(int type) {
         {CK_F32, 1, 4, dq_f32},      {CK_F16, 1, 2, dq_f16},      {CK_BF16, 1, 2, dq_bf16},
         {CK_Q4_0, 32, 18, dq_q4_0},  {CK_Q4_1, 32, 20, dq_q4_1},  {CK_Q5_0, 32, 22, dq_q5_0},
         {CK_Q5_1, 32, 24, dq_q5_1},  {CK_Q8_0, 32, 34, dq_q8_0},  {CK_Q4_K, 256, 144, dq_q4_k},
-        {CK_Q5_K, 256, 176, dq_q5_k}, {CK_Q6_K, 256, 210, dq_q6_k},
+        {CK_Q5_K, 256, 176, dq_q5_k}, {CK_Q6_K, 256, 210, dq_q6_k}, {CK_IQ4_NL, 32, 18, dq_iq4_nl},
+        {CK_IQ4_XS, 256, 136, dq_iq4_xs}, {CK_IQ3_S, 256, 110, dq_iq3_s},
     };
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
         if (table[i].type == type) return &table[i];

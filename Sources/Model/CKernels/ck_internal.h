@@ -46,4 +46,20 @@ static inline void ck_scale_min_k4(int j, const uint8_t *q, uint8_t *d, uint8_t 
 
 static inline uint16_t load_u16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return v; }
 
+// ggml's kvalues_iq4nl: the 16 non-linear 4-bit values of IQ4_NL and IQ4_XS.
+static const int8_t ck_iq4nl_values[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
+
+// IQ3_S {f16 d; u8 qs[64]; u8 qh[8]; u8 signs[32]; u8 scales[4]}, sub-block ib (32 values): the 9-bit grid
+// index of value group g (4 values, g < 8): qs[8·ib + g] with bit g of qh[ib] as bit 8; its scale 1 + 2·nibble.
+static inline int ck_iq3s_index(const uint8_t *block, int ib, int g) {
+    return block[2 + 8 * ib + g] | (((block[66 + ib] >> g) & 1) << 8);
+}
+static inline int ck_iq3s_scale(const uint8_t *block, int ib) { return 1 + 2 * ((block[106 + ib / 2] >> (4 * (ib % 2))) & 0xF); }
+
+// IQ4_XS sub-block j's 6-bit scale (ls − 32 multiplies d): 4 low bits from scales_l, 2 high from scales_h.
+static inline int ck_iq4xs_scale(const uint8_t *block, int j) {
+    const int low = (block[4 + j / 2] >> (4 * (j % 2))) & 0xF, high = (load_u16(block + 2) >> (2 * j)) & 3;
+    return (low | (high << 4)) - 32;
+}
+
 #endif

@@ -5,6 +5,7 @@
 // The AVX2+FMA+F16C versions are compiled per function (target attribute, no build flags) and chosen at
 // run time; elsewhere ck_dot_scalar widens each block and multiplies x in f32.
 #include "ck_internal.h"
+#include "ck_iq3s_grid.h"
 
 #ifdef CK_X86
 // How far ahead of the bytes being read to prefetch. Decoding streams every weight from memory once per
@@ -227,6 +228,62 @@ CK_AVX2 static float dot_q6_k(const uint8_t *row, ck_x16 x, int n) {
     return hsum(_mm256_add_ps(acc[0], acc[1]));
 }
 
+// 16 packed bytes of IQ4 indices → the non-linear values as int8 (low nibbles: elements 0..15, high: 16..31).
+CK_AVX2 static inline void iq4_values(const uint8_t *qs, __m128i *lo, __m128i *hi) {
+    const __m128i table = _mm_loadu_si128((const __m128i *)ck_iq4nl_values);
+    nibbles(qs, lo, hi);
+    *lo = _mm_shuffle_epi8(table, *lo);
+    *hi = _mm_shuffle_epi8(table, *hi);
+}
+CK_AVX2 static inline __m256i isum_iq4_nl(const uint8_t *blk, const int16_t *xq) {
+    __m128i lo, hi;
+    iq4_values(blk + 2, &lo, &hi);
+    return imul32(lo, hi, xq);
+}
+CK_LEGACY_DOT(dot_iq4_nl, 18, isum_iq4_nl, 0)
+
+// IQ4_XS: 8 sub-blocks of 32 values at d·(ls − 32), two accumulators.
+CK_AVX2 static float dot_iq4_xs(const uint8_t *row, ck_x16 x, int n) {
+    __m256 acc[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
+    for (int b = 0; b < n / 256; b++, row += 136) {
+        CK_PREFETCH_AT(row);
+        const float d = half_f16c(row);
+        for (int ib = 0; ib < 8; ib++) {
+            __m128i lo, hi;
+            iq4_values(row + 8 + 16 * ib, &lo, &hi);
+            const int sb = 8 * b + ib;
+            acc[ib & 1] = scaled(acc[ib & 1], d * (float)ck_iq4xs_scale(row, ib) * x.scales[sb], imul32(lo, hi, x.q + 32 * sb));
+        }
+    }
+    return hsum(_mm256_add_ps(acc[0], acc[1]));
+}
+
+// IQ3_S: each sub-block of 32 as int8: its eight grid points gathered, negated where the 32 sign bits say.
+CK_AVX2 static float dot_iq3_s(const uint8_t *row, ck_x16 x, int n) {
+    __m256 acc[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
+    const __m256i select = _mm256_set1_epi64x((long long)0x8040201008040201ULL);
+    const __m256i spread = _mm256_set_epi64x(0x0303030303030303, 0x0202020202020202, 0x0101010101010101, 0);
+    for (int b = 0; b < n / 256; b++, row += 110) {
+        CK_PREFETCH_AT(row);
+        const float d = half_f16c(row);
+        for (int ib = 0; ib < 8; ib++) {
+            const __m256i points = _mm256_set_epi32(
+                (int)ck_iq3s_grid[ck_iq3s_index(row, ib, 7)], (int)ck_iq3s_grid[ck_iq3s_index(row, ib, 6)],
+                (int)ck_iq3s_grid[ck_iq3s_index(row, ib, 5)], (int)ck_iq3s_grid[ck_iq3s_index(row, ib, 4)],
+                (int)ck_iq3s_grid[ck_iq3s_index(row, ib, 3)], (int)ck_iq3s_grid[ck_iq3s_index(row, ib, 2)],
+                (int)ck_iq3s_grid[ck_iq3s_index(row, ib, 1)], (int)ck_iq3s_grid[ck_iq3s_index(row, ib, 0)]);
+            uint32_t bits;
+            memcpy(&bits, row + 74 + 4 * ib, 4);
+            const __m256i negative = _mm256_cmpeq_epi8(_mm256_and_si256(_mm256_shuffle_epi8(_mm256_set1_epi32((int)bits), spread), select), select);
+            const __m256i q = _mm256_sub_epi8(_mm256_xor_si256(points, negative), negative);
+            const int sb = 8 * b + ib;
+            acc[ib & 1] = scaled(acc[ib & 1], d * (float)ck_iq3s_scale(row, ib) * x.scales[sb],
+                                 imul32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1), x.q + 32 * sb));
+        }
+    }
+    return hsum(_mm256_add_ps(acc[0], acc[1]));
+}
+
 CK_AVX2 static float dot_avx2(int type, const uint8_t *row, const float *x, ck_x16 xq, int n) {
     switch (type) {
     case CK_F32: return ck_cpu_has_avx512() ? dot_f32_avx512(row, x, n) : dot_f32(row, x, n);
@@ -238,6 +295,9 @@ CK_AVX2 static float dot_avx2(int type, const uint8_t *row, const float *x, ck_x
     case CK_Q5_1: return dot_q5_1(row, xq, n);
     case CK_Q4_K: return dot_q45_k(row, xq, n, 0);
     case CK_Q5_K: return dot_q45_k(row, xq, n, 1);
+    case CK_IQ4_NL: return dot_iq4_nl(row, xq, n);
+    case CK_IQ4_XS: return dot_iq4_xs(row, xq, n);
+    case CK_IQ3_S: return dot_iq3_s(row, xq, n);
     default: return dot_q6_k(row, xq, n);  // the last type of ck_info's table with an AVX2 dot
     }
 }

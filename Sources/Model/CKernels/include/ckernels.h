@@ -9,7 +9,7 @@
 
 enum {
     CK_F32 = 0, CK_F16 = 1, CK_Q4_0 = 2, CK_Q4_1 = 3, CK_Q5_0 = 6, CK_Q5_1 = 7, CK_Q8_0 = 8,
-    CK_Q4_K = 12, CK_Q5_K = 13, CK_Q6_K = 14, CK_BF16 = 30
+    CK_Q4_K = 12, CK_Q5_K = 13, CK_Q6_K = 14, CK_IQ4_NL = 20, CK_IQ3_S = 21, CK_IQ4_XS = 23, CK_BF16 = 30
 };
 
 /// OR'd into the type of one ck_matvec / ck_dequantize_rows call: the portable scalar kernels even where
