@@ -122,13 +122,7 @@ import Testing
         #expect(r.stderr.contains("error: training diverged at step ") && r.stderr.contains("; the last good checkpoint is \(out)/checkpoints/step-"),
                 "\(r.stderr)")
         let other = TinyModel.temporaryPath("other.gguf")
-        try TinyModel.write(to: other) { metadata, _ in
-            let i = metadata.firstIndex { $0.key == "tokenizer.ggml.tokens" }!
-            if case .array(let a) = metadata[i].value, var tokens = try? a.stringValues() {
-                tokens[7] = "changed"
-                metadata[i].value = .array(.strings(tokens))
-            }
-        }
+        try TinyModel.writeWithOtherVocabulary(to: other)
         let v = try cli.run(common(other, data) + ["--out", TinyModel.temporaryPath("vocab"), "--steps", "1"])
         #expect(v.code == 1 && v.stderr.contains("error: vocabularies differ: 320 tokens"), "\(v.stderr)")
     }

@@ -66,13 +66,7 @@ import Testing
     @Test func badTeacherAndOptionsAreRefused() throws {
         let model = TinyModel.temporaryPath("model.gguf"), other = TinyModel.temporaryPath("other-vocab.gguf")
         try TinyModel.write(to: model)
-        try TinyModel.write(to: other) { metadata, _ in
-            let i = metadata.firstIndex { $0.key == "tokenizer.ggml.tokens" }!
-            if case .array(let a) = metadata[i].value, var tokens = try? a.stringValues() {
-                tokens[7] = "changed"
-                metadata[i].value = .array(.strings(tokens))
-            }
-        }
+        try TinyModel.writeWithOtherVocabulary(to: other)
         let out = TinyModel.temporaryPath("out.gguf")
         let r = try cli.run(["quantize", model, out, "Q4_0", "--teacher", other, "--steps", "1", "--data", try Self.calibration()])
         #expect(r.code == 1 && r.stderr.contains("vocabularies differ") && !FileManager.default.fileExists(atPath: out), "\(r.stderr)")

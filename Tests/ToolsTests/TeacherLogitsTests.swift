@@ -138,13 +138,7 @@ import Testing
         try refused(["--teacher-logits", logits, "--teacher", otherTeacher, "--method", "kd"], "made by another teacher than --teacher")
         // A student with another vocabulary.
         let otherStudent = TinyModel.temporaryPath("other-vocab.gguf")
-        try TinyModel.write(to: otherStudent) { metadata, _ in
-            let i = metadata.firstIndex { $0.key == "tokenizer.ggml.tokens" }!
-            if case .array(let a) = metadata[i].value, var tokens = try? a.stringValues() {
-                tokens[7] = "changed"
-                metadata[i].value = .array(.strings(tokens))
-            }
-        }
+        try TinyModel.writeWithOtherVocabulary(to: otherStudent)
         try refused(["--teacher-logits", logits, "--method", "kd"], "made with another tokenizer", student: otherStudent)
         // On-policy methods need the teacher itself.
         try refused(["--teacher-logits", logits, "--method", "promptkd"], "option --teacher-logits: promptkd needs the teacher")

@@ -54,6 +54,17 @@ enum TinyModel {
         try GGUFWriter(metadata: metadata, tensors: tensors).write(to: path, overwrite: true)
     }
 
+    /// The tiny model with token 7 renamed: the same sizes, another vocabulary (refused wherever one is shared).
+    static func writeWithOtherVocabulary(to path: String) throws {
+        try write(to: path) { metadata, _ in
+            let i = metadata.firstIndex { $0.key == "tokenizer.ggml.tokens" }!
+            if case .array(let a) = metadata[i].value, var tokens = try? a.stringValues() {
+                tokens[7] = "changed"
+                metadata[i].value = .array(.strings(tokens))
+            }
+        }
+    }
+
     static func temporaryPath(_ name: String) -> String {
         Scratch.path("tools-\(name)")
     }
