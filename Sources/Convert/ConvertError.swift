@@ -16,6 +16,8 @@ public enum ConvertError: Error, Equatable, CustomStringConvertible, Sendable {
     case unsupportedInput(path: String, reason: String)
     /// An importance matrix that cannot be read or does not fit the model.
     case invalidImatrix(path: String, reason: String)
+    /// A tensor whose target type llama.cpp quantizes only with an importance matrix, and none for it.
+    case imatrixRequired(tensor: String, dtype: String)
 
     public var kind: String {
         switch self {
@@ -29,6 +31,7 @@ public enum ConvertError: Error, Equatable, CustomStringConvertible, Sendable {
         case .sameInputAndOutput: "sameInputAndOutput"
         case .unsupportedInput: "unsupportedInput"
         case .invalidImatrix: "invalidImatrix"
+        case .imatrixRequired: "imatrixRequired"
         }
     }
 
@@ -50,6 +53,8 @@ public enum ConvertError: Error, Equatable, CustomStringConvertible, Sendable {
         case let .sameInputAndOutput(path):
             "quantize: the output is the input file (\(path))"
         case let .invalidImatrix(path, reason): "imatrix: \(reason) (\(path))"
+        case let .imatrixRequired(tensor, dtype):
+            "quantize: tensor '\(tensor)' would become \(dtype), which needs an importance matrix (llama-quantize refuses it too)"
         case let .unsupportedInput(path, reason):
             "\(path): \(reason)"
         }
@@ -57,6 +62,7 @@ public enum ConvertError: Error, Equatable, CustomStringConvertible, Sendable {
 
     public var hint: String? {
         switch self {
+        case .imatrixRequired: "pass --imatrix FILE (ckpt imatrix MODEL --data TEXT -o FILE makes one)"
         case .requantizeDisabled: "pass --allow-requantize to quantize an already-quantized model (quality suffers)"
         case .format(.io(_, let reason)) where reason.contains("already exists"): "pass --force to overwrite"
         default: nil

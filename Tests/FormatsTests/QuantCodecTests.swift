@@ -34,22 +34,23 @@ import TestSupport
 
     /// TQ1_0, TQ2_0, MXFP4 and IQ3_S as ggml's C quantizer writes them (the first three equal to gguf-py's;
     /// fixtures/make_quants.py).
-    @Test(arguments: ["TQ1_0", "TQ2_0", "MXFP4", "IQ3_S"])
+    @Test(arguments: ["TQ1_0", "TQ2_0", "MXFP4", "IQ3_S", "IQ3_XXS"])
     func moreQuantizersMatchGGMLC(_ type: String) throws {
         try Self.check(Self.extraQuants, type)
     }
 
-    /// IQ3_S with an importance matrix (the same weights for every row) as ggml's quantize_iq3_s writes it.
-    @Test func weightedIQ3SMatchesGGMLC() throws {
-        let expected = try #require(Self.extraQuants?["quantize"]?["IQ3_S+imatrix"]?.objectValue)
+    /// IQ3_S and IQ3_XXS with an importance matrix (the same weights for every row) as ggml's quantizers write them.
+    @Test(arguments: [DType.iq3_s, .iq3_xxs])
+    func weightedIQ3MatchesGGMLC(_ dtype: DType) throws {
+        let expected = try #require(Self.extraQuants?["quantize"]?["\(dtype.name)+imatrix"]?.objectValue)
         let weights = Hex.floats(try #require(Self.extraQuants?["weights"]?.stringValue))
         for (name, row) in try Self.inputs() {
             let want = try #require(expected.first { $0.0 == name }?.1.stringValue)
-            var out = [UInt8](repeating: 0, count: row.count / 256 * 110)
+            var out = [UInt8](repeating: 0, count: row.count / 256 * dtype.bytesPerBlock)
             let ok = row.withUnsafeBufferPointer { x in weights.withUnsafeBufferPointer { w in out.withUnsafeMutableBytes { o in
-                WeightedQuantization.quantizeRow(x.baseAddress!, count: row.count, weights: w.baseAddress!, as: .iq3_s, into: o.baseAddress!)
+                WeightedQuantization.quantizeRow(x.baseAddress!, count: row.count, weights: w.baseAddress!, as: dtype, into: o.baseAddress!)
             } } }
-            #expect(ok && Hex.encode(out) == want, "IQ3_S+imatrix on \(name)")
+            #expect(ok && Hex.encode(out) == want, "\(dtype.name)+imatrix on \(name)")
         }
     }
 

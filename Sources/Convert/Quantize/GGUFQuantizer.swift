@@ -51,6 +51,14 @@ public enum GGUFQuantizer {
                 throw .invalidImatrix(path: path, reason: "no entry names a tensor of '\(input)' (first: '\(matrix.entries.keys.sorted()[0])'): made for another model?")
             }
         }
+        // tensor_requires_imatrix: the lowest-bit i-quants (and Q2_K in Q2_K_S) only with a matrix entry.
+        if !dryRun {
+            for entry in plan.entries where entry.converts && QuantizePlan.requiresImatrix(entry, fileType: options.fileType) {
+                guard let (matrix, _) = options.imatrix, matrix.entries[entry.info.name] != nil else {
+                    throw .imatrixRequired(tensor: entry.info.name, dtype: entry.target.ggmlName)
+                }
+            }
+        }
         for entry in plan.entries {
             if let f = entry.fallback {
                 report(.fallback(tensor: entry.info.name, columns: Int(entry.info.ne[0]), wanted: f.wanted, used: f.used))

@@ -28,6 +28,7 @@ public struct LlamaFileType: Sendable, Equatable {
         .init(name: "Q6_K", id: 18, defaultType: .q6_K),
         .init(name: "IQ4_NL", id: 25, defaultType: .iq4_nl),
         .init(name: "IQ4_XS", id: 30, defaultType: .iq4_xs),
+        .init(name: "IQ3_XS", id: 22, defaultType: .iq3_s),
         .init(name: "IQ3_S", id: 26, defaultType: .iq3_s),
         .init(name: "IQ3_M", id: 27, defaultType: .iq3_s),
         .init(name: "TQ1_0", id: 36, defaultType: .tq1_0),

@@ -41,7 +41,7 @@ public struct QuantizePlan: Sendable {
 
     /// Counters advanced in tensor order, as `quantize_state_impl`.
     struct Counters {
-        var attentionV = 0, attentionVCount = 0, ffnDown = 0, ffnDownCount = 0
+        var attentionV = 0, attentionVCount = 0, ffnDown = 0, ffnDownCount = 0, ffnGate = 0, ffnUp = 0
         var tiedEmbeddings = true
     }
 
@@ -65,6 +65,18 @@ public struct QuantizePlan: Sendable {
                 ?? LlamaFileType.guessed(from: gguf.tensorInfos.map(\.dtype))
         } else {
             fileTypeID = options.fileType.id
+        }
+    }
+
+    /// llama.cpp's `tensor_requires_imatrix`: never the token embeddings or output; IQ3_XXS, IQ2_*, IQ1_* always;
+    /// Q2_K only in a Q2_K_S file.
+    static func requiresImatrix(_ entry: Entry, fileType: LlamaFileType) -> Bool {
+        let name = entry.info.name
+        if name == "token_embd.weight" || name == "output.weight" { return false }
+        switch entry.target {
+        case .iq3_xxs, .iq2_xxs, .iq2_xs, .iq2_s, .iq1_m, .iq1_s: return true
+        case .q2_K: return fileType.name == "Q2_K_S"
+        default: return false
         }
     }
 
@@ -136,7 +148,7 @@ public struct QuantizePlan: Sendable {
             case "Q5_K_M" where useMoreBits(counters.attentionV, counters.attentionVCount): new = .q6_K
             case "Q4_K_S" where counters.attentionV < 4: new = .q5_K
             case "IQ4_NL" where hyper.gqa >= 4, "IQ4_XS" where hyper.gqa >= 4: new = .q5_K
-            case "IQ3_S" where hyper.gqa >= 4: new = .q4_K
+            case "IQ3_S" where hyper.gqa >= 4, "IQ3_XS" where hyper.gqa >= 4: new = .q4_K
             case "IQ3_M": new = .q4_K
             default: break
             }
@@ -144,7 +156,18 @@ public struct QuantizePlan: Sendable {
             if hyper.experts == 8 { new = .q8_0 }
             counters.attentionV += 1
         } else if category == .attentionK {
-            if hyper.experts == 8 { new = .q8_0 }
+            if hyper.experts == 8 {
+                new = .q8_0
+            } else if ftype == "IQ3_XS" {
+                new = .iq3_xxs
+            }
+        } else if category == .attentionQ {
+            if ftype == "IQ3_XS" { new = .iq3_xxs }
+        } else if category == .ffnGate || category == .ffnUp {
+            // IQ3_XS: the middle three quarters of the layers' gate and up projections get IQ3_XXS (n_ffn_* = n_layer).
+            let i = category == .ffnGate ? counters.ffnGate : counters.ffnUp, n = counters.ffnDownCount
+            if ftype == "IQ3_XS" && i >= n / 8 && i < 7 * n / 8 { new = .iq3_xxs }
+            if category == .ffnGate { counters.ffnGate += 1 } else { counters.ffnUp += 1 }
         } else if category == .ffnDown {
             let (i, n) = (counters.ffnDown, counters.ffnDownCount)
             let falcon = hyper.arch == "falcon"
@@ -171,7 +194,7 @@ public struct QuantizePlan: Sendable {
         } else if category == .attentionOutput {
             if hyper.arch != "falcon" {
                 if hyper.experts == 8 {
-                    if ["Q2_K", "Q3_K_S", "Q3_K_M", "Q4_K_S", "Q4_K_M", "IQ4_NL", "IQ4_XS", "IQ3_S", "IQ3_M"].contains(ftype) { new = .q5_K }
+                    if ["Q2_K", "Q3_K_S", "Q3_K_M", "Q4_K_S", "Q4_K_M", "IQ4_NL", "IQ4_XS", "IQ3_XS", "IQ3_S", "IQ3_M"].contains(ftype) { new = .q5_K }
                 } else {
                     switch ftype {
                     case "Q2_K": new = .q3_K

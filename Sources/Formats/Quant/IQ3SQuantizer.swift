@@ -1,23 +1,38 @@
 import Foundation
 
-/// The IQ3 lattice as ggml's iq3xs_init_impl builds it for the 512-point grid of IQ3_S: the grid itself
-/// (IQuantTables.iq3sGrid: four bytes 2l + 1 per point, l in 0..<8), a map from every 12-bit (l0, l1, l2, l3)
-/// index to its grid point, and for the 4096 − 512 indices off the grid their neighbours: the grid points at the
-/// three smallest squared distances, ordered by (distance, point), stored as [count, points...] at the offset the
-/// map gives as −(offset + 1).
-enum IQ3Lattice {
-    static let grid = IQuantTables.iq3sGrid
-    static let (map, neighbours): ([Int32], [UInt16]) = build(nearestDistances: 3)
+/// An IQ3 lattice as ggml's iq3xs_init_impl builds it: the grid points (four bytes 2l + 1, l in 0..<8), a map
+/// from every 12-bit (l0, l1, l2, l3) index to its point, and for the indices off the grid their neighbours: the
+/// points at the `nwant` smallest squared distances, ordered by (distance, point), stored as [count, points...] at
+/// the offset the map gives as −(offset + 1). IQ3_S: 512 points (its decoding grid), 3 distances; IQ3_XXS: 256
+/// points (kgrid_256, not the decoding grid's values), 2 distances.
+struct IQ3Lattice: Sendable {
+    let grid: [UInt32]
+    let map: [Int32]
+    let neighbours: [UInt16]
+
+    static let s512 = IQ3Lattice(grid: IQuantTables.iq3sGrid, nearestDistances: 3)
+    static let xxs256 = IQ3Lattice(grid: IQuantTables.iq3xxsLattice.map(point), nearestDistances: 2)
+
+    /// The grid point of 12 packed 3-bit levels: byte j = 2·l_j + 1.
+    static func point(_ packed: UInt16) -> UInt32 {
+        var point: UInt32 = 0
+        for j in 0..<4 {
+            let level = UInt32((packed >> (3 * UInt16(j))) & 7)
+            point |= (2 * level + 1) << (8 * UInt32(j))
+        }
+        return point
+    }
 
     static func levels(_ point: UInt32) -> (Int, Int, Int, Int) {
         func l(_ j: Int) -> Int { (Int((point >> (8 * UInt32(j))) & 0xFF) - 1) / 2 }
         return (l(0), l(1), l(2), l(3))
     }
 
-    static func build(nearestDistances nwant: Int) -> ([Int32], [UInt16]) {
+    init(grid: [UInt32], nearestDistances nwant: Int) {
+        self.grid = grid
         var map = [Int32](repeating: -1, count: 4096)
         for (i, point) in grid.enumerated() {
-            let (a, b, c, d) = levels(point)
+            let (a, b, c, d) = Self.levels(point)
             map[a | b << 3 | c << 6 | d << 9] = Int32(i)
         }
         var neighbours: [UInt16] = []
@@ -50,13 +65,14 @@ enum IQ3Lattice {
             }
             neighbours[offset] = UInt16(n)
         }
-        return (map, neighbours)
+        self.map = map
+        self.neighbours = neighbours
     }
 
     /// iq3_find_best_neighbour: the neighbour minimising Σ w·(scale·q − x)² (the first on ties); its levels go
     /// to L[0..<4].
-    static func bestNeighbour(at offset: Int, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, scale: Float,
-                              _ L: UnsafeMutablePointer<Int8>) -> Int {
+    func bestNeighbour(at offset: Int, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, scale: Float,
+                       _ L: UnsafeMutablePointer<Int8>) -> Int {
         let count = Int(neighbours[offset])
         var best = Float.greatestFiniteMagnitude, index = -1
         for j in 1...count {
@@ -72,13 +88,13 @@ enum IQ3Lattice {
                 index = Int(neighbours[offset + j])
             }
         }
-        let (a, b, c, d) = levels(grid[index])
+        let (a, b, c, d) = Self.levels(grid[index])
         (L[0], L[1], L[2], L[3]) = (Int8(a), Int8(b), Int8(c), Int8(d))
         return index
     }
 
-    /// The grid point of four levels (every level set comes out on the grid after the neighbour search).
-    static func index(_ L: UnsafePointer<Int8>) -> Int32 { map[Int(L[0]) | Int(L[1]) << 3 | Int(L[2]) << 6 | Int(L[3]) << 9] }
+    /// The map entry of four levels: a point (≥ 0) or the neighbour list's −(offset + 1).
+    func index(_ L: UnsafePointer<Int8>) -> Int32 { map[Int(L[0]) | Int(L[1]) << 3 | Int(L[2]) << 6 | Int(L[3]) << 9] }
 }
 
 /// ggml's quantize_row_iq3_s_impl (block_size 32) for one super-block of 256: per 32 values the signs apart,
@@ -88,6 +104,7 @@ enum IQ3SQuantizer {
     static let kMaxQ = 8
 
     static func quantize(_ xbl: UnsafePointer<Float>, weights qw: UnsafePointer<Float>?, into y: UnsafeMutableRawPointer) {
+        let lattice = IQ3Lattice.s512
         y.initializeMemory(as: UInt8.self, repeating: 0, count: 110)
         let qsOffset = 2, qhOffset = 66, signsOffset = 74, scalesOffset = 106
         var scales = [Float](repeating: 0, count: 8)
@@ -140,10 +157,10 @@ enum IQ3SQuantizer {
                             Lauxp[4 * k + i] = Int8(max(0, min(Int32(kMaxQ - 1), l)))
                         }
                         onGridAux[k] = true
-                        let g = IQ3Lattice.index(UnsafePointer(Lauxp.baseAddress! + 4 * k))
+                        let g = lattice.index(UnsafePointer(Lauxp.baseAddress! + 4 * k))
                         if g < 0 {
                             onGridAux[k] = false
-                            _ = IQ3Lattice.bestNeighbour(at: Int(-g - 1), xv.baseAddress! + 4 * k, wa.baseAddress! + 4 * k, scale: thisScale,
+                            _ = lattice.bestNeighbour(at: Int(-g - 1), xv.baseAddress! + 4 * k, wa.baseAddress! + 4 * k, scale: thisScale,
                                                          Lauxp.baseAddress! + 4 * k)
                         }
                     }
@@ -169,12 +186,12 @@ enum IQ3SQuantizer {
                             let l = max(0, min(Int32(kMaxQ - 1), nearestInt(0.5 * (id * xv[4 * k + i] - 1))))
                             u |= Int(l) << (3 * i)
                         }
-                        var g = IQ3Lattice.map[u]
+                        var g = lattice.map[u]
                         if g < 0 {
-                            g = Int32(IQ3Lattice.bestNeighbour(at: Int(-g - 1), xv.baseAddress! + 4 * k, wa.baseAddress! + 4 * k, scale: scale,
+                            g = Int32(lattice.bestNeighbour(at: Int(-g - 1), xv.baseAddress! + 4 * k, wa.baseAddress! + 4 * k, scale: scale,
                                                                Lp.baseAddress! + 4 * k))
                         }
-                        let (a, b, c, d) = IQ3Lattice.levels(IQ3Lattice.grid[Int(g)])
+                        let (a, b, c, d) = IQ3Lattice.levels(lattice.grid[Int(g)])
                         (Lp[4 * k], Lp[4 * k + 1], Lp[4 * k + 2], Lp[4 * k + 3]) = (Int8(a), Int8(b), Int8(c), Int8(d))
                     }
                     var sumQX: Float = 0, sumQ2: Float = 0
@@ -191,7 +208,7 @@ enum IQ3SQuantizer {
                 for k in 0..<4 { blockSigns[k] = ~blockSigns[k] }
             }
             for k in 0..<8 {
-                let g = Int(IQ3Lattice.index(UnsafePointer(Lp.baseAddress! + 4 * k)))
+                let g = Int(lattice.index(UnsafePointer(Lp.baseAddress! + 4 * k)))
                 precondition(g >= 0, "IQ3_S: a level set off the lattice")
                 y.storeBytes(of: UInt8(g & 255), toByteOffset: qs + k, as: UInt8.self)
                 let bit = ib * 8 + k

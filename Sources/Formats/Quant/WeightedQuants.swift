@@ -148,7 +148,7 @@ enum WeightedSolvers {
 /// Rows quantized with column weights (quantize_q*_* with quant_weights non-null, one row at a time).
 public enum WeightedQuantization {
     /// Types whose ggml quantizer uses an importance matrix and that ckpt reproduces with one.
-    public static let types: Set<DType> = [.q4_0, .q4_1, .q5_0, .q5_1, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K, .iq4_nl, .iq4_xs, .iq3_s]
+    public static let types: Set<DType> = [.q4_0, .q4_1, .q5_0, .q5_1, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K, .iq4_nl, .iq4_xs, .iq3_s, .iq3_xxs]
 
     /// Rows of `rowLength` quantized with `weights` (one slice of rowLength per matrix of `rowsPerMatrix` rows:
     /// MoE experts each have their own), rows split across threads (the bytes do not depend on it). Nil for a
@@ -207,6 +207,8 @@ public enum WeightedQuantization {
             for b in 0..<blocks { IQ4Quantizer.quantize(x + m * b, count: m, weights: qw + m * b, into: y + b * size) }
         case .iq3_s:
             for b in 0..<blocks { IQ3SQuantizer.quantize(x + 256 * b, weights: qw + 256 * b, into: y + b * size) }
+        case .iq3_xxs:
+            for b in 0..<blocks { IQ3XXSQuantizer.quantize(x + 256 * b, weights: qw + 256 * b, into: y + b * size) }
         default:
             return false
         }
