@@ -101,16 +101,13 @@ struct IQ3Lattice: Sendable {
 /// a search over 19 trial scales with every group of four snapped to the lattice (or its best neighbour),
 /// a refit, then 4-bit sub-block scales under d = max/31 stored ×1.033. `qw`: the imatrix row slice or nil.
 enum IQ3SQuantizer {
-    static let kMaxQ = 8
-
     static func quantize(_ xbl: UnsafePointer<Float>, weights qw: UnsafePointer<Float>?, into y: UnsafeMutableRawPointer) {
         let lattice = IQ3Lattice.s512
         y.initializeMemory(as: UInt8.self, repeating: 0, count: 110)
         let qsOffset = 2, qhOffset = 66, signsOffset = 74, scalesOffset = 106
         var scales = [Float](repeating: 0, count: 8)
         var weight = [Float](repeating: 0, count: 32), waux = [Float](repeating: 0, count: 32), xval = [Float](repeating: 0, count: 32)
-        var L = [Int8](repeating: 0, count: 32), Laux = [Int8](repeating: 0, count: 32)
-        var onGrid = [Bool](repeating: false, count: 8), onGridAux = [Bool](repeating: false, count: 8)
+        var L = [Int8](repeating: 0, count: 32)
         var blockSigns = [UInt8](repeating: 0, count: 4)
         var maxScale: Float = 0
         var sumX2: Float = 0
@@ -118,7 +115,6 @@ enum IQ3SQuantizer {
         let sigma2 = 2 * sumX2 / 256
         var qs = qsOffset, signs = signsOffset
         L.withUnsafeMutableBufferPointer { Lp in
-        Laux.withUnsafeMutableBufferPointer { Lauxp in
         for ib in 0..<8 {
             let xb = xbl + 32 * ib
             if let qw {
@@ -144,65 +140,11 @@ enum IQ3SQuantizer {
                 scales[ib] = 0
                 continue
             }
-            var best: Float = 0
-            var scale = maxValue / Float(2 * kMaxQ - 1)
-            for k in 0..<8 { onGrid[k] = false }
-            xval.withUnsafeBufferPointer { xv in waux.withUnsafeBufferPointer { wa in
-                for trial in -9...9 {
-                    let id = (Float(2 * kMaxQ - 1) + Float(trial) * 0.2) / maxValue
-                    let thisScale = 1 / id
-                    for k in 0..<8 {
-                        for i in 0..<4 {
-                            let l = nearestInt(0.5 * (id * xv[4 * k + i] - 1))
-                            Lauxp[4 * k + i] = Int8(max(0, min(Int32(kMaxQ - 1), l)))
-                        }
-                        onGridAux[k] = true
-                        let g = lattice.index(UnsafePointer(Lauxp.baseAddress! + 4 * k))
-                        if g < 0 {
-                            onGridAux[k] = false
-                            _ = lattice.bestNeighbour(at: Int(-g - 1), xv.baseAddress! + 4 * k, wa.baseAddress! + 4 * k, scale: thisScale,
-                                                         Lauxp.baseAddress! + 4 * k)
-                        }
-                    }
-                    var sumQX: Float = 0, sumQ2: Float = 0
-                    for i in 0..<32 {
-                        let w = weight[i], q = Float(2 * Int(Lauxp[i]) + 1)
-                        sumQX += w * xv[i] * q
-                        sumQ2 += w * q * q
-                    }
-                    if sumQ2 > 0 && sumQX * sumQX > best * sumQ2 {
-                        scale = sumQX / sumQ2
-                        best = scale * sumQX
-                        for i in 0..<32 { Lp[i] = Lauxp[i] }
-                        for k in 0..<8 { onGrid[k] = onGridAux[k] }
-                    }
-                }
-                let offGrid = onGrid.filter { !$0 }.count
-                if offGrid > 0 && scale > 0 {
-                    let id = 1 / scale
-                    for k in 0..<8 {
-                        var u = 0
-                        for i in 0..<4 {
-                            let l = max(0, min(Int32(kMaxQ - 1), nearestInt(0.5 * (id * xv[4 * k + i] - 1))))
-                            u |= Int(l) << (3 * i)
-                        }
-                        var g = lattice.map[u]
-                        if g < 0 {
-                            g = Int32(lattice.bestNeighbour(at: Int(-g - 1), xv.baseAddress! + 4 * k, wa.baseAddress! + 4 * k, scale: scale,
-                                                               Lp.baseAddress! + 4 * k))
-                        }
-                        let (a, b, c, d) = IQ3Lattice.levels(lattice.grid[Int(g)])
-                        (Lp[4 * k], Lp[4 * k + 1], Lp[4 * k + 2], Lp[4 * k + 3]) = (Int8(a), Int8(b), Int8(c), Int8(d))
-                    }
-                    var sumQX: Float = 0, sumQ2: Float = 0
-                    for i in 0..<32 {
-                        let w = weight[i], q = Float(2 * Int(Lp[i]) + 1)
-                        sumQX += w * xv[i] * q
-                        sumQ2 += w * q * q
-                    }
-                    if sumQ2 > 0 { scale = sumQX / sumQ2 }
-                }
-            } }
+            var scale: Float = 0
+            xval.withUnsafeBufferPointer { xv in waux.withUnsafeBufferPointer { wa in weight.withUnsafeBufferPointer { wt in
+                scale = lattice.searchScale(xv.baseAddress!, weights: wt.baseAddress!, roots: wa.baseAddress!, max: maxValue, trials: -9...9,
+                                            initiallyOnGrid: false, refitAll: true, levels: Lp.baseAddress!)
+            } } }
             if scale < 0 {
                 scale = -scale
                 for k in 0..<4 { blockSigns[k] = ~blockSigns[k] }
@@ -221,7 +163,7 @@ enum IQ3SQuantizer {
             scales[ib] = scale
             maxScale = max(maxScale, scale)
         }
-        } }
+        }
         guard maxScale != 0 else { return }
         let d = maxScale / 31
         y.storeHalf(d * 1.033, at: 0)
