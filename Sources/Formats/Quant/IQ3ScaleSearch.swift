@@ -1,6 +1,19 @@
 extension IQ3Lattice {
     static let kMaxQ = 8
 
+    /// σ² = 2·Σx²/256 of a super-block: the imatrix weights' floor.
+    static func sigma2(_ x: UnsafePointer<Float>) -> Float {
+        var sumX2: Float = 0
+        for i in 0..<256 { sumX2 += x[i] * x[i] }
+        return 2 * sumX2 / 256
+    }
+
+    /// One sub-block's weights: qw·√(σ² + x²) with an importance matrix, x² without; and their square roots.
+    static func weights(_ xb: UnsafePointer<Float>, _ qw: UnsafePointer<Float>?, sigma2: Float, into w: inout [Float], roots: inout [Float]) {
+        for i in 0..<32 { w[i] = qw.map { $0[i] * (sigma2 + xb[i] * xb[i]).squareRoot() } ?? xb[i] * xb[i] }
+        for i in 0..<32 { roots[i] = w[i].squareRoot() }
+    }
+
     /// Σ w·x·q and Σ w·q² of one sub-block of 32 at levels L (q = 2l + 1), in ggml's order.
     static func weightedSums(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ L: UnsafePointer<Int8>) -> (qx: Float, q2: Float) {
         var sumQX: Float = 0, sumQ2: Float = 0

@@ -16,18 +16,11 @@ enum IQ3XXSQuantizer {
         var L = [Int8](repeating: 0, count: 32)
         var blockSigns = [UInt8](repeating: 0, count: 4)
         var maxScale: Float = 0
-        var sumX2: Float = 0
-        for i in 0..<256 { sumX2 += xbl[i] * xbl[i] }
-        let sigma2 = 2 * sumX2 / 256
+        let sigma2 = IQ3Lattice.sigma2(xbl)
         L.withUnsafeMutableBufferPointer { Lp in
         for ib in 0..<8 {
             let xb = xbl + 32 * ib
-            if let qw {
-                for i in 0..<32 { weight[i] = qw[32 * ib + i] * (sigma2 + xb[i] * xb[i]).squareRoot() }
-            } else {
-                for i in 0..<32 { weight[i] = xb[i] * xb[i] }
-            }
-            for i in 0..<32 { waux[i] = weight[i].squareRoot() }
+            IQ3Lattice.weights(xb, qw.map { $0 + 32 * ib }, sigma2: sigma2, into: &weight, roots: &waux)
             for k in 0..<4 {
                 var flips = 0
                 var s: UInt8 = 0
