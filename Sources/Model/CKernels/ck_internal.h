@@ -30,7 +30,7 @@ typedef struct {
 const ck_type_info *ck_info(int type);
 float ck_half(uint16_t h);
 float ck_dot_scalar(const ck_type_info *info, const uint8_t *row, const float *x, int cols);
-// ck_widen_avx2.c: rows of Q8_0/Q4_0/Q4_1 widened with AVX2 (same bits as the scalar code); 0 for other types.
+// ck_widen_avx2.c: rows of the 32-element block types widened with AVX2 (same bits as the scalar code); 0 for other types.
 int ck_widen_rows_avx2(int type, const void *w, size_t row_bytes, int r0, int r1, int cols, float *out);
 
 // K-quant 6-bit scale and min of sub-block j from the 12 packed bytes q (ggml get_scale_min_k4).

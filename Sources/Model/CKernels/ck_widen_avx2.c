@@ -1,4 +1,4 @@
-// AVX2 widening of the block types prefill widens most (Q8_0, Q4_0, Q4_1, and Q5_0/Q5_1, which llama-quantize
+// AVX2 widening of the block types prefill widens most (Q8_0, Q4_0, Q4_1, Q5_0/Q5_1 and IQ4_NL, which llama-quantize
 // gives the tensors whose rows are not a multiple of 256 in K-quant mixes, e.g. most of Qwen2.5-0.5B's Q4_K_M): the same arithmetic as the
 // scalar widening in ck_dequant.c, one rounding per operation and no fused multiply-add, so the bits are
 // the same (the tests compare both with the Swift codecs). Other types fall back to the scalar code.
@@ -85,6 +85,17 @@ CK_AVX2 static void widen_q5_1(const uint8_t *b, float *y) {
     for (int i = 0; i < 4; i++) _mm256_storeu_ps(y + 8 * i, _mm256_add_ps(_mm256_mul_ps(v[i], d), m));
 }
 
+// y = kvalue·d: the non-linear value looked up as int8 (exact in f32), then one product.
+CK_AVX2 static void widen_iq4_nl(const uint8_t *b, float *y) {
+    const __m256 d = _mm256_set1_ps(ck_half(load_u16(b)));
+    const __m128i table = _mm_loadu_si128((const __m128i *)ck_iq4nl_values), m = _mm_set1_epi8(0xF);
+    const __m128i q = _mm_loadu_si128((const __m128i *)(b + 2));
+    const __m128i lo = _mm_shuffle_epi8(table, _mm_and_si128(q, m)), hi = _mm_shuffle_epi8(table, _mm_and_si128(_mm_srli_epi16(q, 4), m));
+    __m256 v[4];
+    bytes_f32(_mm256_set_m128i(hi, lo), v);
+    for (int i = 0; i < 4; i++) _mm256_storeu_ps(y + 8 * i, _mm256_mul_ps(v[i], d));
+}
+
 int ck_widen_rows_avx2(int type, const void *w, size_t row_bytes, int r0, int r1, int cols, float *out) {
     void (*widen)(const uint8_t *, float *);
     int bytes;
@@ -94,6 +105,7 @@ int ck_widen_rows_avx2(int type, const void *w, size_t row_bytes, int r0, int r1
     case CK_Q4_1: widen = widen_q4_1; bytes = 20; break;
     case CK_Q5_0: widen = widen_q5_0; bytes = 22; break;
     case CK_Q5_1: widen = widen_q5_1; bytes = 24; break;
+    case CK_IQ4_NL: widen = widen_iq4_nl; bytes = 18; break;
     default: return 0;
     }
     for (int r = r0; r < r1; r++) {
