@@ -95,14 +95,10 @@ enum RunFolder {
 
     /// The highest value of `key` in the run's metrics log up to `step` (-∞ when none): a resumed run's best so far.
     static func bestLogged(_ key: String, in out: String, upToStep step: Int) -> Double {
-        guard let data = FileManager.default.contents(atPath: out + "/metrics.jsonl") else { return -.infinity }
-        var best = -Double.infinity
-        for line in data.split(separator: UInt8(ascii: "\n")) {
-            guard let value = try? JSONParser.parse(Array(line)), let s = value["step"]?.uint64Value, Int(s) <= step,
-                  let v = value[key]?.doubleValue else { continue }
-            best = max(best, v)
+        TrainingRun.readLog(out + "/metrics.jsonl").reduce(-Double.infinity) { best, line in
+            guard let s = line["step"]?.uint64Value, Int(s) <= step, let v = line[key]?.doubleValue else { return best }
+            return max(best, v)
         }
-        return best
     }
 
     /// report.json in the run folder (atomically) and the same on stdout.

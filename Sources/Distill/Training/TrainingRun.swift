@@ -110,7 +110,8 @@ public enum TrainingRun {
         } catch { throw .format(error) }
     }
 
-    static func readLog(_ path: String) -> [JSONValue] {
+    /// Every line of a metrics log that parses (a missing file is an empty log).
+    public static func readLog(_ path: String) -> [JSONValue] {
         guard let data = FileManager.default.contents(atPath: path) else { return [] }
         return data.split(separator: UInt8(ascii: "\n")).compactMap { try? JSONParser.parse(Array($0)) }
     }
