@@ -32,3 +32,14 @@ struct ModelFile {
         return (bos.map { [$0] } ?? []) + tokenizer.encode(text, special: false)
     }
 }
+
+extension GGUFFile {
+    /// `tokenizer.ggml.eos_token_id` when it names a token of the vocabulary, else a one-line error for `command`:
+    /// every trained or sampled sequence ends with it.
+    func endOfSequence(vocabSize: Int, command: String) throws -> Int {
+        guard let eos = self[GGUFKeys.eosTokenID]?.integerValue.map({ Int($0) }), eos >= 0, eos < vocabSize else {
+            throw ToolError(message: "\(command): '\(path)' has no usable tokenizer.ggml.eos_token_id", hint: nil)
+        }
+        return eos
+    }
+}

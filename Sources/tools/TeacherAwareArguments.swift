@@ -28,9 +28,7 @@ struct TeacherAwareArguments: ParsableArguments {
     /// Tunes the plain quantization at `plain` and writes the result to `output`.
     func tune(plain: String, output: String, overwrite: Bool) throws {
         let model = try ModelFile(path: plain)
-        guard let eos = model.gguf[GGUFKeys.eosTokenID]?.integerValue.map({ Int($0) }), eos >= 0, eos < model.transformer.config.vocabSize else {
-            throw ToolError(message: "quantize --teacher: the model has no usable tokenizer.ggml.eos_token_id", hint: nil)
-        }
+        let eos = try model.gguf.endOfSequence(vocabSize: model.transformer.config.vocabSize, command: "quantize --teacher")
         let dataPath = try data ?? BundledData.path("train")
         let set = try TokenizedDataset(path: dataPath, tokenizer: model.tokenizer, eos: eos, maxPromptLength: 256,
                                        maxLength: min(512, model.transformer.config.contextLength))

@@ -45,9 +45,7 @@ struct TeacherLogitsCommand: ParsableCommand {
         let m = try ModelFile(path: teacher)
         let c = m.transformer.config, V = c.vocabSize
         guard topK <= V else { throw ToolError(message: "--top-k \(topK) is more than the vocabulary (\(V))", hint: nil) }
-        guard let eos = m.gguf[GGUFKeys.eosTokenID]?.integerValue.map({ Int($0) }), eos >= 0, eos < V else {
-            throw ToolError(message: "teacher-logits: '\(teacher)' has no usable tokenizer.ggml.eos_token_id", hint: nil)
-        }
+        let eos = try m.gguf.endOfSequence(vocabSize: V, command: "teacher-logits")
         let dataPath = try data ?? BundledData.path("train")
         var items = try InstructionExample.load(path: dataPath)
         if chatTemplate { items = try PromptFormatting.apply(items, gguf: m.gguf, bosAdded: m.bos != nil) }

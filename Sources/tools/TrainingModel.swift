@@ -56,11 +56,7 @@ final class TrainingModel {
         tokenizer = try Tokenizers.load(gguf: gguf)
         let addBOS = gguf[GGUFKeys.addBOS]?.boolValue ?? false
         bos = addBOS ? gguf[GGUFKeys.bosTokenID]?.integerValue.map { Int($0) } : nil
-        guard let eos = gguf[GGUFKeys.eosTokenID]?.integerValue.map({ Int($0) }), eos >= 0,
-              eos < weights.config.vocabSize else {
-            throw ToolError(message: "train: '\(file)' has no usable tokenizer.ggml.eos_token_id", hint: nil)
-        }
-        self.eos = eos
+        eos = try gguf.endOfSequence(vocabSize: weights.config.vocabSize, command: "train")
         if let (key, element, value) = weights.firstNonFinite() {
             throw ToolError(message: "train: tensor '\(TensorNames.gguf(key.slot, layer: key.layer))' holds \(value) at element \(element) (\(file))",
                             hint: "the model is damaged; training from it cannot work")
