@@ -54,10 +54,7 @@ extension Distiller {
 
     /// log softmax(z)[i] over [V], in Double.
     static func logSoftmax(_ z: UnsafePointer<Float>, _ V: Int, at i: Int) -> Double {
-        var m = -Double.infinity
-        for v in 0..<V { m = max(m, Double(z[v])) }
-        var sum = 0.0
-        for v in 0..<V { sum += exp(Double(z[v]) - m) }
+        let (m, sum) = Divergence.exponentSum(z, V)
         return Double(z[i]) - m - log(sum)
     }
 }

@@ -100,6 +100,15 @@ public enum Divergence: Equatable, Sendable {
         return losses
     }
 
+    /// The largest z and Σ exp(z − max) over a row [V], in Double: log softmax(z)_i = z_i − max − log sum.
+    static func exponentSum(_ z: UnsafePointer<Float>, _ V: Int) -> (max: Double, sum: Double) {
+        var maxZ = -Double.infinity
+        for v in 0..<V { maxZ = max(maxZ, Double(z[v])) }
+        var sum = 0.0
+        for v in 0..<V { sum += exp(Double(z[v]) - maxZ) }
+        return (maxZ, sum)
+    }
+
     /// log softmax and softmax in Double (max subtracted), one exp per entry: p = e/Σe, log p = z − max − log Σe.
     static func softmax(_ z: UnsafePointer<Float>, _ V: Int) -> (log: [Double], probabilities: [Double]) {
         var maxZ = -Double.infinity

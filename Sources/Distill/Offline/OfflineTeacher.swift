@@ -52,10 +52,7 @@ public final class OfflineTeacher: @unchecked Sendable {
     /// The teacher's top k at one row of logits [V]: ids by descending log-probability (ties: lower id
     /// first), their log-probabilities and the mass outside them. Log-softmax in Double.
     public static func topK(_ logits: UnsafePointer<Float>, vocab V: Int, k: Int) -> (ids: [Int32], logProbs: [Float], rest: Float) {
-        var maxLogit = -Double.infinity
-        for v in 0..<V { maxLogit = max(maxLogit, Double(logits[v])) }
-        var sum = 0.0
-        for v in 0..<V { sum += exp(Double(logits[v]) - maxLogit) }
+        let (maxLogit, sum) = Divergence.exponentSum(logits, V)
         let lse = maxLogit + log(sum)
         // The k largest, kept sorted descending; a value enters only when it beats the current k-th.
         var best: [(value: Float, id: Int32)] = []
@@ -98,10 +95,7 @@ public final class OfflineTeacher: @unchecked Sendable {
     /// One teacher row as logits [V] (log-probabilities; −1e30 stands for probability 0).
     static func rebuild(into out: UnsafeMutablePointer<Float>, student z: UnsafePointer<Float>, vocab V: Int,
                         entry: TeacherLogitEntry, row: Int, k: Int) {
-        var maxLogit = -Double.infinity
-        for v in 0..<V { maxLogit = max(maxLogit, Double(z[v])) }
-        var total = 0.0
-        for v in 0..<V { total += exp(Double(z[v]) - maxLogit) }
+        let (maxLogit, total) = Divergence.exponentSum(z, V)
         var top = 0.0
         for j in 0..<k { top += exp(Double(z[Int(entry.topIDs[row * k + j])]) - maxLogit) }
         let rest = Double(entry.restMass[row])
