@@ -44,8 +44,6 @@ struct TeacherAwareArguments: ParsableArguments {
         var options = QuantScaleTuner.Options()
         options.learningRate = learningRate
         options.normLearningRate = normLearningRate
-        options.batchSize = batchSize
-        options.seed = seed
         let tuner = try QuantScaleTuner(quantized: model.gguf, teacher: teacherFile.transformer.weights, options: options)
         Stderr.write("tune: \(tuner.tunedTensorCount) quantized tensors, \(tuner.fieldCount) block scales; \(sequences.count) sequences "
             + "from \(dataName); KL(teacher ‖ model) by AdamW on the relative scales, lr \(learningRate)"

@@ -14,8 +14,6 @@ public final class QuantScaleTuner {
         public var learningRate = 1e-3
         /// Learning rate of the F32 norm weights; 0 keeps them fixed.
         public var normLearningRate = 0.0
-        public var batchSize = 4
-        public var seed: UInt64 = 10
         public init() {}
     }
 
