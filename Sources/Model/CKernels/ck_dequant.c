@@ -2,7 +2,7 @@
 // then sgemm) and as the portable fallback of ck_matvec. Tests compare it bit for bit with the Swift codecs.
 #include <math.h>
 #include "ck_internal.h"
-#include "ck_iq3s_grid.h"
+#include "ck_iquant_tables.h"
 
 #pragma STDC FP_CONTRACT OFF
 

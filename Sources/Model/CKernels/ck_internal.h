@@ -46,9 +46,6 @@ static inline void ck_scale_min_k4(int j, const uint8_t *q, uint8_t *d, uint8_t 
 
 static inline uint16_t load_u16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return v; }
 
-// ggml's kvalues_iq4nl: the 16 non-linear 4-bit values of IQ4_NL and IQ4_XS.
-static const int8_t ck_iq4nl_values[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
-
 // IQ3_S {f16 d; u8 qs[64]; u8 qh[8]; u8 signs[32]; u8 scales[4]}, sub-block ib (32 values): the 9-bit grid
 // index of value group g (4 values, g < 8): qs[8·ib + g] with bit g of qh[ib] as bit 8; its scale 1 + 2·nibble.
 static inline int ck_iq3s_index(const uint8_t *block, int ib, int g) {

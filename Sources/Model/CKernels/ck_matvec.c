@@ -5,7 +5,7 @@
 // The AVX2+FMA+F16C versions are compiled per function (target attribute, no build flags) and chosen at
 // run time; elsewhere ck_dot_scalar widens each block and multiplies x in f32.
 #include "ck_internal.h"
-#include "ck_iq3s_grid.h"
+#include "ck_iquant_tables.h"
 
 #ifdef CK_X86
 // How far ahead of the bytes being read to prefetch. Decoding streams every weight from memory once per

@@ -3,6 +3,7 @@
 // scalar widening in ck_dequant.c, one rounding per operation and no fused multiply-add, so the bits are
 // the same (the tests compare both with the Swift codecs). Other types fall back to the scalar code.
 #include "ck_internal.h"
+#include "ck_iquant_tables.h"
 
 #pragma STDC FP_CONTRACT OFF
 
