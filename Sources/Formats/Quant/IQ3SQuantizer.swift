@@ -133,11 +133,8 @@ enum IQ3SQuantizer {
                 scales[ib] = 0
                 continue
             }
-            var scale: Float = 0
-            xval.withUnsafeBufferPointer { xv in waux.withUnsafeBufferPointer { wa in weight.withUnsafeBufferPointer { wt in
-                scale = lattice.searchScale(xv.baseAddress!, weights: wt.baseAddress!, roots: wa.baseAddress!, max: maxValue, trials: -9...9,
+            var scale = lattice.searchScale(xval, weights: weight, roots: waux, max: maxValue, trials: -9...9,
                                             initiallyOnGrid: false, refitAll: true, levels: Lp.baseAddress!)
-            } } }
             if scale < 0 {
                 scale = -scale
                 for k in 0..<4 { blockSigns[k] = ~blockSigns[k] }

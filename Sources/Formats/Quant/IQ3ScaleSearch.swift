@@ -31,8 +31,16 @@ extension IQ3Lattice {
     /// then groups off the grid (all groups with `refitAll`, IQ3_S) are snapped again at the chosen scale and the
     /// scale refitted. Levels go to L[32]; returns the scale (0 when nothing fit). `initiallyOnGrid`: what the
     /// groups count as before any trial wins (IQ3_XXS true, IQ3_S false).
-    func searchScale(_ x: UnsafePointer<Float>, weights w: UnsafePointer<Float>, roots: UnsafePointer<Float>, max maxValue: Float,
-                     trials: ClosedRange<Int>, initiallyOnGrid: Bool, refitAll: Bool, levels L: UnsafeMutablePointer<Int8>) -> Float {
+    func searchScale(_ x: [Float], weights w: [Float], roots: [Float], max maxValue: Float, trials: ClosedRange<Int>,
+                     initiallyOnGrid: Bool, refitAll: Bool, levels L: UnsafeMutablePointer<Int8>) -> Float {
+        x.withUnsafeBufferPointer { x in w.withUnsafeBufferPointer { w in roots.withUnsafeBufferPointer { roots in
+            searchScale(x.baseAddress!, weights: w.baseAddress!, roots: roots.baseAddress!, max: maxValue, trials: trials,
+                        initiallyOnGrid: initiallyOnGrid, refitAll: refitAll, levels: L)
+        } } }
+    }
+
+    private func searchScale(_ x: UnsafePointer<Float>, weights w: UnsafePointer<Float>, roots: UnsafePointer<Float>, max maxValue: Float,
+                             trials: ClosedRange<Int>, initiallyOnGrid: Bool, refitAll: Bool, levels L: UnsafeMutablePointer<Int8>) -> Float {
         let kMaxQ = Self.kMaxQ
         var onGrid = [Bool](repeating: initiallyOnGrid, count: 8), onGridAux = [Bool](repeating: true, count: 8)
         var best: Float = 0

@@ -53,11 +53,8 @@ enum IQ3XXSQuantizer {
                 scales[ib] = 0
                 continue
             }
-            var scale: Float = 0
-            xval.withUnsafeBufferPointer { xv in waux.withUnsafeBufferPointer { wa in weight.withUnsafeBufferPointer { wt in
-                scale = lattice.searchScale(xv.baseAddress!, weights: wt.baseAddress!, roots: wa.baseAddress!, max: maxValue, trials: -15...15,
+            var scale = lattice.searchScale(xval, weights: weight, roots: waux, max: maxValue, trials: -15...15,
                                             initiallyOnGrid: true, refitAll: false, levels: Lp.baseAddress!)
-            } } }
             if scale < 0 {
                 scale = -scale
                 for k in 0..<4 { blockSigns[k] = ~blockSigns[k] & 127 }
