@@ -32,16 +32,17 @@ import TestSupport
         try Self.check(Self.ggufpy, type)
     }
 
-    /// TQ1_0, TQ2_0, MXFP4 and IQ3_S as ggml's C quantizer writes them (the first three equal to gguf-py's;
-    /// fixtures/make_quants.py).
-    @Test(arguments: ["TQ1_0", "TQ2_0", "MXFP4", "IQ3_S", "IQ3_XXS"])
+    /// TQ1_0, TQ2_0, MXFP4, IQ3_S, IQ3_XXS and IQ2_S as ggml's C quantizer writes them (the first three equal to
+    /// gguf-py's; fixtures/make_quants.py).
+    @Test(arguments: ["TQ1_0", "TQ2_0", "MXFP4", "IQ3_S", "IQ3_XXS", "IQ2_S"])
     func moreQuantizersMatchGGMLC(_ type: String) throws {
         try Self.check(Self.extraQuants, type)
     }
 
-    /// IQ3_S and IQ3_XXS with an importance matrix (the same weights for every row) as ggml's quantizers write them.
-    @Test(arguments: [DType.iq3_s, .iq3_xxs])
-    func weightedIQ3MatchesGGMLC(_ dtype: DType) throws {
+    /// The lattice types with an importance matrix (the same weights for every row) as ggml's quantizers write them;
+    /// IQ2_XS only exists this way (ggml asserts on a missing imatrix).
+    @Test(arguments: [DType.iq3_s, .iq3_xxs, .iq2_xs, .iq2_s])
+    func weightedLatticeQuantsMatchGGMLC(_ dtype: DType) throws {
         let expected = try #require(Self.extraQuants?["quantize"]?["\(dtype.name)+imatrix"]?.objectValue)
         let weights = Hex.floats(try #require(Self.extraQuants?["weights"]?.stringValue))
         for (name, row) in try Self.inputs() {

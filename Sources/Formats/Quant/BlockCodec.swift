@@ -30,6 +30,7 @@ public enum BlockCodecs {
         case .mxfp4: MXFP4.self
         case .iq3_s: IQ3_S.self
         case .iq3_xxs: IQ3_XXS.self
+        case .iq2_s: IQ2_S.self
         default: nil
         }
     }
@@ -57,7 +58,7 @@ public enum BlockCodecs {
 
     /// Types `quantize` can produce (the ggml reference quantizers ckpt reproduces bit for bit).
     public static let quantizable: [DType] = [.f32, .f16, .bf16, .q4_0, .q4_1, .q5_0, .q5_1, .q8_0,
-                                              .q2_K, .q3_K, .q4_K, .q5_K, .q6_K, .iq4_nl, .iq4_xs, .tq1_0, .tq2_0, .mxfp4, .iq3_s, .iq3_xxs]
+                                              .q2_K, .q3_K, .q4_K, .q5_K, .q6_K, .iq4_nl, .iq4_xs, .tq1_0, .tq2_0, .mxfp4, .iq3_s, .iq3_xxs, .iq2_s]
 }
 
 /// F32, F16 and BF16 as one-element blocks, so every conversion goes through the same row machinery.

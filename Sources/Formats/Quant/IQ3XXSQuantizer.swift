@@ -9,18 +9,18 @@ enum IQ3XXSQuantizer {
     static let groupMaxEps: Float = 1e-8
 
     static func quantize(_ xbl: UnsafePointer<Float>, weights qw: UnsafePointer<Float>?, into y: UnsafeMutableRawPointer) {
-        let lattice = IQ3Lattice.xxs256
+        let lattice = IQLattice.iq3xxs
         y.initializeMemory(as: UInt8.self, repeating: 0, count: 98)
         var scales = [Float](repeating: 0, count: 8), scalesAndSigns = [UInt32](repeating: 0, count: 8)
         var weight = [Float](repeating: 0, count: 32), waux = [Float](repeating: 0, count: 32), xval = [Float](repeating: 0, count: 32)
         var L = [Int8](repeating: 0, count: 32)
         var blockSigns = [UInt8](repeating: 0, count: 4)
         var maxScale: Float = 0
-        let sigma2 = IQ3Lattice.sigma2(xbl)
+        let sigma2 = IQLattice.sigma2(xbl, factor: 2)
         L.withUnsafeMutableBufferPointer { Lp in
         for ib in 0..<8 {
             let xb = xbl + 32 * ib
-            IQ3Lattice.weights(xb, qw.map { $0 + 32 * ib }, sigma2: sigma2, into: &weight, roots: &waux)
+            IQLattice.weights(xb, count: 32, qw.map { $0 + 32 * ib }, sigma2: sigma2, plain: { $0 * $0 }, into: &weight, roots: &waux)
             for k in 0..<4 {
                 var flips = 0
                 var s: UInt8 = 0
@@ -53,7 +53,7 @@ enum IQ3XXSQuantizer {
                 scales[ib] = 0
                 continue
             }
-            var scale = lattice.searchScale(xval, weights: weight, roots: waux, max: maxValue, trials: -15...15,
+            var scale = lattice.searchScale(xval, weights: weight, roots: waux, max: maxValue, trials: -15...15, step: 0.2,
                                             initiallyOnGrid: true, refitAll: false, levels: Lp.baseAddress!)
             if scale < 0 {
                 scale = -scale

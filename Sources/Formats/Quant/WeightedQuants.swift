@@ -148,7 +148,7 @@ enum WeightedSolvers {
 /// Rows quantized with column weights (quantize_q*_* with quant_weights non-null, one row at a time).
 public enum WeightedQuantization {
     /// Types whose ggml quantizer uses an importance matrix and that ckpt reproduces with one.
-    public static let types: Set<DType> = [.q4_0, .q4_1, .q5_0, .q5_1, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K, .iq4_nl, .iq4_xs, .iq3_s, .iq3_xxs]
+    public static let types: Set<DType> = [.q4_0, .q4_1, .q5_0, .q5_1, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K, .iq4_nl, .iq4_xs, .iq3_s, .iq3_xxs, .iq2_xs, .iq2_s]
 
     /// Rows of `rowLength` quantized with `weights` (one slice of rowLength per matrix of `rowsPerMatrix` rows:
     /// MoE experts each have their own), rows split across threads (the bytes do not depend on it). Nil for a
@@ -209,6 +209,9 @@ public enum WeightedQuantization {
             for b in 0..<blocks { IQ3SQuantizer.quantize(x + 256 * b, weights: qw + 256 * b, into: y + b * size) }
         case .iq3_xxs:
             for b in 0..<blocks { IQ3XXSQuantizer.quantize(x + 256 * b, weights: qw + 256 * b, into: y + b * size) }
+        case .iq2_xs, .iq2_s:
+            let variant: IQ2Quantizer.Variant = dtype == .iq2_xs ? .xs : .s
+            for b in 0..<blocks { IQ2Quantizer.quantize(variant, x + 256 * b, weights: qw + 256 * b, into: y + b * size) }
         default:
             return false
         }
