@@ -28,7 +28,7 @@ import TestSupport
 
     static let keys: [String] = ((golden?["types"]?.objectValue ?? []) + (golden?["variants"]?.objectValue ?? [])).map(\.0)
 
-    @Test func goldensAreLoaded() { #expect(Self.keys.count == 21) }
+    @Test func goldensAreLoaded() { #expect(Self.keys.count == 25) }
 
     @Test(arguments: keys)
     func sameFileAsLlamaQuantize(_ key: String) throws {

@@ -6,7 +6,8 @@ import time
 FTYPES = {"Q4_0": 2, "Q4_1": 3, "Q5_0": 8, "Q5_1": 9, "Q8_0": 7, "Q2_K": 10, "Q3_K_S": 11, "Q3_K_M": 12,
           "Q3_K_L": 13, "Q4_K_S": 14, "Q4_K_M": 15, "Q5_K_S": 16, "Q5_K_M": 17, "Q6_K": 18, "F16": 1, "BF16": 32,
           "F32": 0, "COPY": 0, "IQ4_NL": 25, "IQ4_XS": 30,
-          "IQ3_XS": 22, "IQ3_S": 26, "IQ3_M": 27, "TQ1_0": 36, "TQ2_0": 37, "MXFP4_MOE": 38}
+          "IQ3_XS": 22, "IQ3_S": 26, "IQ3_M": 27, "TQ1_0": 36, "TQ2_0": 37, "MXFP4_MOE": 38,
+          "IQ3_XXS": 23, "IQ2_XS": 20, "IQ2_S": 28, "IQ2_M": 29}
 
 
 _silence = None  # the ctypes callback must outlive every call into llama.cpp

@@ -127,6 +127,8 @@ public struct QuantizePlan: Sendable {
                 new = .q8_0
             } else if hyper.arch == "falcon" || Int(info.ne[0]) % new.blockSize != 0 {
                 new = .q8_0
+            } else if ["IQ2_XS", "IQ2_S", "IQ2_M", "IQ3_XXS"].contains(ftype) {
+                new = .q5_K
             } else if new != .q8_0 {
                 new = .q6_K
             }
@@ -137,7 +139,13 @@ public struct QuantizePlan: Sendable {
                 new = t
             } else if ftype == "TQ1_0" || ftype == "TQ2_0" {
                 new = .q4_K
+            } else if ftype == "IQ2_XS" {
+                new = .q2_K
+            } else if ["IQ2_S", "IQ2_M", "IQ3_XXS"].contains(ftype) {
+                new = .iq3_s
             }
+        } else if ["IQ2_XS", "IQ2_S", "IQ2_M"].contains(ftype) {
+            new = twoBitMix(new, category: category, wide: ftype != "IQ2_XS", hyper: hyper, counters: &counters)
         } else if category.isAttentionV {
             switch ftype {
             case "Q2_K": new = hyper.gqa >= 4 ? .q4_K : .q3_K
@@ -150,6 +158,7 @@ public struct QuantizePlan: Sendable {
             case "IQ4_NL" where hyper.gqa >= 4, "IQ4_XS" where hyper.gqa >= 4: new = .q5_K
             case "IQ3_S" where hyper.gqa >= 4, "IQ3_XS" where hyper.gqa >= 4: new = .q4_K
             case "IQ3_M": new = .q4_K
+            case "IQ3_XXS": new = hyper.gqa >= 4 ? .q4_K : options.imatrix == nil ? .iq3_s : .iq3_xxs
             default: break
             }
             if hyper.is70B && (new == .q3_K || new == .q4_K) { new = .q5_K }
@@ -160,9 +169,11 @@ public struct QuantizePlan: Sendable {
                 new = .q8_0
             } else if ftype == "IQ3_XS" {
                 new = .iq3_xxs
+            } else if ftype == "IQ3_XXS" {
+                new = .iq2_s
             }
         } else if category == .attentionQ {
-            if ftype == "IQ3_XS" { new = .iq3_xxs }
+            if ftype == "IQ3_XS" { new = .iq3_xxs } else if ftype == "IQ3_XXS" { new = .iq2_s }
         } else if category == .ffnGate || category == .ffnUp {
             // IQ3_XS: the middle three quarters of the layers' gate and up projections get IQ3_XXS (n_ffn_* = n_layer).
             let i = category == .ffnGate ? counters.ffnGate : counters.ffnUp, n = counters.ffnDownCount
@@ -173,6 +184,7 @@ public struct QuantizePlan: Sendable {
             let falcon = hyper.arch == "falcon"
             switch ftype {
             case "Q2_K": new = .q3_K
+            case "IQ3_XXS" where options.imatrix == nil: new = i < n / 8 ? .q4_K : .q3_K
             case "Q3_K_M": new = i < n / 16 ? .q5_K : (!falcon || useMoreBits(i, n)) ? .q4_K : .q3_K
             case "Q3_K_L": new = falcon ? .q4_K : .q5_K
             case "Q4_K_M":
@@ -194,10 +206,11 @@ public struct QuantizePlan: Sendable {
         } else if category == .attentionOutput {
             if hyper.arch != "falcon" {
                 if hyper.experts == 8 {
-                    if ["Q2_K", "Q3_K_S", "Q3_K_M", "Q4_K_S", "Q4_K_M", "IQ4_NL", "IQ4_XS", "IQ3_XS", "IQ3_S", "IQ3_M"].contains(ftype) { new = .q5_K }
+                    if ["Q2_K", "Q3_K_S", "Q3_K_M", "Q4_K_S", "Q4_K_M", "IQ4_NL", "IQ4_XS", "IQ3_XS", "IQ3_XXS", "IQ3_S", "IQ3_M"].contains(ftype) { new = .q5_K }
                 } else {
                     switch ftype {
                     case "Q2_K": new = .q3_K
+                    case "IQ3_XXS": new = .iq3_s
                     case "Q3_K_M", "IQ3_M": new = .q4_K
                     case "Q3_K_L": new = .q5_K
                     default: break
@@ -206,6 +219,24 @@ public struct QuantizePlan: Sendable {
             } else if ftype == "Q3_K_L" {
                 new = .q4_K
             }
+        }
+        return new
+    }
+
+    /// The rules of the 2-bit file types (IQ2_XS; `wide`: IQ2_S and IQ2_M), which replace the per-category ones:
+    /// attn_v, the first eighth of ffn_down and attn_output get more bits (IQ3_S when wide, else Q2_K).
+    static func twoBitMix(_ start: DType, category: TensorCategory, wide: Bool, hyper: Hyper, counters: inout Counters) -> DType {
+        var new = start
+        if category.isAttentionV {
+            new = hyper.gqa >= 4 || hyper.experts >= 4 ? .q4_K : wide ? .iq3_s : .q2_K
+            counters.attentionV += 1
+        } else if hyper.experts == 8 && category == .attentionK {
+            new = .q4_K
+        } else if category == .ffnDown {
+            if counters.ffnDown < counters.ffnDownCount / 8 { new = wide ? .iq3_s : .q2_K }
+            counters.ffnDown += 1
+        } else if category == .attentionOutput {
+            if hyper.experts == 8 { new = .q5_K } else if wide { new = .iq3_s }
         }
         return new
     }
