@@ -6,8 +6,7 @@ llama-cpp-python 0.3.36 sdist by scripts/build-llama-tools) on the real model (a
    and the time of each (tokens/s);
 2. quantizing the model with llama-imatrix's matrix to each type: the file ckpt writes equals llama-quantize's
    byte for byte; and the time of each;
-3. the types ckpt reads but does not write (IQ4_NL, IQ4_XS, IQ3_S, IQ2_S with llama-imatrix's matrix, written by
-   llama-quantize): every tensor ckpt decodes (`quantize --allow-requantize ... F32`) equals gguf-py's dequantize
+3. llama-quantize's own IQ4_NL, IQ4_XS, IQ3_S and IQ2_S files (with llama-imatrix's matrix): every tensor ckpt decodes (`quantize --allow-requantize ... F32`) equals gguf-py's dequantize
    exactly, and `ckpt perplexity --ctx 128 --chunks 4` (f32 products over the exact weights) is within 2% of the
    same computation over llama.cpp's logits (llama-cpp-python). The weights being exact, the gap is llama.cpp's
    arithmetic — most likely its CPU kernels' 8-bit activations (q8_0 against IQ4_NL/IQ4_XS, q8_K against the
@@ -27,7 +26,8 @@ ckpt, model, text = (os.path.abspath(p) for p in sys.argv[1:4])
 root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 tools = subprocess.check_output([os.path.join(root, "scripts", "build-llama-tools")], text=True).strip()
 CTX, CHUNKS = 128, 8
-TYPES = ["Q4_K_M", "Q4_0", "Q5_0", "Q4_1", "Q5_1", "Q6_K", "Q2_K", "Q3_K_M", "Q4_K_S", "Q5_K_M", "IQ4_NL", "IQ4_XS"]
+TYPES = ["Q4_K_M", "Q4_0", "Q5_0", "Q4_1", "Q5_1", "Q6_K", "Q2_K", "Q3_K_M", "Q4_K_S", "Q5_K_M", "IQ4_NL", "IQ4_XS",
+         "IQ3_S", "IQ3_M", "IQ3_XS", "IQ3_XXS", "IQ2_XS", "IQ2_S", "IQ2_M"]
 ok = True
 
 
