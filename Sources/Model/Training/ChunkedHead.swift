@@ -1,46 +1,127 @@
-/// The output layer and cross-entropy of a training pass, a chunk of target rows at a time, so that no
-/// [rows, V] logits table is ever held (SmolLM2, batch 4 × 256: 201 MB; a 152k vocabulary: 622 MB) and rows
-/// that predict nothing (prompt tokens, prompt rows) get no logits at all. Per chunk of C target rows:
-/// h [C, E] gathered from the final norm's output, logits [C, V] = h · Wᵀ, their loss and scaled gradient in
-/// place (CrossEntropy), then dh [C, E] = dlogits · W scattered back, and W's gradient when it trains.
+import CBLAS
+import CKernels
+import Foundation
+
+/// The output layer and cross-entropy of a training pass, in tiles of target rows × vocabulary slices, so that
+/// neither a [rows, V] logits table (SmolLM2, batch 4 × 256: 201 MB; a 152k vocabulary: 622 MB) nor a widened
+/// copy of a quantized head is ever held, and rows that predict nothing (prompt tokens, prompt rows) get no
+/// logits at all. Per chunk of C target rows, h [C, E] gathered from the final norm's output:
+/// 1. for each slice of S vocabulary rows: logits [C, S] = h · W[slice]ᵀ, folded into each row's running max
+///    and Σexp (an online log-sum-exp, in Double) and its target's logit: the loss;
+/// 2. backward: for each slice again, the logits recomputed and turned into scale·(softmax − onehot) with the
+///    row's final max and sum, dh [C, E] += dlogits · W[slice], and W[slice]'s gradient when the head trains.
+/// A stored-quantized head (QLoRA) is widened one slice at a time (S × E floats), twice per chunk.
 extension TrainingPass {
-    /// Logit floats one chunk may hold (64 MB); at least 16 rows, so products stay on sgemm. Smaller chunks cost
-    /// time: each streams the whole head matrix (and widens it when quantized) — SmolLM2 LoRA step, 1024 rows:
-    /// 170-row chunks ~8% slower than the whole table, 341-row chunks within the run-to-run noise (~3%).
-    static let headChunkFloats = 1 << 24
+    /// Vocabulary rows per slice: logits [C, 4096] and a widened slice of 4096 × E floats (9 MB for SmolLM2).
+    static let headSliceRows = 4096
+    /// Logit floats one tile may hold (16 MB): C = 1024 rows with 4096-row slices; at least 16 rows.
+    static let headTileFloats = 1 << 22
 
     /// Σ over target rows (targets[r] ≥ 0) of −log softmax(logits_r)[target]. With `backward`, also the head's
     /// backward for the gradient scale·(softmax − onehot): acts.dh is filled and `backward(gradients:)` then
     /// starts below the head; `gradients` receives the head weight's gradient when that slot trains.
-    /// `chunkRows` replaces the 64 MB budget's row count (tests, the benchmark).
+    /// `chunkRows` and `sliceRows` replace the budgets' tile shape (tests, the benchmark).
     public func headCrossEntropy(targets: [Int], scale: Float, gradients g: GradientSet? = nil, backward: Bool = true,
-                                 chunkRows: Int? = nil) -> Double {
+                                 chunkRows: Int? = nil, sliceRows: Int? = nil) -> Double {
         precondition(targets.count == rowCount, "headCrossEntropy: one target per row")
         let c = config, E = c.embeddingSize, V = c.vocabSize
         let slot = c.headSlot
         let head = weights.matrix(slot)
         let rows = targets.indices.filter { targets[$0] >= 0 }
-        let chunk = max(1, min(rows.count, chunkRows ?? max(16, Self.headChunkFloats / V)))
+        let S = max(1, min(V, sliceRows ?? Self.headSliceRows))
+        let chunk = max(1, min(rows.count, chunkRows ?? max(16, Self.headTileFloats / S)))
         let h = UnsafeMutablePointer<Float>.allocate(capacity: chunk * E)
         let dh = UnsafeMutablePointer<Float>.allocate(capacity: chunk * E)
-        let logits = UnsafeMutablePointer<Float>.allocate(capacity: chunk * V)
-        defer { h.deallocate(); dh.deallocate(); logits.deallocate() }
+        let logits = UnsafeMutablePointer<Float>.allocate(capacity: chunk * S)
+        let widened = head.floats == nil ? UnsafeMutablePointer<Float>.allocate(capacity: S * E) : nil
+        let stats = UnsafeMutablePointer<RowStatistics>.allocate(capacity: chunk)
+        defer { h.deallocate(); dh.deallocate(); logits.deallocate(); widened?.deallocate(); stats.deallocate() }
         if backward { acts.dh.update(repeating: 0, count: rowCount * E) }
+        let headGradient = backward ? g?.pointer(slot) : nil
+        /// W[v0 ..< v0 + n] as f32 rows: the head itself, or the slice widened into the scratch.
+        func slice(_ v0: Int, _ n: Int) -> UnsafePointer<Float> {
+            if let floats = head.floats { return floats + v0 * E }
+            Matmul.widen(head, v0..<(v0 + n), into: widened!)
+            return UnsafePointer(widened!)
+        }
         var total: Double = 0
         for start in stride(from: 0, to: rows.count, by: chunk) {
-            let part = rows[start..<min(rows.count, start + chunk)], n = part.count
-            for (i, r) in part.enumerated() { (h + i * E).update(from: acts.normOut + r * E, count: E) }
-            Matmul.forward(out: logits, inp: h, weight: head, bias: nil, rows: n)
-            guard backward else {
-                for (i, r) in part.enumerated() { total += CrossEntropy.loss(logits + i * V, target: targets[r], vocab: V) }
-                continue
+            let part = Array(rows[start..<min(rows.count, start + chunk)]), n = part.count
+            for (i, r) in part.enumerated() {
+                (h + i * E).update(from: acts.normOut + r * E, count: E)
+                stats[i] = RowStatistics(target: targets[r])
             }
-            total += CrossEntropy.lossAndGradient(logits, targets: part.map { targets[$0] }, vocab: V, scale: scale)
+            // 1. The loss: every slice folded into the rows' running log-sum-exp.
+            for v0 in stride(from: 0, to: V, by: S) {
+                let width = min(S, V - v0)
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(width), Int32(E),
+                            1, h, Int32(E), slice(v0, width), Int32(E), 0, logits, Int32(width))
+                let shared = SendablePointer((stats, logits))
+                Parallel.forChunks(n, minChunk: 8) { range in
+                    for i in range { shared.pointer.0[i].fold(shared.pointer.1 + i * width, first: v0, count: width) }
+                }
+            }
+            for i in 0..<n { total += stats[i].loss }
+            guard backward else { continue }
+            // 2. The gradient, slice by slice, from the rows' final max and sum.
             dh.update(repeating: 0, count: n * E)
-            Matmul.backward(dinp: dh, dweight: g?.pointer(slot), dbias: nil, dout: logits, inp: h, weight: head, rows: n)
+            for v0 in stride(from: 0, to: V, by: S) {
+                let width = min(S, V - v0)
+                let w = slice(v0, width)
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(width), Int32(E),
+                            1, h, Int32(E), w, Int32(E), 0, logits, Int32(width))
+                let shared = SendablePointer((stats, logits))
+                Parallel.forChunks(n, minChunk: 8) { range in
+                    for i in range { shared.pointer.0[i].gradient(shared.pointer.1 + i * width, first: v0, count: width, scale: scale) }
+                }
+                // dh [n, E] += dlogits [n, width] · W[slice] [width, E]
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(E), Int32(width),
+                            1, logits, Int32(width), w, Int32(E), 1, dh, Int32(E))
+                if let headGradient {
+                    // dW[slice] [width, E] += dlogitsᵀ [width, n] · h [n, E]
+                    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(width), Int32(E), Int32(n),
+                                1, logits, Int32(width), h, Int32(E), 1, headGradient + v0 * E, Int32(E))
+                }
+            }
             for (i, r) in part.enumerated() { (acts.dh + r * E).update(from: dh + i * E, count: E) }
         }
         headBackwardDone = backward
         return total
+    }
+}
+
+/// One target row's soft-max over the vocabulary, built a slice at a time: the running max m, Σexp(l − m) in
+/// Double (rescaled when m grows), and the target's logit.
+struct RowStatistics {
+    let target: Int
+    var maxLogit = -Float.infinity
+    var sum: Double = 0
+    var targetLogit: Float = 0
+
+    init(target: Int) { self.target = target }
+
+    var loss: Double { log(sum) + Double(maxLogit) - Double(targetLogit) }
+
+    /// Folds logits l[0 ..< count] of vocabulary rows first ..< first + count in (the row is overwritten).
+    mutating func fold(_ l: UnsafeMutablePointer<Float>, first: Int, count: Int) {
+        if target >= first && target < first + count { targetLogit = l[target - first] }
+        var sliceMax = -Float.infinity
+        for j in 0..<count { sliceMax = max(sliceMax, l[j]) }
+        let m = max(maxLogit, sliceMax)
+        if m > maxLogit {
+            sum = maxLogit == -.infinity ? 0 : sum * exp(Double(maxLogit) - Double(m))
+            maxLogit = m
+        }
+        sum += ck_exp_shifted(l, Int64(count), maxLogit)
+    }
+
+    /// Overwrites logits l[0 ..< count] (vocabulary rows first ..< first + count) with scale·(p − onehot).
+    func gradient(_ l: UnsafeMutablePointer<Float>, first: Int, count: Int, scale: Float) {
+        let t = target - first, here = t >= 0 && t < count
+        _ = ck_exp_shifted(l, Int64(count), maxLogit)
+        let targetProbability = here ? Double(l[t]) / sum : 0
+        let inv = Float(1 / sum)
+        for j in 0..<count { l[j] = l[j] * inv * scale }
+        if here { l[t] = Float(targetProbability - 1) * scale }
     }
 }
