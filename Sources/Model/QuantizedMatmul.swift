@@ -1,3 +1,5 @@
+import Formats
+import Foundation
 import CBLAS
 
 /// Matmul over a WeightMatrix in any stored type (same mapping as Matmul: out = inp · Wᵀ (+ bias)).
@@ -74,8 +76,13 @@ extension Matmul {
     /// buffer: `body(rows, slice [rows.count, cols])`.
     static func forEachWidenedSlice(_ w: WeightMatrix, _ body: (Range<Int>, UnsafePointer<Float>) -> Void) {
         let sliceRows = max(1, min(w.rows, widenSliceFloats / w.cols))
-        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: sliceRows * w.cols)
-        defer { scratch.deallocate() }
+        WideningScratch.shared.with(floats: sliceRows * w.cols) { scratch in
+            forEachSlice(w, sliceRows: sliceRows, scratch: scratch, body)
+        }
+    }
+
+    private static func forEachSlice(_ w: WeightMatrix, sliceRows: Int, scratch: UnsafeMutablePointer<Float>,
+                                     _ body: (Range<Int>, UnsafePointer<Float>) -> Void) {
         var start = 0
         while start < w.rows {
             let end = min(w.rows, start + sliceRows)
@@ -99,5 +106,27 @@ extension Matmul {
             let row = out + r * outDim
             for o in 0..<outDim { row[o] += bias[o] }
         }
+    }
+}
+
+/// The widening scratch, kept between products: a fresh allocation per product was fresh pages every time, and
+/// faulting and zeroing them cost more than the widening (QLoRA SmolLM2 step: ~200 products, 1–17 MB each).
+/// A few buffers are pooled, one per caller running at once; each grows to the largest slice it served (never
+/// more than one slice of widenSliceFloats, the peak a product needs anyway).
+final class WideningScratch: @unchecked Sendable {
+    static let shared = WideningScratch()
+    private let lock = NSLock()
+    private var idle: [ScratchBuffer] = []
+
+    func with<R>(floats: Int, _ body: (UnsafeMutablePointer<Float>) -> R) -> R {
+        lock.lock()
+        let buffer = idle.popLast() ?? ScratchBuffer()
+        lock.unlock()
+        defer {
+            lock.lock()
+            if idle.count < 2 { idle.append(buffer) }
+            lock.unlock()
+        }
+        return body(buffer.reserve(floats * MemoryLayout<Float>.stride).assumingMemoryBound(to: Float.self))
     }
 }
