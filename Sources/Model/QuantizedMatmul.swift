@@ -77,18 +77,11 @@ extension Matmul {
     static func forEachWidenedSlice(_ w: WeightMatrix, _ body: (Range<Int>, UnsafePointer<Float>) -> Void) {
         let sliceRows = max(1, min(w.rows, widenSliceFloats / w.cols))
         WideningScratch.shared.with(floats: sliceRows * w.cols) { scratch in
-            forEachSlice(w, sliceRows: sliceRows, scratch: scratch, body)
-        }
-    }
-
-    private static func forEachSlice(_ w: WeightMatrix, sliceRows: Int, scratch: UnsafeMutablePointer<Float>,
-                                     _ body: (Range<Int>, UnsafePointer<Float>) -> Void) {
-        var start = 0
-        while start < w.rows {
-            let end = min(w.rows, start + sliceRows)
-            widen(w, start..<end, into: scratch)
-            body(start..<end, scratch)
-            start = end
+            for start in stride(from: 0, to: w.rows, by: sliceRows) {
+                let rows = start..<min(w.rows, start + sliceRows)
+                widen(w, rows, into: scratch)
+                body(rows, scratch)
+            }
         }
     }
 

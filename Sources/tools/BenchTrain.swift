@@ -27,7 +27,7 @@ struct BenchTrain: ParsableCommand {
     var adamw = false
     @Flag(help: "Gradient checkpointing.")
     var gradCheckpoint = false
-    @Option(help: "Rows per chunk of the head (default: the Trainer's 64 MB of logits); 0: the whole logits table at once.")
+    @Option(help: "Rows per tile of the head (default: the Trainer's 16 MB of logits per vocabulary slice); 0: the whole logits table at once.")
     var headChunk: Int?
 
     func run() throws {

@@ -20,34 +20,14 @@ enum IQ2Quantizer {
         var scales = [Float](repeating: 0, count: 16)
         var weight = [Float](repeating: 0, count: 16), waux = [Float](repeating: 0, count: 16), xval = [Float](repeating: 0, count: 16)
         var L = [Int8](repeating: 0, count: 16)
-        var signs: (UInt8, UInt8) = (0, 0)
+        var signs = [UInt8](repeating: 0, count: 2)
         var maxScale: Float = 0
         L.withUnsafeMutableBufferPointer { Lp in
         for ib in 0..<16 {
             let xb = xbl + 16 * ib
             IQLattice.weights(xb, count: 16, qw.map { $0 + 16 * ib }, sigma2: sigma2, plain: { 0.25 * sigma2 + $0 * $0 },
                               into: &weight, roots: &waux)
-            for k in 0..<2 {
-                var s: UInt8 = 0, flips = 0
-                for i in 0..<8 {
-                    if xb[8 * k + i] >= 0 { xval[8 * k + i] = xb[8 * k + i] } else {
-                        xval[8 * k + i] = -xb[8 * k + i]
-                        flips += 1
-                        s |= 1 << UInt8(i)
-                    }
-                }
-                if variant == .xs && flips % 2 == 1 {
-                    var imin = 0
-                    var least = weight[8 * k] * xb[8 * k] * xb[8 * k]
-                    for i in 1..<8 where weight[8 * k + i] * xb[8 * k + i] * xb[8 * k + i] < least {
-                        least = weight[8 * k + i] * xb[8 * k + i] * xb[8 * k + i]
-                        imin = i
-                    }
-                    xval[8 * k + imin] = -xval[8 * k + imin]
-                    s ^= 1 << UInt8(imin)
-                }
-                if k == 0 { signs.0 = variant == .xs ? s & 127 : s } else { signs.1 = variant == .xs ? s & 127 : s }
-            }
+            IQLattice.separateSigns(xb, weights: weight, evenParity: variant == .xs, magnitudes: &xval, signs: &signs)
             var maxValue = xval[0]
             for i in 1..<16 { maxValue = max(maxValue, xval[i]) }
             for i in 0..<16 { Lp[i] = 0 }
@@ -56,12 +36,12 @@ enum IQ2Quantizer {
                                             initiallyOnGrid: true, refitAll: false, levels: Lp.baseAddress!)
             if scale < 0 {
                 scale = -scale
-                signs = variant == .xs ? (~signs.0 & 127, ~signs.1 & 127) : (~signs.0, ~signs.1)
+                for k in 0..<2 { signs[k] = variant == .xs ? ~signs[k] & 127 : ~signs[k] }
             }
             for k in 0..<2 {
                 let g = Int(lattice.index(UnsafePointer(Lp.baseAddress! + 8 * k)))
                 precondition(g >= 0, "IQ2: a level set off the lattice")
-                let i8 = 2 * ib + k, sign = k == 0 ? signs.0 : signs.1
+                let i8 = 2 * ib + k, sign = signs[k]
                 switch variant {
                 case .xs:
                     y.storeBytes(of: (UInt16(g) | UInt16(sign) << 9).littleEndian, toByteOffset: 2 + 2 * i8, as: UInt16.self)
@@ -85,9 +65,8 @@ enum IQ2Quantizer {
         y.storeHalf(variant == .xs ? d : d * 0.9875, at: 0)
         let id = 1 / d, scalesOffset = variant == .xs ? 66 : 74
         for ib in stride(from: 0, to: 16, by: 2) {
-            let l1 = max(0, min(15, nearestInt(0.5 * (id * scales[ib] - 1))))
-            let l2 = max(0, min(15, nearestInt(0.5 * (id * scales[ib + 1] - 1))))
-            y.storeBytes(of: UInt8(l1) | UInt8(l2) << 4, toByteOffset: scalesOffset + ib / 2, as: UInt8.self)
+            let levels = IQLattice.scaleLevel(scales[ib], inverse: id) | IQLattice.scaleLevel(scales[ib + 1], inverse: id) << 4
+            y.storeBytes(of: levels, toByteOffset: scalesOffset + ib / 2, as: UInt8.self)
         }
     }
 }

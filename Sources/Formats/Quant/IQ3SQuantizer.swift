@@ -19,16 +19,7 @@ enum IQ3SQuantizer {
         for ib in 0..<8 {
             let xb = xbl + 32 * ib
             IQLattice.weights(xb, count: 32, qw.map { $0 + 32 * ib }, sigma2: sigma2, plain: { $0 * $0 }, into: &weight, roots: &waux)
-            for k in 0..<4 {
-                var s: UInt8 = 0
-                for i in 0..<8 {
-                    if xb[8 * k + i] >= 0 { xval[8 * k + i] = xb[8 * k + i] } else {
-                        xval[8 * k + i] = -xb[8 * k + i]
-                        s |= 1 << UInt8(i)
-                    }
-                }
-                blockSigns[k] = s
-            }
+            IQLattice.separateSigns(xb, weights: weight, evenParity: false, magnitudes: &xval, signs: &blockSigns)
             var maxValue = xval[0]
             for i in 1..<32 { maxValue = max(maxValue, xval[i]) }
             for i in 0..<32 { Lp[i] = 0 }
@@ -62,9 +53,8 @@ enum IQ3SQuantizer {
         y.storeHalf(d * 1.033, at: 0)
         let id = 1 / d
         for ib in stride(from: 0, to: 8, by: 2) {
-            let l1 = max(0, min(15, nearestInt(0.5 * (id * scales[ib] - 1))))
-            let l2 = max(0, min(15, nearestInt(0.5 * (id * scales[ib + 1] - 1))))
-            y.storeBytes(of: UInt8(l1) | UInt8(l2) << 4, toByteOffset: scalesOffset + ib / 2, as: UInt8.self)
+            let levels = IQLattice.scaleLevel(scales[ib], inverse: id) | IQLattice.scaleLevel(scales[ib + 1], inverse: id) << 4
+            y.storeBytes(of: levels, toByteOffset: scalesOffset + ib / 2, as: UInt8.self)
         }
     }
 }

@@ -21,31 +21,7 @@ enum IQ3XXSQuantizer {
         for ib in 0..<8 {
             let xb = xbl + 32 * ib
             IQLattice.weights(xb, count: 32, qw.map { $0 + 32 * ib }, sigma2: sigma2, plain: { $0 * $0 }, into: &weight, roots: &waux)
-            for k in 0..<4 {
-                var flips = 0
-                var s: UInt8 = 0
-                for i in 0..<8 {
-                    if xb[8 * k + i] >= 0 { xval[8 * k + i] = xb[8 * k + i] } else {
-                        xval[8 * k + i] = -xb[8 * k + i]
-                        flips += 1
-                        s |= 1 << UInt8(i)
-                    }
-                }
-                if flips % 2 == 1 {
-                    var imin = 0
-                    var least = weight[8 * k] * xb[8 * k] * xb[8 * k]
-                    for i in 1..<8 {
-                        let ax = weight[8 * k + i] * xb[8 * k + i] * xb[8 * k + i]
-                        if ax < least {
-                            least = ax
-                            imin = i
-                        }
-                    }
-                    xval[8 * k + imin] = -xval[8 * k + imin]
-                    s ^= 1 << UInt8(imin)
-                }
-                blockSigns[k] = s & 127
-            }
+            IQLattice.separateSigns(xb, weights: weight, evenParity: true, magnitudes: &xval, signs: &blockSigns)
             var maxValue = xval[0]
             for i in 1..<32 { maxValue = max(maxValue, xval[i]) }
             for i in 0..<32 { Lp[i] = 0 }
@@ -77,8 +53,8 @@ enum IQ3XXSQuantizer {
         y.storeHalf(d * 1.0125, at: 0)
         let id = 1 / d
         for ib in 0..<8 {
-            let l = max(0, min(15, nearestInt(0.5 * (id * scales[ib] - 1))))
-            y.storeBytes(of: (scalesAndSigns[ib] | UInt32(l) << 28).littleEndian, toByteOffset: 66 + 4 * ib, as: UInt32.self)
+            let level = UInt32(IQLattice.scaleLevel(scales[ib], inverse: id))
+            y.storeBytes(of: (scalesAndSigns[ib] | level << 28).littleEndian, toByteOffset: 66 + 4 * ib, as: UInt32.self)
         }
     }
 }

@@ -13,6 +13,43 @@ extension IQLattice {
         for i in 0..<count { roots[i] = w[i].squareRoot() }
     }
 
+    /// One sub-block's magnitudes into xval and, per group of eight, its sign bits into signs (bit i: x < 0);
+    /// xval.count values, signs.count = xval.count / 8. With `evenParity` (IQ3_XXS, IQ2_XS: seven signs stored,
+    /// the eighth implied by an even count) a group with an odd count flips the value with the smallest w·x²
+    /// (the first on ties), and its byte keeps the low seven bits.
+    static func separateSigns(_ x: UnsafePointer<Float>, weights w: [Float], evenParity: Bool, magnitudes xval: inout [Float],
+                              signs: inout [UInt8]) {
+        for k in 0..<signs.count {
+            var s: UInt8 = 0, flips = 0
+            for i in 8 * k..<8 * k + 8 {
+                if x[i] >= 0 { xval[i] = x[i] } else {
+                    xval[i] = -x[i]
+                    flips += 1
+                    s |= 1 << UInt8(i - 8 * k)
+                }
+            }
+            if evenParity && flips % 2 == 1 {
+                var imin = 8 * k
+                var least = w[imin] * x[imin] * x[imin]
+                for i in 8 * k + 1..<8 * k + 8 {
+                    let ax = w[i] * x[i] * x[i]
+                    if ax < least {
+                        least = ax
+                        imin = i
+                    }
+                }
+                xval[imin] = -xval[imin]
+                s ^= 1 << UInt8(imin - 8 * k)
+            }
+            signs[k] = evenParity ? s & 127 : s
+        }
+    }
+
+    /// A sub-block's 4-bit scale level under the super-block's 1/d: round(0.5·(scale/d − 1)) in 0...15.
+    static func scaleLevel(_ scale: Float, inverse id: Float) -> UInt8 {
+        UInt8(max(0, min(15, nearestInt(0.5 * (id * scale - 1)))))
+    }
+
     /// Σ w·x·q and Σ w·q² of one sub-block at levels L (q = 2l + 1), in ggml's order.
     static func weightedSums(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ L: UnsafePointer<Int8>, count: Int) -> (qx: Float, q2: Float) {
         var sumQX: Float = 0, sumQ2: Float = 0
