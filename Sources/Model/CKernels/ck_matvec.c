@@ -235,20 +235,17 @@ CK_AVX2 static inline void iq4_values(const uint8_t *qs, __m128i *lo, __m128i *h
     *lo = _mm_shuffle_epi8(table, *lo);
     *hi = _mm_shuffle_epi8(table, *hi);
 }
-CK_AVX2 static inline __m256i isum_iq4_nl(const uint8_t *blk, const int16_t *xq) {
+// 16 bytes of IQ4 indices (32 values) times 32 prepared x: IQ4_NL's block after its d, IQ4_XS's sub-blocks.
+CK_AVX2 static inline __m256i isum_iq4(const uint8_t *qs, const int16_t *xq) {
     __m128i lo, hi;
-    iq4_values(blk + 2, &lo, &hi);
+    iq4_values(qs, &lo, &hi);
     return imul32(lo, hi, xq);
 }
+CK_AVX2 static inline __m256i isum_iq4_nl(const uint8_t *blk, const int16_t *xq) { return isum_iq4(blk + 2, xq); }
 CK_LEGACY_DOT(dot_iq4_nl, 18, isum_iq4_nl, 0)
 
 // IQ4_XS: 8 sub-blocks of 32 values at d·(ls − 32), taken in pairs into two named accumulators (an array
 // indexed by ib & 1 was kept on the stack: a load and a store per sub-block, seen in perf).
-CK_AVX2 static inline __m256i isum_iq4_xs(const uint8_t *row, int ib, const int16_t *xq) {
-    __m128i lo, hi;
-    iq4_values(row + 8 + 16 * ib, &lo, &hi);
-    return imul32(lo, hi, xq);
-}
 CK_AVX2 static float dot_iq4_xs(const uint8_t *row, ck_x16 x, int n) {
     __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
     for (int b = 0; b < n / 256; b++, row += 136) {
@@ -256,8 +253,8 @@ CK_AVX2 static float dot_iq4_xs(const uint8_t *row, ck_x16 x, int n) {
         const float d = half_f16c(row);
         for (int ib = 0; ib < 8; ib += 2) {
             const int sb = 8 * b + ib;
-            a0 = scaled(a0, d * (float)ck_iq4xs_scale(row, ib) * x.scales[sb], isum_iq4_xs(row, ib, x.q + 32 * sb));
-            a1 = scaled(a1, d * (float)ck_iq4xs_scale(row, ib + 1) * x.scales[sb + 1], isum_iq4_xs(row, ib + 1, x.q + 32 * sb + 32));
+            a0 = scaled(a0, d * (float)ck_iq4xs_scale(row, ib) * x.scales[sb], isum_iq4(row + 8 + 16 * ib, x.q + 32 * sb));
+            a1 = scaled(a1, d * (float)ck_iq4xs_scale(row, ib + 1) * x.scales[sb + 1], isum_iq4(row + 24 + 16 * ib, x.q + 32 * sb + 32));
         }
     }
     return hsum(_mm256_add_ps(a0, a1));
