@@ -10,7 +10,9 @@ import Foundation
 ///    and Σexp (an online log-sum-exp, in Double) and its target's logit: the loss;
 /// 2. backward: for each slice again, the logits recomputed and turned into scale·(softmax − onehot) with the
 ///    row's final max and sum, dh [C, E] += dlogits · W[slice], and W[slice]'s gradient when the head trains.
-/// A stored-quantized head (QLoRA) is widened one slice at a time (S × E floats), twice per chunk.
+/// A frozen head (LoRA, QLoRA, prompt tuning) folds step 2 into step 1 instead (`frozenHeadPass`): 2 products per
+/// slice instead of 3. A stored-quantized head (QLoRA) is widened one slice at a time (S × E floats), once per
+/// chunk when frozen, twice when it trains.
 extension TrainingPass {
     /// Vocabulary rows per slice: logits [C, 4096] and a widened slice of 4096 × E floats (9 MB for SmolLM2).
     static let headSliceRows = 4096
@@ -51,6 +53,11 @@ extension TrainingPass {
                 (h + i * E).update(from: acts.normOut + r * E, count: E)
                 stats[i] = RowStatistics(target: targets[r])
             }
+            if backward && headGradient == nil {
+                total += frozenHeadPass(h: h, dh: dh, logits: logits, stats: stats, rows: n, scale: scale, sliceRows: S, slice: slice)
+                for (i, r) in part.enumerated() { (acts.dh + r * E).update(from: dh + i * E, count: E) }
+                continue
+            }
             // 1. The loss: every slice folded into the rows' running log-sum-exp.
             for v0 in stride(from: 0, to: V, by: S) {
                 let width = min(S, V - v0)
@@ -88,6 +95,45 @@ extension TrainingPass {
         headBackwardDone = backward
         return total
     }
+
+    /// The loss and dh [n, E] of one chunk in a single pass over the slices, for a head that does not train:
+    /// dh = scale·(Σ_v softmax(l)_v · W_v − W_target), accumulated the way flash attention accumulates its
+    /// output — acc [n, E] += exp(l − m) [n, S] · W[slice] [S, E], a row's acc rescaled by exp(m_old − m_new)
+    /// when its running max grows, divided by its Σexp at the end. Returns the chunk's summed loss.
+    private func frozenHeadPass(h: UnsafeMutablePointer<Float>, dh: UnsafeMutablePointer<Float>, logits: UnsafeMutablePointer<Float>,
+                                stats: UnsafeMutablePointer<RowStatistics>, rows n: Int, scale: Float, sliceRows S: Int,
+                                slice: (Int, Int) -> UnsafePointer<Float>) -> Double {
+        let E = config.embeddingSize, V = config.vocabSize
+        let targetRows = UnsafeMutablePointer<Float>.allocate(capacity: n * E)  // W[target] of each row
+        defer { targetRows.deallocate() }
+        dh.update(repeating: 0, count: n * E)
+        for v0 in stride(from: 0, to: V, by: S) {
+            let width = min(S, V - v0)
+            let w = slice(v0, width)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(width), Int32(E),
+                        1, h, Int32(E), w, Int32(E), 0, logits, Int32(width))
+            let shared = SendablePointer((stats, logits, dh, targetRows, w))
+            Parallel.forChunks(n, minChunk: 8) { range in
+                let (stats, logits, acc, targetRows, w) = shared.pointer
+                for i in range {
+                    let rescale = stats[i].fold(logits + i * width, first: v0, count: width)
+                    if rescale != 1 { for e in 0..<E { acc[i * E + e] *= rescale } }
+                    let t = stats[i].target - v0
+                    if t >= 0 && t < width { (targetRows + i * E).update(from: w + t * E, count: E) }
+                }
+            }
+            // acc [n, E] += exp(l − m) [n, width] · W[slice] [width, E]
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(E), Int32(width),
+                        1, logits, Int32(width), w, Int32(E), 1, dh, Int32(E))
+        }
+        var total: Double = 0
+        for i in 0..<n {
+            total += stats[i].loss
+            let p = Float(Double(scale) / stats[i].sum)
+            for e in 0..<E { dh[i * E + e] = p * dh[i * E + e] - scale * targetRows[i * E + e] }
+        }
+        return total
+    }
 }
 
 /// One target row's soft-max over the vocabulary, built a slice at a time: the running max m, Σexp(l − m) in
@@ -102,17 +148,23 @@ struct RowStatistics {
 
     var loss: Double { log(sum) + Double(maxLogit) - Double(targetLogit) }
 
-    /// Folds logits l[0 ..< count] of vocabulary rows first ..< first + count in (the row is overwritten).
-    mutating func fold(_ l: UnsafeMutablePointer<Float>, first: Int, count: Int) {
+    /// Folds logits l[0 ..< count] of vocabulary rows first ..< first + count in: l becomes exp(l − m) at the
+    /// new running max m. Returns the factor exp(m_old − m) by which the earlier sums shrank (1 if m stayed).
+    @discardableResult
+    mutating func fold(_ l: UnsafeMutablePointer<Float>, first: Int, count: Int) -> Float {
         if target >= first && target < first + count { targetLogit = l[target - first] }
         var sliceMax = -Float.infinity
         for j in 0..<count { sliceMax = max(sliceMax, l[j]) }
         let m = max(maxLogit, sliceMax)
+        var rescale: Float = 1
         if m > maxLogit {
-            sum = maxLogit == -.infinity ? 0 : sum * exp(Double(maxLogit) - Double(m))
+            let factor = maxLogit == -.infinity ? 0 : exp(Double(maxLogit) - Double(m))
+            sum *= factor
+            rescale = Float(factor)
             maxLogit = m
         }
         sum += ck_exp_shifted(l, Int64(count), maxLogit)
+        return rescale
     }
 
     /// Overwrites logits l[0 ..< count] (vocabulary rows first ..< first + count) with scale·(p − onehot).
