@@ -86,7 +86,10 @@ struct BlockGraph {
 
     // MARK: one layer
 
-    func layer(_ l: Int, _ b: LayerBuffers, keys: KeySource) {
+    /// `recompute`: backward's second forward of a checkpointed layer. Its output is the next layer's kept input
+    /// and backward reads neither it nor the FFN's output (unless a post-norm needs that one), so the FFN's
+    /// output product — a quarter of a llama block's products — and the residual are skipped.
+    func layer(_ l: Int, _ b: LayerBuffers, keys: KeySource, recompute: Bool = false) {
         let c = config, N = rowCount, F = c.feedForwardSize
         let qw = c.queryWidth, kw = c.kvWidth
         norm(b.norm1, b.xIn, .attnNorm, .attnNormBias, l, rows: N)
@@ -138,6 +141,7 @@ struct BlockGraph {
         }
         if c.mlp == .swiglu { SwiGLU.forward(out: b.act, gate: b.pre, up: b.up, count: N * F) }
         if c.mlp == .geglu { GeGLU.forward(out: b.act, gate: b.pre, up: b.up, count: N * F) }
+        if recompute && !c.postNorms { return }
         linear(b.act, l, [(b.ffnOut, .ffnDown, .ffnDownBias)])
         residual(b.xOut, b.xMid, b.ffnOut, post: .postFfnNorm, scratch: b.post, l)
     }

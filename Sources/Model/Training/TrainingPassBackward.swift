@@ -22,8 +22,9 @@ extension TrainingPass {
 
         for l in stride(from: L - 1, through: 0, by: -1) {
             let b = a.layers[l]
-            // Checkpointed: this layer's activations again, from its kept input (xOut rewritten with the same bits).
-            if a.checkpointed { graph.layer(l, b, keys: .sequence(probs: a.probs[l])) }
+            // Checkpointed: this layer's activations again, from its kept input (all but its output, which the
+            // next layer kept, and the FFN output product that only fed it).
+            if a.checkpointed { graph.layer(l, b, keys: .sequence(probs: a.probs[l]), recompute: true) }
             // xOut = xMid + post(ffnOut): dx flows to xMid unchanged, and through the MLP.
             let dffn = branchGradient(g, dout: a.dx, branch: b.ffnOut, .postFfnNorm, l)
             zero(a.dact, N * F)
