@@ -15,14 +15,18 @@ struct TeacherAwareArguments: ParsableArguments {
     @Option(help: "Learning rate of the relative scale change (AdamW on u in d = d₀·(1 + u)).") var tuneLr = 1e-3
     @Option(help: "Also tune the F32 norm weights with this learning rate (0: keep them).") var tuneNormsLr = 0.0
     @Option(help: "Seed of the data order.") var tuneSeed: UInt64 = 10
+    @Option(help: "Every N steps (and before the first), the KL on held-out data (--tune-dev); the fields with the lowest are written instead of the last step's (0: off).")
+    var tuneEvalEvery = 0
+    @Option(help: "Held-out data of --tune-eval-every: JSONL, never tuned on. Default: the bundled dev split.") var tuneDev: String?
 
     var enabled: Bool { teacher != nil }
 
     func validate() throws {
         if teacher == nil, data != nil { throw ValidationError("--data is for teacher-aware quantization: give --teacher too") }
-        guard steps > 0, tuneBatchSize > 0, tuneLr > 0, tuneNormsLr >= 0 else {
+        guard steps > 0, tuneBatchSize > 0, tuneLr > 0, tuneNormsLr >= 0, tuneEvalEvery >= 0 else {
             throw ValidationError("--steps, --tune-batch-size and --tune-lr must be positive")
         }
+        if tuneDev != nil, tuneEvalEvery == 0 { throw ValidationError("--tune-dev is for --tune-eval-every N: give it too") }
     }
 
     /// Tunes the plain quantization at `plain` and writes the result to `output`.
@@ -32,13 +36,22 @@ struct TeacherAwareArguments: ParsableArguments {
         let dataPath = try data ?? BundledData.path("train")
         let set = try TokenizedDataset(path: dataPath, tokenizer: model.tokenizer, eos: eos, maxPromptLength: 256,
                                        maxLength: min(512, model.transformer.config.contextLength))
+        var dev: [[Int]] = []
+        if tuneEvalEvery > 0 {
+            let devPath = try tuneDev ?? BundledData.path("dev")
+            dev = try TokenizedDataset(path: devPath, tokenizer: model.tokenizer, eos: eos, maxPromptLength: 256,
+                                       maxLength: min(512, model.transformer.config.contextLength)).examples.map(\.tokens)
+            guard !dev.isEmpty else { throw ToolError(message: "--tune-dev '\(devPath)' holds no example", hint: nil) }
+        }
         try Self.tune(plain: model, teacher: teacher!, sequences: set.examples.map(\.tokens), dataName: dataPath, output: output,
-                      overwrite: overwrite, steps: steps, batchSize: tuneBatchSize, learningRate: tuneLr, normLearningRate: tuneNormsLr, seed: tuneSeed)
+                      overwrite: overwrite, steps: steps, batchSize: tuneBatchSize, learningRate: tuneLr, normLearningRate: tuneNormsLr, seed: tuneSeed,
+                      evalEvery: tuneEvalEvery, dev: dev)
     }
 
     /// The tuning loop with progress on stderr (quantize --teacher, and --export TYPE --tune-quant after training).
     static func tune(plain model: ModelFile, teacher: String, sequences: [[Int]], dataName: String, output: String, overwrite: Bool,
-                     steps: Int, batchSize: Int, learningRate: Double, normLearningRate: Double = 0, seed: UInt64 = 10) throws {
+                     steps: Int, batchSize: Int, learningRate: Double, normLearningRate: Double = 0, seed: UInt64 = 10,
+                     evalEvery: Int = 0, dev: [[Int]] = []) throws {
         let teacherFile = try ModelFile(path: teacher)
         try Vocabulary.requireSame(model.tokenizer, model.gguf.path, teacherFile.tokenizer, teacher)
         var options = QuantScaleTuner.Options()
@@ -51,6 +64,17 @@ struct TeacherAwareArguments: ParsableArguments {
         var order = DataOrder(count: sequences.count, seed: seed)
         let start = Date()
         var first: Double?, recent: [Double] = []
+        var best: (step: Int, kl: Double)?
+        /// Held-out KL now; the fields remembered when it is the lowest yet.
+        func evaluate(_ step: Int) throws {
+            let kl = try tuner.meanKL(dev, batchSize: batchSize)
+            if best == nil || kl < best!.kl {
+                best = (step, kl)
+                tuner.remember()
+            }
+            Stderr.write(String(format: "tune: step %d  held-out KL %.4f (best %.4f at step %d)\n", step, kl, best!.kl, best!.step))
+        }
+        if evalEvery > 0 { try evaluate(0) }
         for step in 1...steps {
             let kl = try tuner.step(order.next(batchSize).map { sequences[$0] })
             first = first ?? kl
@@ -58,6 +82,11 @@ struct TeacherAwareArguments: ParsableArguments {
             let moved = tuner.movement
             Stderr.write(String(format: "tune: step %d/%d  KL %.4f (last 10: %.4f)  |Δd/d| mean %.2e max %.2e  %.1f s\n", step, steps, kl,
                                 recent.reduce(0, +) / Double(recent.count), moved.mean, moved.max, Date().timeIntervalSince(start)))
+            if evalEvery > 0, step % evalEvery == 0 || step == steps { try evaluate(step) }
+        }
+        if let best, evalEvery > 0 {
+            tuner.restoreRemembered()
+            Stderr.write(String(format: "tune: writing the fields of step %d (held-out KL %.4f)\n", best.step, best.kl))
         }
         try tuner.write(to: output, overwrite: overwrite)
         Stderr.write(String(format: "tune: KL %.4f at the first step, %.4f over the last 10; wrote %@\n", first ?? 0,

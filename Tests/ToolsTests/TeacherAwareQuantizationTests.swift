@@ -63,6 +63,40 @@ import Testing
         #expect(after > 0 && after < 0.9 * before, "\(type): held-out KL \(before) -> \(after)")
     }
 
+    /// --tune-eval-every N: the file written holds the fields of the step with the lowest held-out KL — the same
+    /// bytes as tuning for exactly that many steps, and the plain file itself when every step made it worse.
+    @Test func heldOutSelectionWritesTheBestStep() throws {
+        let teacher = TinyModel.temporaryPath("teacher.gguf"), plain = TinyModel.temporaryPath("plain.gguf")
+        try TinyModel.write(to: teacher)
+        #expect(try cli.run(["quantize", teacher, plain, "Q4_0"]).code == 0)
+        let data = try Self.calibration()
+        let dev = TinyModel.temporaryPath("dev.jsonl")
+        let w = Self.words(16 * 9, seed: 3)
+        try (0..<16).map { i in
+            "{\"prompt\": \"\(w[(9 * i)..<(9 * i + 3)].joined(separator: " ")) \", \"output\": \"\(w[(9 * i + 3)..<(9 * i + 9)].joined(separator: " "))\"}"
+        }.joined(separator: "\n").write(toFile: dev, atomically: true, encoding: .utf8)
+        func tune(_ out: String, _ extra: [String]) throws -> String {
+            let r = try cli.run(["quantize", teacher, out, "Q4_0", "--teacher", teacher, "--data", data, "--tune-batch-size", "8"] + extra)
+            #expect(r.code == 0, "\(r.stderr)")
+            return r.stderr
+        }
+        let selected = TinyModel.temporaryPath("selected.gguf")
+        let log = try tune(selected, ["--steps", "40", "--tune-lr", "0.15", "--tune-eval-every", "2", "--tune-dev", dev])
+        let line = try #require(log.split(separator: "\n").first { $0.hasPrefix("tune: writing the fields of step ") })
+        let best = try #require(Int(line.dropFirst("tune: writing the fields of step ".count).prefix { $0.isNumber }))
+        #expect(best > 0 && best % 2 == 0, "\(log.split(separator: "\n").filter { $0.contains("held-out") }.joined(separator: " | "))")
+        let exact = TinyModel.temporaryPath("exact.gguf")
+        _ = try tune(exact, ["--steps", "\(best)", "--tune-lr", "0.15"])
+        #expect(try Data(contentsOf: URL(fileURLWithPath: selected)) == Data(contentsOf: URL(fileURLWithPath: exact)), "best step \(best)")
+        // A learning rate that wrecks the scales: nothing beats step 0, so the plain bytes are written.
+        let wrecked = TinyModel.temporaryPath("wrecked.gguf")
+        let bad = try tune(wrecked, ["--steps", "4", "--tune-lr", "3", "--tune-eval-every", "2", "--tune-dev", dev])
+        #expect(bad.contains("tune: writing the fields of step 0 "), "\(bad)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: wrecked)) == Data(contentsOf: URL(fileURLWithPath: plain)))
+        let refused = try cli.run(["quantize", teacher, wrecked, "Q4_0", "--teacher", teacher, "--tune-dev", dev])
+        #expect(refused.code != 0 && refused.stderr.contains("--tune-dev is for --tune-eval-every"), "\(refused.stderr)")
+    }
+
     @Test func badTeacherAndOptionsAreRefused() throws {
         let model = TinyModel.temporaryPath("model.gguf"), other = TinyModel.temporaryPath("other-vocab.gguf")
         try TinyModel.write(to: model)

@@ -104,6 +104,33 @@ public final class QuantScaleTuner {
     /// the block fields, one AdamW update, the blocks re-encoded and decoded again. Returns the mean KL
     /// before the update.
     public func step(_ sequences: [[Int]]) throws(DistillError) -> Double {
+        let (pass, kl) = try forwardKL(sequences)
+        guard kl.isFinite else { throw .diverged(step: step + 1, quantity: "the KL to the teacher", value: Float(kl), lastCheckpoint: nil) }
+        gradients.zero()
+        pass.backward(gradients: gradients)
+        chainToFields()
+        optimizer.update(lr: options.learningRate)
+        normOptimizer?.update(lr: options.normLearningRate)
+        reencode()
+        step += 1
+        return kl
+    }
+
+    /// The mean KL(teacher ‖ model) over `sequences` as the fields stand (held-out data: nothing moves).
+    public func meanKL(_ sequences: [[Int]], batchSize: Int) throws(DistillError) -> Double {
+        var total = 0.0, positions = 0
+        for start in stride(from: 0, to: sequences.count, by: max(1, batchSize)) {
+            let part = Array(sequences[start..<min(sequences.count, start + batchSize)])
+            let n = part.reduce(0) { $0 + max(0, $1.count - 1) }
+            total += try forwardKL(part).kl * Double(n)
+            positions += n
+        }
+        return total / Double(max(1, positions))
+    }
+
+    /// The training forward of the current fields on `sequences` and its mean KL to the teacher (the loss's
+    /// gradient left in the pass for backward).
+    private func forwardKL(_ sequences: [[Int]]) throws(DistillError) -> (pass: TrainingPass, kl: Double) {
         let V = params.config.vocabSize
         let teacherLogits: LogitsTable
         do { teacherLogits = LogitsTable(try Transformer(weights: teacher).logits(batch: sequences), vocab: V) } catch { throw .model(error) }
@@ -115,15 +142,31 @@ public final class QuantScaleTuner {
         pass.forward()
         let batch = Distiller.Batch(sequences: sequences, isTarget: sequences.map { s in s.indices.map { $0 > 0 } })
         let losses = try Distiller.applyLoss(pass, batch, vocab: V) { s, t in [(.forwardKL, .logits(teacherLogits.row(s, t)), 1)] }
-        guard losses[0].isFinite else { throw .diverged(step: step + 1, quantity: "the KL to the teacher", value: Float(losses[0]), lastCheckpoint: nil) }
-        gradients.zero()
-        pass.backward(gradients: gradients)
-        chainToFields()
-        optimizer.update(lr: options.learningRate)
-        normOptimizer?.update(lr: options.normLearningRate)
+        return (pass, losses[0])
+    }
+
+    /// The fields and tuned norms of the best held-out KL so far (`remember`), put back by `restoreRemembered`
+    /// before writing: tuning too long fits the calibration data (EXPERIMENTS.md, Q4_K_M at 200 steps).
+    private var remembered: (fields: [[Float]], norms: [ParameterSet.Key: [Float]])?
+
+    public func remember() {
+        let norms = normOptimizer == nil ? [:] : Dictionary(uniqueKeysWithValues: tunedNormKeys.map { key in
+            (key, Array(UnsafeBufferPointer(start: params.pointer(key.slot, layer: key.layer), count: params.layout[key]!.shape.reduce(1, *))))
+        })
+        remembered = (tensors.map { Array($0.relative) }, norms)
+    }
+
+    public func restoreRemembered() {
+        guard let remembered else { return }
+        for (t, fields) in zip(tensors, remembered.fields) { _ = t.relative.update(fromContentsOf: fields) }
+        for (key, values) in remembered.norms { params.pointer(key.slot, layer: key.layer).update(from: values, count: values.count) }
         reencode()
-        step += 1
-        return losses[0]
+    }
+
+    /// The F32 vectors (norm weights) that --tune-norms-lr moves.
+    private var tunedNormKeys: [ParameterSet.Key] {
+        let tuned = Set(tensors.map(\.key))
+        return params.keys.filter { ParameterSet.shape($0.slot, params.config).count == 1 && !tuned.contains($0) }
     }
 
     /// ∂L/∂u = d₀·Σ ∂L/∂w_i·a_i and ∂L/∂v = m₀·Σ ∂L/∂w_i·b_i per block (a, b: BlockScales.basis).
