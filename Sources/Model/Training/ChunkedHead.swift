@@ -61,8 +61,7 @@ extension TrainingPass {
             // 1. The loss: every slice folded into the rows' running log-sum-exp.
             for v0 in stride(from: 0, to: V, by: S) {
                 let width = min(S, V - v0)
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(width), Int32(E),
-                            1, h, Int32(E), slice(v0, width), Int32(E), 0, logits, Int32(width))
+                Self.sliceLogits(logits, h: h, slice: slice(v0, width), rows: n, width: width, dim: E)
                 let shared = SendablePointer((stats, logits))
                 Parallel.forChunks(n, minChunk: 8) { range in
                     for i in range { shared.pointer.0[i].fold(shared.pointer.1 + i * width, first: v0, count: width) }
@@ -75,8 +74,7 @@ extension TrainingPass {
             for v0 in stride(from: 0, to: V, by: S) {
                 let width = min(S, V - v0)
                 let w = slice(v0, width)
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(width), Int32(E),
-                            1, h, Int32(E), w, Int32(E), 0, logits, Int32(width))
+                Self.sliceLogits(logits, h: h, slice: w, rows: n, width: width, dim: E)
                 let shared = SendablePointer((stats, logits))
                 Parallel.forChunks(n, minChunk: 8) { range in
                     for i in range { shared.pointer.0[i].gradient(shared.pointer.1 + i * width, first: v0, count: width, scale: scale) }
@@ -96,6 +94,12 @@ extension TrainingPass {
         return total
     }
 
+    /// logits [rows, width] = h [rows, dim] · W[slice] [width, dim]ᵀ.
+    private static func sliceLogits(_ logits: UnsafeMutablePointer<Float>, h: UnsafePointer<Float>, slice w: UnsafePointer<Float>,
+                                    rows n: Int, width: Int, dim E: Int) {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(width), Int32(E), 1, h, Int32(E), w, Int32(E), 0, logits, Int32(width))
+    }
+
     /// The loss and dh [n, E] of one chunk in a single pass over the slices, for a head that does not train:
     /// dh = scale·(Σ_v softmax(l)_v · W_v − W_target), accumulated the way flash attention accumulates its
     /// output — acc [n, E] += exp(l − m) [n, S] · W[slice] [S, E], a row's acc rescaled by exp(m_old − m_new)
@@ -110,8 +114,7 @@ extension TrainingPass {
         for v0 in stride(from: 0, to: V, by: S) {
             let width = min(S, V - v0)
             let w = slice(v0, width)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(width), Int32(E),
-                        1, h, Int32(E), w, Int32(E), 0, logits, Int32(width))
+            Self.sliceLogits(logits, h: h, slice: w, rows: n, width: width, dim: E)
             let shared = SendablePointer((stats, logits, dh, targetRows, w))
             Parallel.forChunks(n, minChunk: 8) { range in
                 let (stats, logits, acc, targetRows, w) = shared.pointer
