@@ -118,6 +118,9 @@ struct DistillCommand: ParsableCommand {
         if loadBest || runFolder.evalEvery > 0, dev.isEmpty || devExamples <= 0 {
             throw ToolError(message: "\(loadBest ? "--load-best" : "--eval-every \(runFolder.evalEvery)"): no dev evaluation runs (give --dev-data, or keep the bundled dev split, and --dev-examples > 0)", hint: nil)
         }
+        if exports.tuneQuantEvalEvery > 0, dev.isEmpty {
+            throw ToolError(message: "--tune-quant-eval-every: no dev examples to measure on (give --dev-data, or keep the bundled dev split)", hint: nil)
+        }
         let offline = try teacherLogits.map { folder in
             let o = try OfflineTeacher(folder: folder)
             try o.check(tokenizerTokens: s.tokenizer.tokens, vocabSize: s.config.vocabSize, dataPath: try runFolder.trainPath, train: train,
@@ -191,8 +194,13 @@ struct DistillCommand: ParsableCommand {
         }
         if best > -Double.infinity { extra += [(lora == nil ? "best_student" : "best_adapter", .string(bestPath)), ("best_dev_rougeL", .double(best))] }
         if writeStudent {
+            // The dev examples tokenized as the training data, for --tune-quant-eval-every.
+            let heldOut = exports.tuneQuantEvalEvery > 0 && !dev.isEmpty
+                ? try TokenizedDataset(dev, path: try runFolder.devPath ?? "dev", tokenizer: s.tokenizer, eos: s.eos,
+                                       maxPromptLength: runFolder.maxPromptLength, maxLength: maxLength).examples.map(\.tokens)
+                : []
             extra += try exports.write(from: studentPath, stem: "student", folder: out, calibration: train.examples.map(\.tokens),
-                                       teacher: t?.gguf.path)
+                                       heldOut: heldOut, teacher: t?.gguf.path)
         }
         if let prompt = distiller.prompt {
             try PEFTPromptAdapter.write(prompt, to: out + "/prompt-adapter", .init(baseModel: teacher ?? "", initialization: o.promptInit,

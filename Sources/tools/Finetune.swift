@@ -33,6 +33,9 @@ struct Finetune: ParsableCommand {
         var rng = SplitMix64(seed: training.optimizer.seed)
         let lora = try loraOptions.adapters(for: model.config, rng: &rng)
         let (train, dev) = try training.datasets(model, promptRows: 0)
+        if exports.tuneQuantEvalEvery > 0, dev?.examples.isEmpty ?? true {
+            throw ToolError(message: "--tune-quant-eval-every: no dev examples to measure on (give --dev-data, or keep the bundled dev split)", hint: nil)
+        }
         let options = try training.trainingOptions(mode: .full, defaultLR: loraOptions.enabled ? 2e-4 : 5e-5,
                                                    trainCount: train.examples.count)
         let trainer = try Trainer(weights: model.weights, params: model.frozen ? nil : model.params, prompt: nil, lora: lora, train: train.examples, dev: dev?.examples ?? [],
@@ -55,7 +58,8 @@ struct Finetune: ParsableCommand {
         if writeModel {
             let output = training.out + "/model.gguf"
             try GGUFExport.write(model.params, source: model.gguf, to: output, overwrite: true)
-            extra += [("model", JSONValue.string(output))] + (try exports.write(from: output, stem: "model", folder: training.out, calibration: train.examples.map(\.tokens)))
+            extra += [("model", JSONValue.string(output))] + (try exports.write(from: output, stem: "model", folder: training.out, calibration: train.examples.map(\.tokens),
+                                                                                     heldOut: dev?.examples.map(\.tokens) ?? []))
         }
         try RunFolder.writeReport(summary.report(extra: extra), to: training.out)
     }

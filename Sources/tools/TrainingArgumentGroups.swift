@@ -135,6 +135,8 @@ struct ExportArguments: ParsableArguments {
     var tuneQuant = false
     @Option(help: "Steps of --tune-quant.") var tuneQuantSteps = 100
     @Option(help: "Learning rate of --tune-quant.") var tuneQuantLr = 1e-3
+    @Option(help: "--tune-quant: the KL on the dev examples before the first step and every N steps, the best fields written (0: the last step's).")
+    var tuneQuantEvalEvery = 0
 
     /// Whether any extra output was asked for.
     var requested: Bool { export != nil || hf }
@@ -145,6 +147,8 @@ struct ExportArguments: ParsableArguments {
         if let export, LlamaFileType.named(export) == nil {
             throw ConvertError.unknownQuantType(name: export, menu: LlamaFileType.menu.map(\.name))
         }
+        if tuneQuantEvalEvery < 0 { throw ToolError(message: "--tune-quant-eval-every must be 0 or more", hint: nil) }
+        if tuneQuantEvalEvery > 0, !tuneQuant { throw ToolError(message: "--tune-quant-eval-every is for --tune-quant", hint: nil) }
         if exportImatrix || tuneQuant {
             guard export != nil else { throw ToolError(message: "\(tuneQuant ? "--tune-quant" : "--export-imatrix") needs --export TYPE", hint: nil) }
         }
@@ -152,8 +156,9 @@ struct ExportArguments: ParsableArguments {
 
     /// Writes the extra outputs of the F32 GGUF at `gguf` into `folder`; report fields for them. `calibration`:
     /// the training data's token sequences, for --export-imatrix and --tune-quant; `teacher`: what --tune-quant
-    /// matches (nil: the F32 model itself).
-    func write(from gguf: String, stem: String, folder: String, calibration: [[Int]] = [], teacher: String? = nil) throws -> [(String, JSONValue)] {
+    /// matches (nil: the F32 model itself); `heldOut`: the dev examples of --tune-quant-eval-every.
+    func write(from gguf: String, stem: String, folder: String, calibration: [[Int]] = [], heldOut: [[Int]] = [],
+               teacher: String? = nil) throws -> [(String, JSONValue)] {
         var extra: [(String, JSONValue)] = []
         if let export, let type = LlamaFileType.named(export) {
             let path = folder + "/\(stem)-\(type.name).gguf"
@@ -169,7 +174,8 @@ struct ExportArguments: ParsableArguments {
             if tuneQuant {
                 try TeacherAwareArguments.tune(plain: try ModelFile(path: path), teacher: teacher ?? gguf, sequences: calibration,
                                                dataName: "the training data", output: path, overwrite: true, steps: tuneQuantSteps,
-                                               batchSize: 4, learningRate: tuneQuantLr)
+                                               batchSize: 4, learningRate: tuneQuantLr, evalEvery: heldOut.isEmpty ? 0 : tuneQuantEvalEvery,
+                                               dev: heldOut)
                 extra.append(("tuned_quantization", .bool(true)))
             }
             extra.append(("quantized", .string(path)))

@@ -124,6 +124,15 @@ import Testing
         let a = try GGUFFile(path: plain + "/student-Q4_0.gguf"), b = try GGUFFile(path: tuned + "/student-Q4_0.gguf")
         #expect(a.file.count == b.file.count && a.tensorInfos.map(\.dtype) == b.tensorInfos.map(\.dtype))
         #expect(Array(a.file.bytes) != Array(b.file.bytes))
+        // --tune-quant-eval-every: the dev data's KL picks the step (common's --dev-data is the calibration file).
+        let selected = try cli.run(d.common(s, data) + ["--method", "kd", "--steps", "2", "--export", "Q4_0", "--out", TinyModel.temporaryPath("selected-run"),
+                                                        "--tune-quant", "--tune-quant-steps", "4", "--tune-quant-eval-every", "2"])
+        #expect(selected.code == 0 && selected.stderr.contains("tune: step 4  held-out KL") && selected.stderr.contains("tune: writing the fields of step "),
+                "\(selected.stderr)")
+        // Without dev data (--data given, no --dev-data) it is refused before training.
+        let noDev = try cli.run(["distill", "--teacher", DistillCommandTests.teacher, "--student", s, "--data", data, "--method", "kd", "--steps", "1",
+                                 "--export", "Q4_0", "--tune-quant", "--tune-quant-eval-every", "2", "--out", TinyModel.temporaryPath("no-dev")])
+        #expect(noDev.code == 1 && noDev.stderr.contains("--tune-quant-eval-every: no dev examples"), "\(noDev.stderr)")
         let bad = try cli.run(d.common(s, data) + ["--method", "kd", "--steps", "1", "--tune-quant", "--out", TinyModel.temporaryPath("bad")])
         #expect(bad.code == 1 && bad.stderr.contains("--tune-quant needs --export TYPE"), "\(bad.stderr)")
     }
