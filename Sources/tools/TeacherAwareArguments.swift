@@ -23,9 +23,10 @@ struct TeacherAwareArguments: ParsableArguments {
 
     func validate() throws {
         if teacher == nil, data != nil { throw ValidationError("--data is for teacher-aware quantization: give --teacher too") }
-        guard steps > 0, tuneBatchSize > 0, tuneLr > 0, tuneNormsLr >= 0, tuneEvalEvery >= 0 else {
+        guard steps > 0, tuneBatchSize > 0, tuneLr > 0, tuneNormsLr >= 0 else {
             throw ValidationError("--steps, --tune-batch-size and --tune-lr must be positive")
         }
+        guard tuneEvalEvery >= 0 else { throw ValidationError("--tune-eval-every must be 0 (off) or more") }
         if tuneDev != nil, tuneEvalEvery == 0 { throw ValidationError("--tune-dev is for --tune-eval-every N: give it too") }
     }
 
