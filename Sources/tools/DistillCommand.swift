@@ -118,9 +118,7 @@ struct DistillCommand: ParsableCommand {
         if loadBest || runFolder.evalEvery > 0, dev.isEmpty || devExamples <= 0 {
             throw ToolError(message: "\(loadBest ? "--load-best" : "--eval-every \(runFolder.evalEvery)"): no dev evaluation runs (give --dev-data, or keep the bundled dev split, and --dev-examples > 0)", hint: nil)
         }
-        if exports.tuneQuantEvalEvery > 0, dev.isEmpty {
-            throw ToolError(message: "--tune-quant-eval-every: no dev examples to measure on (give --dev-data, or keep the bundled dev split)", hint: nil)
-        }
+        try exports.checkHeldOut(devCount: dev.count)
         let offline = try teacherLogits.map { folder in
             let o = try OfflineTeacher(folder: folder)
             try o.check(tokenizerTokens: s.tokenizer.tokens, vocabSize: s.config.vocabSize, dataPath: try runFolder.trainPath, train: train,

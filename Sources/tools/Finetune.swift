@@ -33,9 +33,7 @@ struct Finetune: ParsableCommand {
         var rng = SplitMix64(seed: training.optimizer.seed)
         let lora = try loraOptions.adapters(for: model.config, rng: &rng)
         let (train, dev) = try training.datasets(model, promptRows: 0)
-        if exports.tuneQuantEvalEvery > 0, dev?.examples.isEmpty ?? true {
-            throw ToolError(message: "--tune-quant-eval-every: no dev examples to measure on (give --dev-data, or keep the bundled dev split)", hint: nil)
-        }
+        try exports.checkHeldOut(devCount: dev?.examples.count ?? 0)
         let options = try training.trainingOptions(mode: .full, defaultLR: loraOptions.enabled ? 2e-4 : 5e-5,
                                                    trainCount: train.examples.count)
         let trainer = try Trainer(weights: model.weights, params: model.frozen ? nil : model.params, prompt: nil, lora: lora, train: train.examples, dev: dev?.examples ?? [],

@@ -34,17 +34,19 @@ struct TeacherAwareArguments: ParsableArguments {
     func tune(plain: String, output: String, overwrite: Bool) throws {
         let model = try ModelFile(path: plain)
         let eos = try model.gguf.endOfSequence(vocabSize: model.transformer.config.vocabSize, command: "quantize --teacher")
+        /// A JSONL file's examples as token sequences, prompt ≤ 256 and whole ≤ 512 tokens.
+        func sequences(_ path: String) throws -> [[Int]] {
+            try TokenizedDataset(path: path, tokenizer: model.tokenizer, eos: eos, maxPromptLength: 256,
+                                 maxLength: min(512, model.transformer.config.contextLength)).examples.map(\.tokens)
+        }
         let dataPath = try data ?? BundledData.path("train")
-        let set = try TokenizedDataset(path: dataPath, tokenizer: model.tokenizer, eos: eos, maxPromptLength: 256,
-                                       maxLength: min(512, model.transformer.config.contextLength))
         var dev: [[Int]] = []
         if tuneEvalEvery > 0 {
             let devPath = try tuneDev ?? BundledData.path("dev")
-            dev = try TokenizedDataset(path: devPath, tokenizer: model.tokenizer, eos: eos, maxPromptLength: 256,
-                                       maxLength: min(512, model.transformer.config.contextLength)).examples.map(\.tokens)
+            dev = try sequences(devPath)
             guard !dev.isEmpty else { throw ToolError(message: "--tune-dev '\(devPath)' holds no example", hint: nil) }
         }
-        try Self.tune(plain: model, teacher: teacher!, sequences: set.examples.map(\.tokens), dataName: dataPath, output: output,
+        try Self.tune(plain: model, teacher: teacher!, sequences: try sequences(dataPath), dataName: dataPath, output: output,
                       overwrite: overwrite, steps: steps, batchSize: tuneBatchSize, learningRate: tuneLr, normLearningRate: tuneNormsLr, seed: tuneSeed,
                       evalEvery: tuneEvalEvery, dev: dev)
     }
@@ -85,7 +87,7 @@ struct TeacherAwareArguments: ParsableArguments {
                                 recent.reduce(0, +) / Double(recent.count), moved.mean, moved.max, Date().timeIntervalSince(start)))
             if evalEvery > 0, step % evalEvery == 0 || step == steps { try evaluate(step) }
         }
-        if let best, evalEvery > 0 {
+        if let best {  // set only with evalEvery > 0
             tuner.restoreRemembered()
             Stderr.write(String(format: "tune: writing the fields of step %d (held-out KL %.4f)\n", best.step, best.kl))
         }

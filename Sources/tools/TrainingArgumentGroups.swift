@@ -154,6 +154,13 @@ struct ExportArguments: ParsableArguments {
         }
     }
 
+    /// Refuses --tune-quant-eval-every for a run without dev examples, before any training time is spent.
+    func checkHeldOut(devCount: Int) throws {
+        if tuneQuantEvalEvery > 0, devCount == 0 {
+            throw ToolError(message: "--tune-quant-eval-every: no dev examples to measure on (give --dev-data, or keep the bundled dev split)", hint: nil)
+        }
+    }
+
     /// Writes the extra outputs of the F32 GGUF at `gguf` into `folder`; report fields for them. `calibration`:
     /// the training data's token sequences, for --export-imatrix and --tune-quant; `teacher`: what --tune-quant
     /// matches (nil: the F32 model itself); `heldOut`: the dev examples of --tune-quant-eval-every.

@@ -61,6 +61,8 @@ public final class QuantScaleTuner {
     let gradients: GradientSet
     let optimizer: AdamW
     let normOptimizer: AdamW?
+    /// The F32 vectors (norm weights) that --tune-norms-lr moves; empty when they stay.
+    let normKeys: [ParameterSet.Key]
     let workspace = TrainingWorkspace()
     public private(set) var step = 0
 
@@ -86,11 +88,12 @@ public final class QuantScaleTuner {
         self.tensors = tensors
         let tunedKeys = Set(tensors.map(\.key))
         let norms = params.keys.filter { ParameterSet.shape($0.slot, params.config).count == 1 && !tunedKeys.contains($0) }
+        normKeys = options.normLearningRate > 0 ? norms : []
         gradients = GradientSet(params, trainable: .all)
         optimizer = AdamW(regions: tensors.map { ParameterRegion(name: $0.name, values: $0.relative.baseAddress!, gradient: $0.gradient.baseAddress!,
                                                                  count: $0.relative.count, decay: false) },
                           options: .init(weightDecay: 0))
-        normOptimizer = options.normLearningRate > 0 && !norms.isEmpty
+        normOptimizer = !normKeys.isEmpty
             ? AdamW(regions: ParameterRegion.regions(params, gradients).filter { r in norms.contains { TensorNames.gguf($0.slot, layer: $0.layer) == r.name } },
                     options: .init(weightDecay: 0))
             : nil
@@ -150,7 +153,7 @@ public final class QuantScaleTuner {
     private var remembered: (fields: [[Float]], norms: [ParameterSet.Key: [Float]])?
 
     public func remember() {
-        let norms = normOptimizer == nil ? [:] : Dictionary(uniqueKeysWithValues: tunedNormKeys.map { key in
+        let norms = Dictionary(uniqueKeysWithValues: normKeys.map { key in
             (key, Array(UnsafeBufferPointer(start: params.pointer(key.slot, layer: key.layer), count: params.layout[key]!.shape.reduce(1, *))))
         })
         remembered = (tensors.map { Array($0.relative) }, norms)
@@ -163,11 +166,6 @@ public final class QuantScaleTuner {
         reencode()
     }
 
-    /// The F32 vectors (norm weights) that --tune-norms-lr moves.
-    private var tunedNormKeys: [ParameterSet.Key] {
-        let tuned = Set(tensors.map(\.key))
-        return params.keys.filter { ParameterSet.shape($0.slot, params.config).count == 1 && !tuned.contains($0) }
-    }
 
     /// ∂L/∂u = d₀·Σ ∂L/∂w_i·a_i and ∂L/∂v = m₀·Σ ∂L/∂w_i·b_i per block (a, b: BlockScales.basis).
     func chainToFields() {

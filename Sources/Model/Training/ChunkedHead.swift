@@ -40,6 +40,7 @@ extension TrainingPass {
         defer { h.deallocate(); dh.deallocate(); logits.deallocate(); widened?.deallocate(); stats.deallocate() }
         if backward { acts.dh.update(repeating: 0, count: rowCount * E) }
         let headGradient = backward ? g?.pointer(slot) : nil
+        let frozen = backward && headGradient == nil  // dh in the loss pass itself (frozenHeadPass)
         /// W[v0 ..< v0 + n] as f32 rows: the head itself, or the slice widened into the scratch.
         func slice(_ v0: Int, _ n: Int) -> UnsafePointer<Float> {
             if let floats = head.floats { return floats + v0 * E }
@@ -53,42 +54,42 @@ extension TrainingPass {
                 (h + i * E).update(from: acts.normOut + r * E, count: E)
                 stats[i] = RowStatistics(target: targets[r])
             }
-            if backward && headGradient == nil {
+            if frozen {
                 total += frozenHeadPass(h: h, dh: dh, logits: logits, stats: stats, rows: n, scale: scale, sliceRows: S, slice: slice)
-                for (i, r) in part.enumerated() { (acts.dh + r * E).update(from: dh + i * E, count: E) }
-                continue
-            }
-            // 1. The loss: every slice folded into the rows' running log-sum-exp.
-            for v0 in stride(from: 0, to: V, by: S) {
-                let width = min(S, V - v0)
-                Self.sliceLogits(logits, h: h, slice: slice(v0, width), rows: n, width: width, dim: E)
-                let shared = SendablePointer((stats, logits))
-                Parallel.forChunks(n, minChunk: 8) { range in
-                    for i in range { shared.pointer.0[i].fold(shared.pointer.1 + i * width, first: v0, count: width) }
+            } else {
+                // 1. The loss: every slice folded into the rows' running log-sum-exp.
+                for v0 in stride(from: 0, to: V, by: S) {
+                    let width = min(S, V - v0)
+                    Self.sliceLogits(logits, h: h, slice: slice(v0, width), rows: n, width: width, dim: E)
+                    let shared = SendablePointer((stats, logits))
+                    Parallel.forChunks(n, minChunk: 8) { range in
+                        for i in range { shared.pointer.0[i].fold(shared.pointer.1 + i * width, first: v0, count: width) }
+                    }
+                }
+                for i in 0..<n { total += stats[i].loss }
+                if backward {
+                    // 2. The gradient, slice by slice, from the rows' final max and sum.
+                    dh.update(repeating: 0, count: n * E)
+                    for v0 in stride(from: 0, to: V, by: S) {
+                        let width = min(S, V - v0)
+                        let w = slice(v0, width)
+                        Self.sliceLogits(logits, h: h, slice: w, rows: n, width: width, dim: E)
+                        let shared = SendablePointer((stats, logits))
+                        Parallel.forChunks(n, minChunk: 8) { range in
+                            for i in range { shared.pointer.0[i].gradient(shared.pointer.1 + i * width, first: v0, count: width, scale: scale) }
+                        }
+                        // dh [n, E] += dlogits [n, width] · W[slice] [width, E]
+                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(E), Int32(width),
+                                    1, logits, Int32(width), w, Int32(E), 1, dh, Int32(E))
+                        if let headGradient {
+                            // dW[slice] [width, E] += dlogitsᵀ [width, n] · h [n, E]
+                            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(width), Int32(E), Int32(n),
+                                        1, logits, Int32(width), h, Int32(E), 1, headGradient + v0 * E, Int32(E))
+                        }
+                    }
                 }
             }
-            for i in 0..<n { total += stats[i].loss }
-            guard backward else { continue }
-            // 2. The gradient, slice by slice, from the rows' final max and sum.
-            dh.update(repeating: 0, count: n * E)
-            for v0 in stride(from: 0, to: V, by: S) {
-                let width = min(S, V - v0)
-                let w = slice(v0, width)
-                Self.sliceLogits(logits, h: h, slice: w, rows: n, width: width, dim: E)
-                let shared = SendablePointer((stats, logits))
-                Parallel.forChunks(n, minChunk: 8) { range in
-                    for i in range { shared.pointer.0[i].gradient(shared.pointer.1 + i * width, first: v0, count: width, scale: scale) }
-                }
-                // dh [n, E] += dlogits [n, width] · W[slice] [width, E]
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(E), Int32(width),
-                            1, logits, Int32(width), w, Int32(E), 1, dh, Int32(E))
-                if let headGradient {
-                    // dW[slice] [width, E] += dlogitsᵀ [width, n] · h [n, E]
-                    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(width), Int32(E), Int32(n),
-                                1, logits, Int32(width), h, Int32(E), 1, headGradient + v0 * E, Int32(E))
-                }
-            }
-            for (i, r) in part.enumerated() { (acts.dh + r * E).update(from: dh + i * E, count: E) }
+            if backward { for (i, r) in part.enumerated() { (acts.dh + r * E).update(from: dh + i * E, count: E) } }
         }
         headBackwardDone = backward
         return total
