@@ -55,26 +55,46 @@ public struct WeightMatrix: @unchecked Sendable {
     /// True when the portable kernels are used (no AVX2/FMA/F16C on this CPU).
     public static var usesPortableKernels: Bool { ck_uses_avx2() == 0 }
 
-    /// The same matrix multiplied and widened by the portable kernels even where AVX2 is available (tests
-    /// compare both sets); a property of this value, so concurrent users of other matrices are unaffected.
-    public func usingPortableKernels(_ on: Bool = true) -> WeightMatrix {
+    /// True when the AVX512-VNNI decoding kernels run on this CPU.
+    public static var usesVNNIKernels: Bool { ck_cpu_has_vnni() != 0 }
+
+    /// Which of the kernel sets a matrix runs: the fastest this CPU has, AVX2 even where VNNI is present, or
+    /// the portable scalar ones. Tests compare the sets.
+    public enum KernelSet: Sendable, CaseIterable { case fastest, avx2, portable }
+
+    /// The same matrix multiplied and widened by the given kernel set; a property of this value, so concurrent
+    /// users of other matrices are unaffected.
+    public func usingKernels(_ set: KernelSet) -> WeightMatrix {
         var copy = self
-        copy.kernelType = on ? kernelType | Int32(CK_PORTABLE) : kernelType & ~Int32(CK_PORTABLE)
+        let id = kernelType & ~Int32(CK_PORTABLE | CK_AVX2_ONLY)
+        switch set {
+        case .fastest: copy.kernelType = id
+        case .avx2: copy.kernelType = id | Int32(CK_AVX2_ONLY)
+        case .portable: copy.kernelType = id | Int32(CK_PORTABLE)
+        }
         return copy
     }
+
+    /// The portable kernels (true) or the fastest (false).
+    public func usingPortableKernels(_ on: Bool = true) -> WeightMatrix { usingKernels(on ? .portable : .fastest) }
 }
 
 /// A vector x [count] as the block kernels take it: the f32 values, plus for each 32 values a scale and
-/// 16-bit integers (x ≈ scale·q) and their exact sum. Prepared once, multiplied by every row.
+/// 16-bit integers (x ≈ scale·q) and their exact sum; where the CPU has VNNI, also the same integers as byte
+/// pairs in the VNNI kernels' order (ck_prepare_vnni). Prepared once, multiplied by every row.
 public final class PreparedVector: @unchecked Sendable {
     public let count: Int
     let values: UnsafePointer<Float>
     let integers: UnsafeMutablePointer<Int16>
     let scales: UnsafeMutablePointer<Float>
     let sums: UnsafeMutablePointer<Float>
+    /// The VNNI form (nil on CPUs without VNNI, or when the integers are not wanted).
+    let bytePairs: UnsafeMutablePointer<Int8>?
+    let byteScales: UnsafeMutablePointer<Float>
+    let byteSums: UnsafeMutablePointer<Float>
 
-    /// `x` must stay valid while this object is used. `integers: false` skips the 16-bit form (only
-    /// block types read it; its buffers then stay unset).
+    /// `x` must stay valid while this object is used. `integers: false` skips the integer forms (only
+    /// block types read them; their buffers then stay unset).
     public init(_ x: UnsafePointer<Float>, count: Int, integers wanted: Bool = true) {
         self.count = count
         values = x
@@ -82,15 +102,27 @@ public final class PreparedVector: @unchecked Sendable {
         integers = .allocate(capacity: max(32, count))
         scales = .allocate(capacity: blocks)
         sums = .allocate(capacity: blocks)
-        if wanted && count % 32 == 0 { ck_prepare(x, Int32(count), integers, scales, sums) }
+        byteScales = .allocate(capacity: blocks)
+        byteSums = .allocate(capacity: blocks)
+        let prepared = wanted && count % 32 == 0
+        bytePairs = prepared && WeightMatrix.usesVNNIKernels ? .allocate(capacity: 128 * ((count + 63) / 64)) : nil
+        if prepared {
+            ck_prepare(x, Int32(count), integers, scales, sums)
+            if let bytePairs { ck_prepare_vnni(x, Int32(count), bytePairs, byteScales, byteSums) }
+        }
     }
 
     /// The kernels' view of this vector.
-    public var kernelVector: ck_vector { ck_vector(x: values, q: integers, scales: scales, sums: sums) }
+    public var kernelVector: ck_vector {
+        ck_vector(x: values, q: integers, scales: scales, sums: sums, q8: bytePairs, scales8: byteScales, qsums8: byteSums)
+    }
 
     deinit {
         integers.deallocate()
         scales.deallocate()
         sums.deallocate()
+        bytePairs?.deallocate()
+        byteScales.deallocate()
+        byteSums.deallocate()
     }
 }

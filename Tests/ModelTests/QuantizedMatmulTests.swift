@@ -5,7 +5,8 @@ import Testing
 /// The decoding kernels against the reference: each weight type is quantized by the Formats codecs
 /// (bit-exact with ggml), widened by the codecs, and multiplied in Double. Widening in C must equal the
 /// codecs bit for bit; products must agree within the stated tolerance, relative to Σ|w·x| of the row:
-/// 1e-6 for f32/f16/bf16 rows (f32 arithmetic), 3e-5 for block types (x as 16-bit integers per 32 values).
+/// 1e-6 for f32/f16/bf16 rows (f32 arithmetic), 3e-5 for block types (x as 16-bit integers per 32 values),
+/// with each kernel set: the fastest on this CPU (AVX512-VNNI where present), AVX2, portable.
 @Suite(.serialized) struct QuantizedMatmulTests {
     static let types: [DType] = [.f32, .f16, .bf16, .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q4_K, .q5_K, .q6_K, .iq4_nl, .iq4_xs, .iq3_s]
     static let rows = 37, cols = 512
@@ -26,20 +27,20 @@ import Testing
         return (bytes, widened)
     }
 
-    @Test(arguments: types, [false, true])
-    func widenMatchesCodecs(_ dtype: DType, portable: Bool) throws {
+    @Test(arguments: types, WeightMatrix.KernelSet.allCases)
+    func widenMatchesCodecs(_ dtype: DType, kernels: WeightMatrix.KernelSet) throws {
         let (bytes, widened) = try Self.weights(dtype)
         var out = [Float](repeating: .nan, count: Self.rows * Self.cols)
         bytes.withUnsafeBytes { raw in
-            let w = WeightMatrix(dtype: dtype, base: raw.baseAddress!, rows: Self.rows, cols: Self.cols)!.usingPortableKernels(portable)
+            let w = WeightMatrix(dtype: dtype, base: raw.baseAddress!, rows: Self.rows, cols: Self.cols)!.usingKernels(kernels)
             w.widenRows(3..<Self.rows, into: &out[3 * Self.cols])
             w.widenRows(0..<3, into: &out)
         }
         #expect(out.map(\.bitPattern) == widened.map(\.bitPattern))
     }
 
-    @Test(arguments: types, [false, true])
-    func productsWithinTolerance(_ dtype: DType, portable: Bool) throws {
+    @Test(arguments: types, WeightMatrix.KernelSet.allCases)
+    func productsWithinTolerance(_ dtype: DType, kernels: WeightMatrix.KernelSet) throws {
         let (bytes, widened) = try Self.weights(dtype)
         let tolerance = dtype.isQuantized ? 3e-5 : 1e-6
         for inputRows in [1, 2, 5, 12] {  // up to 8: the decoding kernels; 12: widened slices + sgemm
@@ -47,7 +48,7 @@ import Testing
             let bias = Self.random(Self.rows, seed: 5)
             var out = [Float](repeating: .nan, count: inputRows * Self.rows)
             bytes.withUnsafeBytes { raw in
-                let w = WeightMatrix(dtype: dtype, base: raw.baseAddress!, rows: Self.rows, cols: Self.cols)!.usingPortableKernels(portable)
+                let w = WeightMatrix(dtype: dtype, base: raw.baseAddress!, rows: Self.rows, cols: Self.cols)!.usingKernels(kernels)
                 Matmul.forward(out: &out, inp: x, weight: w, bias: bias, rows: inputRows)
             }
             var worst = 0.0
@@ -62,7 +63,7 @@ import Testing
                     worst = max(worst, abs(Double(out[r * Self.rows + o]) - exact) / scale)
                 }
             }
-            #expect(worst <= tolerance, "\(dtype.name) rows \(inputRows) portable \(portable): \(worst)")
+            #expect(worst <= tolerance, "\(dtype.name) rows \(inputRows) kernels \(kernels): \(worst)")
         }
     }
 
@@ -87,14 +88,14 @@ import Testing
 
     /// Batched decoding (several input rows, each weight row read once for all) gives every input row the
     /// bits it gets alone, for each kernel type and both kernel sets.
-    @Test(arguments: types, [false, true])
-    func batchedRowsEqualSingleRows(_ dtype: DType, portable: Bool) throws {
+    @Test(arguments: types, WeightMatrix.KernelSet.allCases)
+    func batchedRowsEqualSingleRows(_ dtype: DType, kernels: WeightMatrix.KernelSet) throws {
         let (bytes, _) = try Self.weights(dtype)
         let n = Matmul.matvecRowLimit
         let x = Self.random(n * Self.cols, seed: 11)
         var batched = [Float](repeating: .nan, count: n * Self.rows), single = batched
         bytes.withUnsafeBytes { raw in
-            let w = WeightMatrix(dtype: dtype, base: raw.baseAddress!, rows: Self.rows, cols: Self.cols)!.usingPortableKernels(portable)
+            let w = WeightMatrix(dtype: dtype, base: raw.baseAddress!, rows: Self.rows, cols: Self.cols)!.usingKernels(kernels)
             Matmul.forward(out: &batched, inp: x, weight: w, bias: nil, rows: n)
             for r in 0..<n {
                 x.withUnsafeBufferPointer { xp in
@@ -102,7 +103,33 @@ import Testing
                 }
             }
         }
-        #expect(batched.map(\.bitPattern) == single.map(\.bitPattern), "\(dtype.name) portable \(portable)")
+        #expect(batched.map(\.bitPattern) == single.map(\.bitPattern), "\(dtype.name) kernels \(kernels)")
+    }
+
+    /// The VNNI kernels take 32-value blocks in pairs: an odd number of blocks pairs the last with zeros.
+    /// Rows of 1, 3 and 17 blocks against the Double product of the widened weights, every kernel set.
+    @Test(arguments: [DType.q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .iq4_nl], [32, 96, 544])
+    func blockCountsOddAndEven(_ dtype: DType, cols: Int) throws {
+        let rows = 3
+        let values = Self.random(rows * cols, seed: 17), x = Self.random(cols, seed: 18)
+        let bytes = try #require(values.withUnsafeBufferPointer { Quantization.quantize($0, as: dtype) })
+        let widened = try #require(bytes.withUnsafeBytes { Quantization.dequantize($0, as: dtype, count: rows * cols) })
+        for kernels in WeightMatrix.KernelSet.allCases {
+            var out = [Float](repeating: .nan, count: rows)
+            bytes.withUnsafeBytes { raw in
+                let w = WeightMatrix(dtype: dtype, base: raw.baseAddress!, rows: rows, cols: cols)!.usingKernels(kernels)
+                Matmul.forward(out: &out, inp: x, weight: w, bias: nil, rows: 1)
+            }
+            for o in 0..<rows {
+                var exact = 0.0, magnitude = 0.0
+                for i in 0..<cols {
+                    let p = Double(widened[o * cols + i]) * Double(x[i])
+                    exact += p
+                    magnitude += abs(p)
+                }
+                #expect(abs(Double(out[o]) - exact) <= 3e-5 * magnitude, "\(dtype.name) cols \(cols) row \(o) kernels \(kernels)")
+            }
+        }
     }
 
     /// f32 rows of every length around the kernels' strides (8, 16, 32, 64: AVX2 and AVX-512 main loops,

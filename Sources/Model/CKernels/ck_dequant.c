@@ -184,7 +184,7 @@ int ck_supports(int type) { return ck_info(type) != NULL; }
 
 void ck_dequantize_rows(int type, const void *w, size_t row_bytes, int r0, int r1, int cols, float *out) {
     const int portable = type & CK_PORTABLE;
-    type &= ~CK_PORTABLE;
+    type &= ~(CK_PORTABLE | CK_AVX2_ONLY);
     const ck_type_info *info = ck_info(type);
     if (!info) return;
     if (type == CK_F32) {
@@ -212,6 +212,29 @@ void ck_prepare(const float *x, int cols, int16_t *q, float *scales, float *sums
         for (int j = 0; j < 32; j++) q[32 * b + j] = (int16_t)lrintf(xb[j] * inv);
         scales[b] = amax / 32767.0f;
         sums[b] = s;
+    }
+}
+
+void ck_prepare_vnni(const float *x, int cols, int8_t *q8, float *scales, float *qsums) {
+    const int blocks = cols / 32;
+    if (blocks % 2) memset(q8 + 64 * (blocks - 1), 0, 128);  // the odd last block's partner: zeros
+    for (int blk = 0; blk < blocks; blk++) {
+        const float *xb = x + 32 * blk;
+        float amax = 0;
+        for (int j = 0; j < 32; j++) amax = fabsf(xb[j]) > amax ? fabsf(xb[j]) : amax;
+        // 32639 = 127·256 + 127: the largest |q| whose high byte a = (q − b) / 256 stays a signed byte.
+        const float inv = amax > 0 ? 32639.0f / amax : 0;
+        int8_t *a = q8 + 128 * (blk / 2), *b = a + 64;
+        long total = 0;
+        for (int j = 0; j < 32; j++) {
+            const int q = (int)lrintf(xb[j] * inv), at = 16 * (blk % 2) + (j < 16 ? j : 16 + j);
+            const int8_t low = (int8_t)(q & 0xFF);
+            b[at] = low;
+            a[at] = (int8_t)((q - low) / 256);
+            total += q;
+        }
+        scales[blk] = amax / 32639.0f;
+        qsums[blk] = scales[blk] * (float)total;
     }
 }
 

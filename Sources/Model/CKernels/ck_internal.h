@@ -20,6 +20,12 @@ int ck_cpu_has_avx2(void);
 // 1 when this CPU also has AVX-512F (cached): f32 rows are then read 64 bytes per load.
 int ck_cpu_has_avx512(void);
 
+// The prepared x of one VNNI product (ck_prepare_vnni), with the exact sums for the block minimums.
+typedef struct { const int8_t *q; const float *scales; const float *qsums; const float *sums; } ck_x8;
+// ck_matvec_vnni.c: ck_matvec's rows with the VNNI kernels; 0 (nothing done) for types it has none for.
+int ck_matvec_vnni(int type, const uint8_t *w, size_t row_bytes, int r0, int r1, int k, const ck_vector *xs, int n,
+                   float *out, size_t out_stride);
+
 typedef struct {
     int type;
     int block;   // elements per block
@@ -52,6 +58,25 @@ static inline int ck_iq3s_index(const uint8_t *block, int ib, int g) {
     return block[2 + 8 * ib + g] | (((block[66 + ib] >> g) & 1) << 8);
 }
 static inline int ck_iq3s_scale(const uint8_t *block, int ib) { return 1 + 2 * ((block[106 + ib / 2] >> (4 * (ib % 2))) & 0xF); }
+
+#ifdef CK_X86
+#include "ck_iquant_tables.h"
+// IQ3_S sub-block ib's 32 values as signed bytes: its eight grid points (4 values each) gathered, negated
+// where its 32 sign bits say.
+CK_AVX2 static inline __m256i ck_iq3s_values(const uint8_t *row, int ib) {
+    const __m256i select = _mm256_set1_epi64x((long long)0x8040201008040201ULL);
+    const __m256i spread = _mm256_set_epi64x(0x0303030303030303, 0x0202020202020202, 0x0101010101010101, 0);
+    const __m256i points = _mm256_set_epi32(
+        (int)ck_iq3s_grid[ck_iq3s_index(row, ib, 7)], (int)ck_iq3s_grid[ck_iq3s_index(row, ib, 6)],
+        (int)ck_iq3s_grid[ck_iq3s_index(row, ib, 5)], (int)ck_iq3s_grid[ck_iq3s_index(row, ib, 4)],
+        (int)ck_iq3s_grid[ck_iq3s_index(row, ib, 3)], (int)ck_iq3s_grid[ck_iq3s_index(row, ib, 2)],
+        (int)ck_iq3s_grid[ck_iq3s_index(row, ib, 1)], (int)ck_iq3s_grid[ck_iq3s_index(row, ib, 0)]);
+    uint32_t bits;
+    memcpy(&bits, row + 74 + 4 * ib, 4);
+    const __m256i negative = _mm256_cmpeq_epi8(_mm256_and_si256(_mm256_shuffle_epi8(_mm256_set1_epi32((int)bits), spread), select), select);
+    return _mm256_sub_epi8(_mm256_xor_si256(points, negative), negative);
+}
+#endif
 
 // IQ4_XS sub-block j's 6-bit scale (ls − 32 multiplies d): 4 low bits from scales_l, 2 high from scales_h.
 static inline int ck_iq4xs_scale(const uint8_t *block, int j) {

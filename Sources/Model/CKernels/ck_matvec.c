@@ -260,19 +260,9 @@ CK_AVX2 static float dot_iq4_xs(const uint8_t *row, ck_x16 x, int n) {
     return hsum(_mm256_add_ps(a0, a1));
 }
 
-// IQ3_S: each sub-block of 32 as int8: its eight grid points gathered, negated where the 32 sign bits say.
+// IQ3_S: each sub-block of 32 as int8 (ck_iq3s_values).
 CK_AVX2 static inline __m256i isum_iq3_s(const uint8_t *row, int ib, const int16_t *xq) {
-    const __m256i select = _mm256_set1_epi64x((long long)0x8040201008040201ULL);
-    const __m256i spread = _mm256_set_epi64x(0x0303030303030303, 0x0202020202020202, 0x0101010101010101, 0);
-    const __m256i points = _mm256_set_epi32(
-        (int)ck_iq3s_grid[ck_iq3s_index(row, ib, 7)], (int)ck_iq3s_grid[ck_iq3s_index(row, ib, 6)],
-        (int)ck_iq3s_grid[ck_iq3s_index(row, ib, 5)], (int)ck_iq3s_grid[ck_iq3s_index(row, ib, 4)],
-        (int)ck_iq3s_grid[ck_iq3s_index(row, ib, 3)], (int)ck_iq3s_grid[ck_iq3s_index(row, ib, 2)],
-        (int)ck_iq3s_grid[ck_iq3s_index(row, ib, 1)], (int)ck_iq3s_grid[ck_iq3s_index(row, ib, 0)]);
-    uint32_t bits;
-    memcpy(&bits, row + 74 + 4 * ib, 4);
-    const __m256i negative = _mm256_cmpeq_epi8(_mm256_and_si256(_mm256_shuffle_epi8(_mm256_set1_epi32((int)bits), spread), select), select);
-    const __m256i q = _mm256_sub_epi8(_mm256_xor_si256(points, negative), negative);
+    const __m256i q = ck_iq3s_values(row, ib);
     return imul32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1), xq);
 }
 CK_AVX2 static float dot_iq3_s(const uint8_t *row, ck_x16 x, int n) {
@@ -348,9 +338,11 @@ int ck_uses_avx2(void) { return ck_cpu_has_avx2(); }
 
 void ck_matvec(int type, const void *w, size_t row_bytes, int r0, int r1, int k, const ck_vector *xs, int cols,
                float *out, size_t out_stride) {
-    const int portable = type & CK_PORTABLE;
-    type &= ~CK_PORTABLE;
+    const int portable = type & CK_PORTABLE, avx2_only = type & CK_AVX2_ONLY;
+    type &= ~(CK_PORTABLE | CK_AVX2_ONLY);
 #ifdef CK_X86
+    if (!portable && !avx2_only && xs[0].q8 && ck_cpu_has_vnni() &&
+        ck_matvec_vnni(type, (const uint8_t *)w, row_bytes, r0, r1, k, xs, cols, out, out_stride)) return;
     if (!portable && ck_uses_avx2() && matvec_avx2(type, (const uint8_t *)w, row_bytes, r0, r1, k, xs, cols, out, out_stride)) return;
 #endif
     const ck_type_info *info = ck_info(type);

@@ -13,8 +13,9 @@ enum {
 };
 
 /// OR'd into the type of one ck_matvec / ck_dequantize_rows call: the portable scalar kernels even where
-/// AVX2 is available (tests compare both sets). Per call, so concurrent callers never change each other's.
-enum { CK_PORTABLE = 0x10000 };
+/// AVX2 is available (tests compare the sets). Per call, so concurrent callers never change each other's.
+/// CK_AVX2_ONLY: the AVX2 kernels even where the AVX512-VNNI ones would run.
+enum { CK_PORTABLE = 0x10000, CK_AVX2_ONLY = 0x20000 };
 
 /// 1 when ck_matvec and ck_dequantize_rows handle `type`, else 0.
 int ck_supports(int type);
@@ -27,12 +28,25 @@ int ck_uses_avx2(void);
 /// cols is a multiple of 32; q [cols], scales and sums [cols / 32].
 void ck_prepare(const float *x, int cols, int16_t *q, float *scales, float *sums);
 
-/// One prepared input vector: the f32 values and ck_prepare's integers, scales and sums.
+/// 1 when this CPU runs the AVX512-VNNI kernels, which take x as ck_prepare_vnni writes it.
+int ck_cpu_has_vnni(void);
+
+/// x for the VNNI kernels: per 32 values a scale s and integers q = 256·a + b (|q| ≤ 32639, a and b signed
+/// bytes), stored per pair of 32-value blocks as 64 bytes of a then 64 of b, each in the order [block 0
+/// values 0–15, block 1 values 0–15, block 0 values 16–31, block 1 values 16–31] (an odd last block pairs with
+/// zeros); qsums = s·Σq per block. q8 [128 · ⌈cols / 64⌉], scales and qsums [cols / 32].
+void ck_prepare_vnni(const float *x, int cols, int8_t *q8, float *scales, float *qsums);
+
+/// One prepared input vector: the f32 values, ck_prepare's integers, scales and sums, and (where the CPU
+/// has VNNI) ck_prepare_vnni's bytes, scales and sums.
 typedef struct {
     const float *x;
     const int16_t *q;
     const float *scales;
     const float *sums;
+    const int8_t *q8;
+    const float *scales8;
+    const float *qsums8;
 } ck_vector;
 
 /// out[j·out_stride + (r − r0)] = dot(row r of w, x_j) for j < k and r in [r0, r1); every row is read from
