@@ -173,14 +173,16 @@ CK_VNNI static float vnni_iq4_xs(const uint8_t *row, ck_x8 x, int n) {
     return _mm512_reduce_add_ps(acc) - 128.0f * ck_hsum256(off);
 }
 
-// Q4_K {f16 d, dmin; u8 scales[12]; u8 qs[128]}: value = d·s·q − dmin·m with 6-bit s, m per sub-block
-// (ck_scale_min_k4, here for all 8 at once on 32-bit words); sub-blocks 2c and 2c+1 are the low and high
-// nibbles of the same 32 bytes.
-CK_VNNI static float vnni_q4_k(const uint8_t *row, ck_x8 x, int n) {
+// Q4_K {f16 d, dmin; u8 scales[12]; u8 qs[128]} and Q5_K {f16 d, dmin; u8 scales[12]; u8 qh[32]; u8 qs[128]}:
+// value = d·s·q − dmin·m with 6-bit s, m per sub-block (ck_scale_min_k4, here for all 8 at once on 32-bit
+// words); sub-blocks 2c and 2c+1 are the low and high nibbles of the same 32 bytes; Q5_K's fifth bit of value
+// j of sub-block i is bit i of qh[j].
+CK_VNNI static float vnni_q45_k(const uint8_t *row, ck_x8 x, int n, int five) {
     __m512 acc = _mm512_setzero_ps();
     __m256 mins = _mm256_setzero_ps();
-    const __m256i low = _mm256_set1_epi8(0xF);
-    for (int b = 0; b < n / 256; b++, row += 144) {
+    const __m256i low = _mm256_set1_epi8(0xF), sixteen = _mm256_set1_epi8(16);
+    const int size = five ? 176 : 144;
+    for (int b = 0; b < n / 256; b++, row += size) {
         const uint32_t w0 = load_u32(row + 4), w1 = load_u32(row + 8), w2 = load_u32(row + 12);
         const uint32_t scales_lo = w0 & 0x3F3F3F3F, mins_lo = w1 & 0x3F3F3F3F;
         const uint32_t scales_hi = (w2 & 0x0F0F0F0F) | (((w0 >> 6) & 0x03030303) << 4);
@@ -189,16 +191,23 @@ CK_VNNI static float vnni_q4_k(const uint8_t *row, ck_x8 x, int n) {
         const __m256 mn = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_setr_epi32((int)mins_lo, (int)mins_hi, 0, 0)));
         const __m256 s8 = _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(half_vnni(row)), sc), _mm256_loadu_ps(x.scales + 8 * b));
         mins = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_set1_ps(half_vnni(row + 2)), mn), _mm256_loadu_ps(x.sums + 8 * b), mins);
+        const __m256i qh = five ? _mm256_loadu_si256((const __m256i *)(row + 16)) : _mm256_setzero_si256();
         for (int c = 0; c < 4; c++) {
-            const uint8_t *qs = row + 16 + 32 * c;
+            const uint8_t *qs = row + (five ? 48 : 16) + 32 * c;
             CK_PREFETCH_VNNI(qs);
             const __m256i q = _mm256_loadu_si256((const __m256i *)qs);
-            const __m512i u = pair_of_runs(_mm256_and_si256(q, low), _mm256_and_si256(_mm256_srli_epi16(q, 4), low));
-            acc = _mm512_fmadd_ps(superblock_pair_scales(s8, c), _mm512_cvtepi32_ps(pair_isum(u, x.q + 64 * (8 * b + 2 * c))), acc);
+            __m256i lo = _mm256_and_si256(q, low), hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), low);
+            if (five) {
+                lo = _mm256_mask_add_epi8(lo, _mm256_test_epi8_mask(qh, _mm256_set1_epi8((char)(1 << (2 * c)))), lo, sixteen);
+                hi = _mm256_mask_add_epi8(hi, _mm256_test_epi8_mask(qh, _mm256_set1_epi8((char)(2 << (2 * c)))), hi, sixteen);
+            }
+            acc = _mm512_fmadd_ps(superblock_pair_scales(s8, c), _mm512_cvtepi32_ps(pair_isum(pair_of_runs(lo, hi), x.q + 64 * (8 * b + 2 * c))), acc);
         }
     }
     return _mm512_reduce_add_ps(acc) - ck_hsum256(mins);
 }
+CK_VNNI static float vnni_q4_k(const uint8_t *row, ck_x8 x, int n) { return vnni_q45_k(row, x, n, 0); }
+CK_VNNI static float vnni_q5_k(const uint8_t *row, ck_x8 x, int n) { return vnni_q45_k(row, x, n, 1); }
 
 // Q6_K {u8 ql[128]; u8 qh[64]; i8 scales[16]; f16 d}: 16 sub-blocks of 16 at d·sc·(q − 32), q from 4 low
 // bits (ql) and 2 high bits (qh), in two halves of 128 values of four 32-value groups each. The sub-block
@@ -269,6 +278,7 @@ int ck_matvec_vnni(int type, const uint8_t *w, size_t row_bytes, int r0, int r1,
     case CK_IQ4_NL: dot = vnni_iq4_nl; break;
     case CK_IQ4_XS: dot = vnni_iq4_xs; break;
     case CK_Q4_K: dot = vnni_q4_k; break;
+    case CK_Q5_K: dot = vnni_q5_k; break;
     case CK_Q6_K: dot = vnni_q6_k; break;
     case CK_IQ3_S: dot = vnni_iq3_s; break;
     default: return 0;
