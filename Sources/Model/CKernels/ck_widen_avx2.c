@@ -1,9 +1,9 @@
 // AVX2 widening of the block types prefill widens most (Q8_0, Q4_0, Q4_1, Q5_0/Q5_1 and IQ4_NL, which llama-quantize
-// gives the tensors whose rows are not a multiple of 256 in K-quant mixes, e.g. most of Qwen2.5-0.5B's Q4_K_M): the same arithmetic as the
+// gives the tensors whose rows are not a multiple of 256 in K-quant mixes, e.g. most of Qwen2.5-0.5B's Q4_K_M;
+// IQ4_XS and IQ3_S, the i-quant files' own types): the same arithmetic as the
 // scalar widening in ck_dequant.c, one rounding per operation and no fused multiply-add, so the bits are
 // the same (the tests compare both with the Swift codecs). Other types fall back to the scalar code.
 #include "ck_internal.h"
-#include "ck_iquant_tables.h"
 
 #pragma STDC FP_CONTRACT OFF
 
@@ -97,9 +97,34 @@ CK_AVX2 static void widen_iq4_nl(const uint8_t *b, float *y) {
     for (int i = 0; i < 4; i++) _mm256_storeu_ps(y + 8 * i, _mm256_mul_ps(v[i], d));
 }
 
+// IQ4_XS: per sub-block y = dl·kvalue with dl = d·(ls − 32) in f32, as the scalar code.
+CK_AVX2 static void widen_iq4_xs(const uint8_t *b, float *y) {
+    const float d = ck_half(load_u16(b));
+    const __m128i table = _mm_loadu_si128((const __m128i *)ck_iq4nl_values), m = _mm_set1_epi8(0xF);
+    for (int ib = 0; ib < 8; ib++) {
+        const __m256 dl = _mm256_set1_ps(d * (float)ck_iq4xs_scale(b, ib));
+        const __m128i q = _mm_loadu_si128((const __m128i *)(b + 8 + 16 * ib));
+        const __m128i lo = _mm_shuffle_epi8(table, _mm_and_si128(q, m)), hi = _mm_shuffle_epi8(table, _mm_and_si128(_mm_srli_epi16(q, 4), m));
+        __m256 v[4];
+        bytes_f32(_mm256_set_m128i(hi, lo), v);
+        for (int i = 0; i < 4; i++) _mm256_storeu_ps(y + 32 * ib + 8 * i, _mm256_mul_ps(v[i], dl));
+    }
+}
+
+// IQ3_S: per sub-block y = db·(±grid value) with db = d·scale: the same bits as the scalar (db·g)·(±1).
+CK_AVX2 static void widen_iq3_s(const uint8_t *b, float *y) {
+    const float d = ck_half(load_u16(b));
+    for (int ib = 0; ib < 8; ib++) {
+        const __m256 db = _mm256_set1_ps(d * (float)ck_iq3s_scale(b, ib));
+        __m256 v[4];
+        bytes_f32(ck_iq3s_values(b, ib), v);
+        for (int i = 0; i < 4; i++) _mm256_storeu_ps(y + 32 * ib + 8 * i, _mm256_mul_ps(v[i], db));
+    }
+}
+
 int ck_widen_rows_avx2(int type, const void *w, size_t row_bytes, int r0, int r1, int cols, float *out) {
     void (*widen)(const uint8_t *, float *);
-    int bytes;
+    int bytes, block = 32;
     switch (type) {
     case CK_Q8_0: widen = widen_q8_0; bytes = 34; break;
     case CK_Q4_0: widen = widen_q4_0; bytes = 18; break;
@@ -107,12 +132,14 @@ int ck_widen_rows_avx2(int type, const void *w, size_t row_bytes, int r0, int r1
     case CK_Q5_0: widen = widen_q5_0; bytes = 22; break;
     case CK_Q5_1: widen = widen_q5_1; bytes = 24; break;
     case CK_IQ4_NL: widen = widen_iq4_nl; bytes = 18; break;
+    case CK_IQ4_XS: widen = widen_iq4_xs; bytes = 136; block = 256; break;
+    case CK_IQ3_S: widen = widen_iq3_s; bytes = 110; block = 256; break;
     default: return 0;
     }
     for (int r = r0; r < r1; r++) {
         const uint8_t *row = (const uint8_t *)w + (size_t)r * row_bytes;
         float *y = out + (size_t)(r - r0) * cols;
-        for (int blk = 0; blk < cols / 32; blk++) widen(row + (size_t)blk * bytes, y + 32 * blk);
+        for (int blk = 0; blk < cols / block; blk++) widen(row + (size_t)blk * bytes, y + (size_t)block * blk);
     }
     return 1;
 }
