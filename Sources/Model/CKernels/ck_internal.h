@@ -66,11 +66,10 @@ static inline int ck_iq3s_scale(const uint8_t *block, int ib) { return 1 + 2 * (
 CK_AVX2 static inline __m256i ck_iq3s_values(const uint8_t *row, int ib) {
     const __m256i select = _mm256_set1_epi64x((long long)0x8040201008040201ULL);
     const __m256i spread = _mm256_set_epi64x(0x0303030303030303, 0x0202020202020202, 0x0101010101010101, 0);
-    const __m256i points = _mm256_set_epi32(
-        (int)ck_iq3s_grid[ck_iq3s_index(row, ib, 7)], (int)ck_iq3s_grid[ck_iq3s_index(row, ib, 6)],
-        (int)ck_iq3s_grid[ck_iq3s_index(row, ib, 5)], (int)ck_iq3s_grid[ck_iq3s_index(row, ib, 4)],
-        (int)ck_iq3s_grid[ck_iq3s_index(row, ib, 3)], (int)ck_iq3s_grid[ck_iq3s_index(row, ib, 2)],
-        (int)ck_iq3s_grid[ck_iq3s_index(row, ib, 1)], (int)ck_iq3s_grid[ck_iq3s_index(row, ib, 0)]);
+    // The 9-bit indices as eight int32 (qs[8·ib + g] | bit g of qh[ib] << 8), then one gather.
+    const __m256i low = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(row + 2 + 8 * ib)));
+    const __m256i high = _mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32(row[66 + ib]), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)), _mm256_set1_epi32(1));
+    const __m256i points = _mm256_i32gather_epi32((const int *)ck_iq3s_grid, _mm256_or_si256(low, _mm256_slli_epi32(high, 8)), 4);
     uint32_t bits;
     memcpy(&bits, row + 74 + 4 * ib, 4);
     const __m256i negative = _mm256_cmpeq_epi8(_mm256_and_si256(_mm256_shuffle_epi8(_mm256_set1_epi32((int)bits), spread), select), select);
