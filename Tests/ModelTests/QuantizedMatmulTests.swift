@@ -132,28 +132,31 @@ import Testing
         }
     }
 
-    /// f32 rows of every length around the kernels' strides (8, 16, 32, 64: AVX2 and AVX-512 main loops,
-    /// their 16-wide and masked tails): within 1e-6 of Σ|w·x| of the Double product, fast and portable.
+    /// f32, f16 and bf16 rows of every length around the kernels' strides (8, 16, 32, 64: AVX2 and AVX-512 main
+    /// loops, their 16-wide and masked tails): within 1e-6 of Σ|w·x| of the Double product of the stored
+    /// values, with every kernel set.
     @Test(arguments: [1, 7, 15, 16, 17, 31, 33, 63, 64, 65, 79, 96, 127, 129, 640, 655])
-    func f32RowsOfAnyLength(_ cols: Int) throws {
+    func floatRowsOfAnyLength(_ cols: Int) throws {
         let rows = 5
-        let w = Self.random(rows * cols, seed: 21), x = Self.random(cols, seed: 22)
-        for portable in [false, true] {
-            var out = [Float](repeating: .nan, count: rows)
-            w.withUnsafeBufferPointer { wp in
-                x.withUnsafeBufferPointer { xp in
-                    let m = WeightMatrix(f32: wp.baseAddress!, rows: rows, cols: cols).usingPortableKernels(portable)
-                    out.withUnsafeMutableBufferPointer { Matmul.forward(out: $0.baseAddress!, inp: xp.baseAddress!, weight: m, bias: nil, rows: 1) }
+        let values = Self.random(rows * cols, seed: 21), x = Self.random(cols, seed: 22)
+        for dtype in [DType.f32, .f16, .bf16] {
+            let bytes = try #require(values.withUnsafeBufferPointer { Quantization.quantize($0, as: dtype) })
+            let w = try #require(bytes.withUnsafeBytes { Quantization.dequantize($0, as: dtype, count: rows * cols) })
+            for kernels in WeightMatrix.KernelSet.allCases {
+                var out = [Float](repeating: .nan, count: rows)
+                bytes.withUnsafeBytes { raw in
+                    let m = WeightMatrix(dtype: dtype, base: raw.baseAddress!, rows: rows, cols: cols)!.usingKernels(kernels)
+                    Matmul.forward(out: &out, inp: x, weight: m, bias: nil, rows: 1)
                 }
-            }
-            for o in 0..<rows {
-                var exact = 0.0, magnitude = 0.0
-                for i in 0..<cols {
-                    let p = Double(w[o * cols + i]) * Double(x[i])
-                    exact += p
-                    magnitude += abs(p)
+                for o in 0..<rows {
+                    var exact = 0.0, magnitude = 0.0
+                    for i in 0..<cols {
+                        let p = Double(w[o * cols + i]) * Double(x[i])
+                        exact += p
+                        magnitude += abs(p)
+                    }
+                    #expect(abs(Double(out[o]) - exact) <= 1e-6 * magnitude, "\(dtype.name) cols \(cols) row \(o) kernels \(kernels)")
                 }
-                #expect(abs(Double(out[o]) - exact) <= 1e-6 * magnitude, "cols \(cols) row \(o) portable \(portable)")
             }
         }
     }

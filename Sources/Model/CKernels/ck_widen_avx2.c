@@ -122,7 +122,27 @@ CK_AVX2 static void widen_iq3_s(const uint8_t *b, float *y) {
     }
 }
 
+// F16 and BF16 rows, 16 values per step: F16 by the F16C conversion (exact; it differs from ck_half only in
+// quieting a signalling NaN), BF16 by moving its 16 bits to the top of an f32 (exact, the same bits).
+CK_AVX2 static void widen_row_16bit(int bf16, const uint8_t *row, int cols, float *y) {
+    int i = 0;
+    for (; i + 8 <= cols; i += 8) {
+        const __m128i h = _mm_loadu_si128((const __m128i *)(row + 2 * i));
+        _mm256_storeu_ps(y + i, bf16 ? _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16)) : _mm256_cvtph_ps(h));
+    }
+    for (; i < cols; i++) {
+        const uint32_t bits = (uint32_t)load_u16(row + 2 * i) << 16;
+        if (bf16) memcpy(y + i, &bits, 4);
+        else y[i] = ck_half(load_u16(row + 2 * i));
+    }
+}
+
 int ck_widen_rows_avx2(int type, const void *w, size_t row_bytes, int r0, int r1, int cols, float *out) {
+    if (type == CK_F16 || type == CK_BF16) {
+        for (int r = r0; r < r1; r++)
+            widen_row_16bit(type == CK_BF16, (const uint8_t *)w + (size_t)r * row_bytes, cols, out + (size_t)(r - r0) * cols);
+        return 1;
+    }
     void (*widen)(const uint8_t *, float *);
     int bytes, block = 32;
     switch (type) {

@@ -14,7 +14,7 @@ enum {
 
 /// OR'd into the type of one ck_matvec / ck_dequantize_rows call: the portable scalar kernels even where
 /// AVX2 is available (tests compare the sets). Per call, so concurrent callers never change each other's.
-/// CK_AVX2_ONLY: the AVX2 kernels even where the AVX512-VNNI ones would run.
+/// CK_AVX2_ONLY: the AVX2 kernels even where the AVX-512 (f32/f16/bf16 rows) and AVX512-VNNI (blocks) ones would run.
 enum { CK_PORTABLE = 0x10000, CK_AVX2_ONLY = 0x20000 };
 
 /// 1 when ck_matvec and ck_dequantize_rows handle `type`, else 0.
