@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include "include/cblas_lazy.h"
 
 typedef void (*sgemm_fn)(CBLAS_ORDER, CBLAS_TRANSPOSE, CBLAS_TRANSPOSE, int, int, int, float, const float *, int,
@@ -37,10 +38,16 @@ static void *symbol(void *library, const char *name) {
 // on Sapphire Rapids) falls back to the SSE3 "Prescott" kernels, and prefill's sgemm runs 3x slower (SmolLM2 F32,
 // 199 tokens: 240 tok/s against 760 with Cooperlake's). Unless OPENBLAS_CORETYPE is set, an AVX-512 CPU gets the
 // kernels its instruction sets run: Cooperlake (with AVX512-BF16) or SkylakeX (AVX512 F/BW/DQ/VL). Older CPUs are
-// left to OpenBLAS, which knows them.
+// left to OpenBLAS, which knows them. CKPT_KERNELS=avx2 (ckpt's own kernels limited to AVX2) asks for Haswell's, so
+// the whole program runs as on an AVX2 host.
 static void choose_core(void) {
 #if defined(__x86_64__)
     if (getenv("OPENBLAS_CORETYPE")) return;
+    const char *kernels = getenv("CKPT_KERNELS");
+    if (kernels && strcmp(kernels, "avx2") == 0) {
+        setenv("OPENBLAS_CORETYPE", "Haswell", 0);
+        return;
+    }
     __builtin_cpu_init();
     if (!(__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq")
           && __builtin_cpu_supports("avx512vl"))) return;

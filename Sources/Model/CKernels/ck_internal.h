@@ -17,8 +17,11 @@
 // 1 when this CPU has AVX2, FMA and F16C (cached; 0 off x86-64), as ck_uses_avx2(); a call with CK_PORTABLE
 // in its type runs the portable kernels anyway. The activations follow the CPU alone (their versions differ in bits).
 int ck_cpu_has_avx2(void);
-// 1 when this CPU also has AVX-512F (cached): f32 rows are then read 64 bytes per load.
+// 1 when this CPU also has AVX-512F (cached): f32/f16/bf16 rows are then read 64 bytes per load.
 int ck_cpu_has_avx512(void);
+// 1 when CKPT_KERNELS=avx2: the AVX2 kernels only, even on an AVX-512 / VNNI CPU (A/B timings, an AVX2 host's
+// kernels on this one, or to rule the wider kernels out).
+int ck_kernels_limited_to_avx2(void);
 
 // The prepared x of one VNNI product (ck_prepare_vnni), with the exact sums for the block minimums.
 typedef struct { const int8_t *q; const float *scales; const float *qsums; const float *sums; } ck_x8;
@@ -74,6 +77,19 @@ CK_AVX2 static inline __m256i ck_iq3s_values(const uint8_t *row, int ib) {
     memcpy(&bits, row + 74 + 4 * ib, 4);
     const __m256i negative = _mm256_cmpeq_epi8(_mm256_and_si256(_mm256_shuffle_epi8(_mm256_set1_epi32((int)bits), spread), select), select);
     return _mm256_sub_epi8(_mm256_xor_si256(points, negative), negative);
+}
+
+// Q6_K {u8 ql[128]; u8 qh[64]; i8 scales[16]; f16 d}, half c (128 values) as four groups of 32 unsigned 6-bit
+// values (0..63, 32 above the signed value): 4 low bits from ql, 2 high bits from qh.
+CK_AVX2 static inline void ck_q6k_values(const uint8_t *row, int c, __m256i q[4]) {
+    const __m256i low = _mm256_set1_epi8(0xF), two = _mm256_set1_epi8(3);
+    const uint8_t *ql = row + 64 * c;
+    const __m256i l0 = _mm256_loadu_si256((const __m256i *)ql), l1 = _mm256_loadu_si256((const __m256i *)(ql + 32));
+    const __m256i qh = _mm256_loadu_si256((const __m256i *)(row + 128 + 32 * c));
+    q[0] = _mm256_or_si256(_mm256_and_si256(l0, low), _mm256_slli_epi16(_mm256_and_si256(qh, two), 4));
+    q[1] = _mm256_or_si256(_mm256_and_si256(l1, low), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2), two), 4));
+    q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), low), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 4), two), 4));
+    q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), low), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 6), two), 4));
 }
 #endif
 

@@ -4,6 +4,7 @@
 // result within ~1e-4 relative of dequantize-then-f32. F32/F16 multiply in f32.
 // The AVX2+FMA+F16C versions are compiled per function (target attribute, no build flags) and chosen at
 // run time; elsewhere ck_dot_scalar widens each block and multiplies x in f32.
+#include <stdlib.h>
 #include "ck_internal.h"
 #include "ck_iquant_tables.h"
 
@@ -238,20 +239,14 @@ CK_AVX2 static float dot_q45_k(const uint8_t *row, ck_x16 x, int n, int five) {
 // Q6_K: 16 sub-blocks of 16 with int8 scales; 6-bit values from 4 low bits (ql) and 2 high bits (qh), −32.
 CK_AVX2 static float dot_q6_k(const uint8_t *row, ck_x16 x, int n) {
     __m256 acc[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
-    const __m256i low = _mm256_set1_epi8(0xF), two = _mm256_set1_epi8(3), bias = _mm256_set1_epi8(32);
+    const __m256i bias = _mm256_set1_epi8(32);
     for (int b = 0; b < n / 256; b++, row += 210) {
         const float d = half_f16c(row + 208);
         for (int k = 0; k < 210; k += 64) CK_PREFETCH_AT(row + k);
         for (int c = 0; c < 2; c++) {
-            const uint8_t *ql = row + 64 * c, *qhp = row + 128 + 32 * c;
             const int8_t *sc = (const int8_t *)(row + 192 + 8 * c);
-            const __m256i l0 = _mm256_loadu_si256((const __m256i *)ql), l1 = _mm256_loadu_si256((const __m256i *)(ql + 32));
-            const __m256i qh = _mm256_loadu_si256((const __m256i *)qhp);
             __m256i q[4];
-            q[0] = _mm256_or_si256(_mm256_and_si256(l0, low), _mm256_slli_epi16(_mm256_and_si256(qh, two), 4));
-            q[1] = _mm256_or_si256(_mm256_and_si256(l1, low), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2), two), 4));
-            q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), low), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 4), two), 4));
-            q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), low), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 6), two), 4));
+            ck_q6k_values(row, c, q);
             for (int k = 0; k < 4; k++) {
                 const __m256i v = _mm256_sub_epi8(q[k], bias);
                 const int sb = 8 * b + 4 * c + k;  // 32-value block of x
@@ -366,11 +361,16 @@ int ck_cpu_has_avx2(void) {
 int ck_cpu_has_avx512(void) {
 #ifdef CK_X86
     static int cached = -1;
-    if (cached < 0) cached = ck_cpu_has_avx2() && __builtin_cpu_supports("avx512f");
+    if (cached < 0) cached = ck_cpu_has_avx2() && __builtin_cpu_supports("avx512f") && !ck_kernels_limited_to_avx2();
     return cached;
 #else
     return 0;
 #endif
+}
+
+int ck_kernels_limited_to_avx2(void) {
+    const char *choice = getenv("CKPT_KERNELS");
+    return choice && strcmp(choice, "avx2") == 0;
 }
 
 int ck_uses_avx2(void) { return ck_cpu_has_avx2(); }

@@ -8,7 +8,6 @@
 // [block 0 values 0..15, block 1 values 0..15, block 0 values 16..31, block 1 values 16..31], the order in
 // which 2×16 packed nibbles unpack, and the prepared x is stored in that order. Signed weights are made
 // unsigned by an offset (q + off), taken back with the prepared per-block sums: Σ(q+off)·x − off·Σx.
-#include <stdlib.h>
 #include "ck_internal.h"
 
 #ifdef CK_X86
@@ -214,7 +213,6 @@ CK_VNNI static float vnni_q5_k(const uint8_t *row, ck_x8 x, int n) { return vnni
 // scales differ within a 32-value block, so the offset is taken off each lane in integers (Σ 32·x per lane).
 CK_VNNI static float vnni_q6_k(const uint8_t *row, ck_x8 x, int n) {
     __m512 acc = _mm512_setzero_ps();
-    const __m256i low = _mm256_set1_epi8(0xF), two = _mm256_set1_epi8(3);
     const __m512i thirty_two = _mm512_set1_epi8(32);
     // Lanes of pair (k, k+1) of a half: sub-block scales 2k, 2k+2, 2k+1, 2k+3, four lanes each.
     const __m512i by_lane = _mm512_set_epi32(3, 3, 3, 3, 1, 1, 1, 1, 2, 2, 2, 2, 0, 0, 0, 0);
@@ -222,15 +220,9 @@ CK_VNNI static float vnni_q6_k(const uint8_t *row, ck_x8 x, int n) {
         const float d = half_vnni(row + 208);
         for (int k = 0; k < 210; k += 64) CK_PREFETCH_VNNI(row + k);
         for (int c = 0; c < 2; c++) {
-            const uint8_t *ql = row + 64 * c, *qhp = row + 128 + 32 * c;
             const __m256 sc = _mm256_mul_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(row + 192 + 8 * c)))));
-            const __m256i l0 = _mm256_loadu_si256((const __m256i *)ql), l1 = _mm256_loadu_si256((const __m256i *)(ql + 32));
-            const __m256i qh = _mm256_loadu_si256((const __m256i *)qhp);
             __m256i q[4];
-            q[0] = _mm256_or_si256(_mm256_and_si256(l0, low), _mm256_slli_epi16(_mm256_and_si256(qh, two), 4));
-            q[1] = _mm256_or_si256(_mm256_and_si256(l1, low), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2), two), 4));
-            q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), low), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 4), two), 4));
-            q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), low), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 6), two), 4));
+            ck_q6k_values(row, c, q);
             for (int k = 0; k < 4; k += 2) {
                 const int sb = 8 * b + 4 * c + k;  // the pair's first 32-value block of x
                 const int8_t *x8 = x.q + 64 * sb;
@@ -298,11 +290,8 @@ int ck_cpu_has_vnni(void) {
 #ifdef CK_X86
     static int cached = -1;
     if (cached < 0) {
-        // CKPT_KERNELS=avx2 keeps the AVX2 kernels on a VNNI CPU (A/B timings, or to rule the kernels out).
-        const char *choice = getenv("CKPT_KERNELS");
         cached = ck_cpu_has_avx2() && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-                 __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni") &&
-                 !(choice && strcmp(choice, "avx2") == 0);
+                 __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni") && !ck_kernels_limited_to_avx2();
     }
     return cached;
 #else
