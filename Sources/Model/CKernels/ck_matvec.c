@@ -1,7 +1,7 @@
 // Quantized-weight × f32-vector products for decoding. Block types: the weight integers are widened to
 // int16 and multiplied with x prepared as int16 with one scale per 32 (ck_prepare) by madd_epi16, one
 // f32 multiply-add per block applies both scales. Unlike ggml's q8 activations, the 16-bit x keeps the
-// result within ~1e-4 relative of dequantize-then-f32. F32/F16 multiply in f32.
+// result within ~1e-4 relative of dequantize-then-f32. F32/F16/BF16 rows: ck_matvec_float.c.
 // The AVX2+FMA+F16C versions are compiled per function (target attribute, no build flags) and chosen at
 // run time; elsewhere ck_dot_scalar widens each block and multiplies x in f32.
 #include <stdlib.h>
@@ -9,23 +9,6 @@
 #include "ck_iquant_tables.h"
 
 #ifdef CK_X86
-// How far ahead of the bytes being read to prefetch. Decoding streams every weight from memory once per
-// token; the hardware prefetcher alone left half the bandwidth unused here (measured 7 → 13 GMAC/s on
-// Q8_0 rows out of cache with 4 KiB). Not for f32 rows, which are pure streaming with little arithmetic:
-// there the explicit prefetches got in the hardware's way (a 2-thread f32 row sweep read 21 GB/s without,
-// 16 GB/s with; SmolLM2 F32 decoding 27 → 30 tok/s).
-#ifndef CK_PREFETCH
-#define CK_PREFETCH 4096
-#endif
-#define CK_PREFETCH_AT(p) _mm_prefetch((const char *)(p) + CK_PREFETCH, _MM_HINT_T0)
-
-CK_AVX2 static inline float hsum(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
-
 CK_AVX2 static inline float half_f16c(const uint8_t *p) { return _cvtsh_ss(load_u16(p)); }
 
 // 16 int8 weights (low 16 bytes of lo, hi) times 32 int16 x: 8 int32 partial sums.
@@ -53,93 +36,6 @@ CK_AVX2 static inline __m256i high_bits32(uint32_t bits) {
         _mm256_set_epi64x(0x0303030303030303, 0x0202020202020202, 0x0101010101010101, 0));
     const __m256i select = _mm256_set1_epi64x((long long)0x8040201008040201ULL);
     return _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(spread, select), select), _mm256_set1_epi8(0x10));
-}
-
-CK_AVX2 static float dot_f32(const uint8_t *row, const float *x, int n) {
-    const float *w = (const float *)row;
-    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-    int i = 0;
-    for (; i + 32 <= n; i += 32) {
-        a0 = _mm256_fmadd_ps(_mm256_loadu_ps(w + i), _mm256_loadu_ps(x + i), a0);
-        a1 = _mm256_fmadd_ps(_mm256_loadu_ps(w + i + 8), _mm256_loadu_ps(x + i + 8), a1);
-        a2 = _mm256_fmadd_ps(_mm256_loadu_ps(w + i + 16), _mm256_loadu_ps(x + i + 16), a2);
-        a3 = _mm256_fmadd_ps(_mm256_loadu_ps(w + i + 24), _mm256_loadu_ps(x + i + 24), a3);
-    }
-    float s = hsum(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
-    for (; i < n; i++) s += w[i] * x[i];
-    return s;
-}
-
-// f32 rows with 64-byte loads: decoding an f32 model is a pure memory sweep, and a 2-thread sweep of a
-// 671 MB matrix read ~27 GB/s with 32-byte loads, ~32 GB/s with these (this AVX-512 VM; /tmp bench in
-// BENCHMARKS.md). The tail (n not a multiple of 64) takes 16 at a time, then a masked load.
-CK_AVX512 static float dot_f32_avx512(const uint8_t *row, const float *x, int n) {
-    const float *w = (const float *)row;
-    __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-    int i = 0;
-    for (; i + 64 <= n; i += 64) {
-        a0 = _mm512_fmadd_ps(_mm512_loadu_ps(w + i), _mm512_loadu_ps(x + i), a0);
-        a1 = _mm512_fmadd_ps(_mm512_loadu_ps(w + i + 16), _mm512_loadu_ps(x + i + 16), a1);
-        a2 = _mm512_fmadd_ps(_mm512_loadu_ps(w + i + 32), _mm512_loadu_ps(x + i + 32), a2);
-        a3 = _mm512_fmadd_ps(_mm512_loadu_ps(w + i + 48), _mm512_loadu_ps(x + i + 48), a3);
-    }
-    for (; i + 16 <= n; i += 16) a0 = _mm512_fmadd_ps(_mm512_loadu_ps(w + i), _mm512_loadu_ps(x + i), a0);
-    if (i < n) {
-        const __mmask16 m = (__mmask16)((1u << (n - i)) - 1);
-        a1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, w + i), _mm512_maskz_loadu_ps(m, x + i), a1);
-    }
-    return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
-}
-
-CK_AVX2 static float dot_f16(const uint8_t *row, const float *x, int n) {
-    __m256 a0 = _mm256_setzero_ps(), a1 = a0;
-    int i = 0;
-    for (; i + 16 <= n; i += 16) {
-        CK_PREFETCH_AT(row + 2 * i);
-        a0 = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(row + 2 * i))), _mm256_loadu_ps(x + i), a0);
-        a1 = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(row + 2 * i + 16))), _mm256_loadu_ps(x + i + 8), a1);
-    }
-    float s = hsum(_mm256_add_ps(a0, a1));
-    for (; i < n; i++) s += _cvtsh_ss(load_u16(row + 2 * i)) * x[i];
-    return s;
-}
-
-// BF16 rows: each value's 16 bits moved to the top of an f32 (exact), then f32 multiply-adds.
-CK_AVX2 static float dot_bf16(const uint8_t *row, const float *x, int n) {
-    __m256 a0 = _mm256_setzero_ps(), a1 = a0;
-    int i = 0;
-    for (; i + 16 <= n; i += 16) {
-        CK_PREFETCH_AT(row + 2 * i);
-        const __m256i w0 = _mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(row + 2 * i))), 16);
-        const __m256i w1 = _mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(row + 2 * i + 16))), 16);
-        a0 = _mm256_fmadd_ps(_mm256_castsi256_ps(w0), _mm256_loadu_ps(x + i), a0);
-        a1 = _mm256_fmadd_ps(_mm256_castsi256_ps(w1), _mm256_loadu_ps(x + i + 8), a1);
-    }
-    float s = hsum(_mm256_add_ps(a0, a1));
-    for (; i < n; i++) {
-        const uint32_t bits = (uint32_t)load_u16(row + 2 * i) << 16;
-        float w;
-        memcpy(&w, &bits, 4);
-        s += w * x[i];
-    }
-    return s;
-}
-
-// F16 and BF16 rows 32 values per step with AVX-512 (as f32 rows, wider loads read more of the memory's
-// bandwidth); the tail as the AVX2 versions.
-CK_AVX512 static float dot_16bit_avx512(int bf16, const uint8_t *row, const float *x, int n) {
-    __m512 a0 = _mm512_setzero_ps(), a1 = a0;
-    int i = 0;
-    for (; i + 32 <= n; i += 32) {
-        CK_PREFETCH_AT(row + 2 * i);
-        const __m256i h0 = _mm256_loadu_si256((const __m256i *)(row + 2 * i)), h1 = _mm256_loadu_si256((const __m256i *)(row + 2 * i + 32));
-        const __m512 w0 = bf16 ? _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h0), 16)) : _mm512_cvtph_ps(h0);
-        const __m512 w1 = bf16 ? _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h1), 16)) : _mm512_cvtph_ps(h1);
-        a0 = _mm512_fmadd_ps(w0, _mm512_loadu_ps(x + i), a0);
-        a1 = _mm512_fmadd_ps(w1, _mm512_loadu_ps(x + i + 16), a1);
-    }
-    const float head = _mm512_reduce_add_ps(_mm512_add_ps(a0, a1));
-    return i == n ? head : head + (bf16 ? dot_bf16(row + 2 * i, x + i, n - i) : dot_f16(row + 2 * i, x + i, n - i));
 }
 
 // The prepared x of one product.
@@ -194,7 +90,7 @@ CK_AVX2 static inline __m256i isum_q5_1(const uint8_t *blk, const int16_t *xq) {
             a0 = scaled(a0, half_f16c(p0) * x.scales[b], ISUM(p0, x.q + 32 * b));                       \
             if (HAS_MIN) m0 += half_f16c(p0 + 2) * x.sums[b];                                           \
         }                                                                                               \
-        return hsum(_mm256_add_ps(a0, a1)) + (m0 + m1);                                                 \
+        return ck_hsum(_mm256_add_ps(a0, a1)) + (m0 + m1);                                                 \
     }
 
 CK_LEGACY_DOT(dot_q8_0, 34, isum_q8_0, 0)
@@ -233,7 +129,7 @@ CK_AVX2 static float dot_q45_k(const uint8_t *row, ck_x16 x, int n, int five) {
             mins += dmin * m1 * x.sums[sb] + dmin * m2 * x.sums[sb + 1];
         }
     }
-    return hsum(_mm256_add_ps(acc[0], acc[1])) - mins;
+    return ck_hsum(_mm256_add_ps(acc[0], acc[1])) - mins;
 }
 
 // Q6_K: 16 sub-blocks of 16 with int8 scales; 6-bit values from 4 low bits (ql) and 2 high bits (qh), −32.
@@ -258,7 +154,7 @@ CK_AVX2 static float dot_q6_k(const uint8_t *row, ck_x16 x, int n) {
             }
         }
     }
-    return hsum(_mm256_add_ps(acc[0], acc[1]));
+    return ck_hsum(_mm256_add_ps(acc[0], acc[1]));
 }
 
 // 16 packed bytes of IQ4 indices → the non-linear values as int8 (low nibbles: elements 0..15, high: 16..31).
@@ -290,7 +186,7 @@ CK_AVX2 static float dot_iq4_xs(const uint8_t *row, ck_x16 x, int n) {
             a1 = scaled(a1, d * (float)ck_iq4xs_scale(row, ib + 1) * x.scales[sb + 1], isum_iq4(row + 24 + 16 * ib, x.q + 32 * sb + 32));
         }
     }
-    return hsum(_mm256_add_ps(a0, a1));
+    return ck_hsum(_mm256_add_ps(a0, a1));
 }
 
 // IQ3_S: each sub-block of 32 as int8 (ck_iq3s_values).
@@ -309,14 +205,12 @@ CK_AVX2 static float dot_iq3_s(const uint8_t *row, ck_x16 x, int n) {
             a1 = scaled(a1, d * (float)ck_iq3s_scale(row, ib + 1) * x.scales[sb + 1], isum_iq3_s(row, ib + 1, x.q + 32 * sb + 32));
         }
     }
-    return hsum(_mm256_add_ps(a0, a1));
+    return ck_hsum(_mm256_add_ps(a0, a1));
 }
 
 CK_AVX2 static float dot_avx2(int type, const uint8_t *row, const float *x, ck_x16 xq, int n, int wide) {
     switch (type) {
-    case CK_F32: return wide ? dot_f32_avx512(row, x, n) : dot_f32(row, x, n);
-    case CK_F16: return wide ? dot_16bit_avx512(0, row, x, n) : dot_f16(row, x, n);
-    case CK_BF16: return wide ? dot_16bit_avx512(1, row, x, n) : dot_bf16(row, x, n);
+    case CK_F32: case CK_F16: case CK_BF16: return ck_dot_float_row(type, row, x, n, wide);
     case CK_Q8_0: return dot_q8_0(row, xq, n);
     case CK_Q4_0: return dot_q4_0(row, xq, n);
     case CK_Q4_1: return dot_q4_1(row, xq, n);
@@ -336,7 +230,13 @@ CK_AVX2 static float dot_avx2(int type, const uint8_t *row, const float *x, ck_x
 CK_AVX2 static int matvec_avx2(int type, const uint8_t *w, size_t row_bytes, int r0, int r1, int k, const ck_vector *xs,
                                int n, float *out, size_t out_stride, int wide) {
     if (!ck_info(type)) return 0;  // every type of ck_info's table has a dot above
-    for (int r = r0; r < r1; r++) {
+    int r = r0;
+    // f32 rows four at a time, each vector against the four rows while they are in cache.
+    if (type == CK_F32)
+        for (; r + 4 <= r1; r += 4)
+            for (int j = 0; j < k; j++)
+                ck_dot4_f32(w + (size_t)r * row_bytes, row_bytes, xs[j].x, n, out + (size_t)j * out_stride + (size_t)(r - r0), wide);
+    for (; r < r1; r++) {
         const uint8_t *row = w + (size_t)r * row_bytes;
         for (int j = 0; j < k; j++) {
             const ck_x16 xq = {xs[j].q, xs[j].scales, xs[j].sums};
