@@ -4,73 +4,58 @@
 #include "ck_internal.h"
 
 #ifdef CK_X86
-CK_AVX2 static float dot_f32(const uint8_t *row, const float *x, int n) {
-    const float *w = (const float *)row;
-    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-    int i = 0;
-    for (; i + 32 <= n; i += 32) {
-        a0 = _mm256_fmadd_ps(_mm256_loadu_ps(w + i), _mm256_loadu_ps(x + i), a0);
-        a1 = _mm256_fmadd_ps(_mm256_loadu_ps(w + i + 8), _mm256_loadu_ps(x + i + 8), a1);
-        a2 = _mm256_fmadd_ps(_mm256_loadu_ps(w + i + 16), _mm256_loadu_ps(x + i + 16), a2);
-        a3 = _mm256_fmadd_ps(_mm256_loadu_ps(w + i + 24), _mm256_loadu_ps(x + i + 24), a3);
-    }
-    float s = ck_hsum(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
-    for (; i < n; i++) s += w[i] * x[i];
-    return s;
-}
-
-// f32 rows with 64-byte loads: decoding an f32 model is a pure memory sweep, and a 2-thread sweep of a
-// 671 MB matrix read ~27 GB/s with 32-byte loads, ~32 GB/s with these (this AVX-512 VM; /tmp bench in
-// BENCHMARKS.md). The tail (n not a multiple of 64) takes 16 at a time, then a masked load.
-CK_AVX512 static float dot_f32_avx512(const uint8_t *row, const float *x, int n) {
-    const float *w = (const float *)row;
-    __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-    int i = 0;
-    for (; i + 64 <= n; i += 64) {
-        a0 = _mm512_fmadd_ps(_mm512_loadu_ps(w + i), _mm512_loadu_ps(x + i), a0);
-        a1 = _mm512_fmadd_ps(_mm512_loadu_ps(w + i + 16), _mm512_loadu_ps(x + i + 16), a1);
-        a2 = _mm512_fmadd_ps(_mm512_loadu_ps(w + i + 32), _mm512_loadu_ps(x + i + 32), a2);
-        a3 = _mm512_fmadd_ps(_mm512_loadu_ps(w + i + 48), _mm512_loadu_ps(x + i + 48), a3);
-    }
-    for (; i + 16 <= n; i += 16) a0 = _mm512_fmadd_ps(_mm512_loadu_ps(w + i), _mm512_loadu_ps(x + i), a0);
-    if (i < n) {
-        const __mmask16 m = (__mmask16)((1u << (n - i)) - 1);
-        a1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, w + i), _mm512_maskz_loadu_ps(m, x + i), a1);
-    }
-    return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
-}
-
-// Four f32 rows per pass with AVX-512: four streams in flight per thread instead of one, x loaded once for
-// all four. In a 2-thread sweep of a 2 GB matrix this reads 33.3 GB/s against 32.0 one row at a time (Intel
-// AVX-512 VM), and in decoding, where matrices are small and the sweep restarts often, more: Qwen2.5-0.5B-shaped
-// F32 14.1 → 15.3 tok/s, SmolLM2 F32 52.5 → 55.9 (with AVX2: 13.0 → 15.0 and 44.8 → 50.0).
-CK_AVX512 static void dot4_f32_avx512(const uint8_t *row, size_t row_bytes, const float *x, int n, float *out) {
+// f32 rows, `rows` (1–4) consecutive rows per pass, row_bytes apart: out[r] = row r · x. Decoding an f32 model is
+// a pure memory sweep, and the VM reads ~16 GB/s per core: with 64-byte loads (a 2-thread sweep of a 671 MB matrix
+// read ~27 GB/s with 32-byte loads, ~32 GB/s with these) and four rows in flight per thread instead of one (33.3 GB/s
+// on a 2 GB matrix; in decoding, where matrices are small and the sweep restarts often, more: Qwen2.5-0.5B-shaped F32
+// 14.1 → 15.3 tok/s, SmolLM2 F32 52.5 → 55.9, with AVX2 13.0 → 15.0 and 44.8 → 50.0). x is loaded once for the rows.
+// One row at a time serves only the last rows of a range.
+CK_AVX512 static inline __attribute__((always_inline)) void rows_f32_avx512(const uint8_t *row, size_t row_bytes, const float *x,
+                                                                          int n, float *out, const int rows) {
     __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
     int i = 0;
     for (; i + 16 <= n; i += 16) {
         const __m512 xv = _mm512_loadu_ps(x + i);
-        for (int r = 0; r < 4; r++) acc[r] = _mm512_fmadd_ps(_mm512_loadu_ps((const float *)(row + r * row_bytes) + i), xv, acc[r]);
+        for (int r = 0; r < rows; r++) acc[r] = _mm512_fmadd_ps(_mm512_loadu_ps((const float *)(row + r * row_bytes) + i), xv, acc[r]);
     }
     const __mmask16 tail = (__mmask16)((1u << (n - i)) - 1);  // 0 when n is a multiple of 16
     const __m512 xv = _mm512_maskz_loadu_ps(tail, x + i);
-    for (int r = 0; r < 4; r++)
+    for (int r = 0; r < rows; r++)
         out[r] = _mm512_reduce_add_ps(_mm512_fmadd_ps(_mm512_maskz_loadu_ps(tail, (const float *)(row + r * row_bytes) + i), xv, acc[r]));
 }
 
 // The same with AVX2 (8 floats per load), for hosts without AVX-512; the tail in scalar f32.
-CK_AVX2 static void dot4_f32(const uint8_t *row, size_t row_bytes, const float *x, int n, float *out) {
+CK_AVX2 static inline __attribute__((always_inline)) void rows_f32(const uint8_t *row, size_t row_bytes, const float *x, int n,
+                                                                 float *out, const int rows) {
     __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
     int i = 0;
     for (; i + 8 <= n; i += 8) {
         const __m256 xv = _mm256_loadu_ps(x + i);
-        for (int r = 0; r < 4; r++) acc[r] = _mm256_fmadd_ps(_mm256_loadu_ps((const float *)(row + r * row_bytes) + i), xv, acc[r]);
+        for (int r = 0; r < rows; r++) acc[r] = _mm256_fmadd_ps(_mm256_loadu_ps((const float *)(row + r * row_bytes) + i), xv, acc[r]);
     }
-    for (int r = 0; r < 4; r++) {
+    for (int r = 0; r < rows; r++) {
         const float *w = (const float *)(row + r * row_bytes);
         float s = ck_hsum(acc[r]);
         for (int t = i; t < n; t++) s += w[t] * x[t];
         out[r] = s;
     }
+}
+
+CK_AVX512 static float dot_f32_avx512(const uint8_t *row, const float *x, int n) {
+    float s;
+    rows_f32_avx512(row, 0, x, n, &s, 1);
+    return s;
+}
+CK_AVX2 static float dot_f32(const uint8_t *row, const float *x, int n) {
+    float s;
+    rows_f32(row, 0, x, n, &s, 1);
+    return s;
+}
+CK_AVX512 static void dot4_f32_avx512(const uint8_t *row, size_t row_bytes, const float *x, int n, float *out) {
+    rows_f32_avx512(row, row_bytes, x, n, out, 4);
+}
+CK_AVX2 static void dot4_f32(const uint8_t *row, size_t row_bytes, const float *x, int n, float *out) {
+    rows_f32(row, row_bytes, x, n, out, 4);
 }
 
 CK_AVX2 static float dot_f16(const uint8_t *row, const float *x, int n) {
