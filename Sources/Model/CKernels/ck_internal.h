@@ -80,6 +80,9 @@ CK_AVX2 static inline float ck_hsum(__m256 v) {
     return _mm_cvtss_f32(s);
 }
 
+// The f16 at p as a float (F16C).
+CK_AVX2 static inline float ck_half_f16c(const uint8_t *p) { return _cvtsh_ss(load_u16(p)); }
+
 // ck_matvec_float.c: one f32 / f16 / bf16 row times x (wide: the AVX-512 loads); four consecutive f32 rows
 // (row_bytes apart) times x into out[0..3].
 float ck_dot_float_row(int type, const uint8_t *row, const float *x, int n, int wide);

@@ -9,8 +9,6 @@
 #include "ck_iquant_tables.h"
 
 #ifdef CK_X86
-CK_AVX2 static inline float half_f16c(const uint8_t *p) { return _cvtsh_ss(load_u16(p)); }
-
 // 16 int8 weights (low 16 bytes of lo, hi) times 32 int16 x: 8 int32 partial sums.
 CK_AVX2 static inline __m256i imul32(__m128i lo, __m128i hi, const int16_t *xq) {
     const __m256i a = _mm256_madd_epi16(_mm256_cvtepi8_epi16(lo), _mm256_loadu_si256((const __m256i *)xq));
@@ -78,17 +76,17 @@ CK_AVX2 static inline __m256i isum_q5_1(const uint8_t *blk, const int16_t *xq) {
         for (; b + 2 <= nb; b += 2) {                                                                   \
             const uint8_t *p0 = row + (size_t)b * SIZE, *p1 = p0 + SIZE;                                \
             CK_PREFETCH_AT(p0);                                                                         \
-            a0 = scaled(a0, half_f16c(p0) * x.scales[b], ISUM(p0, x.q + 32 * b));                       \
-            a1 = scaled(a1, half_f16c(p1) * x.scales[b + 1], ISUM(p1, x.q + 32 * b + 32));              \
+            a0 = scaled(a0, ck_half_f16c(p0) * x.scales[b], ISUM(p0, x.q + 32 * b));                       \
+            a1 = scaled(a1, ck_half_f16c(p1) * x.scales[b + 1], ISUM(p1, x.q + 32 * b + 32));              \
             if (HAS_MIN) {                                                                              \
-                m0 += half_f16c(p0 + 2) * x.sums[b];                                                    \
-                m1 += half_f16c(p1 + 2) * x.sums[b + 1];                                                \
+                m0 += ck_half_f16c(p0 + 2) * x.sums[b];                                                    \
+                m1 += ck_half_f16c(p1 + 2) * x.sums[b + 1];                                                \
             }                                                                                           \
         }                                                                                               \
         if (b < nb) {                                                                                   \
             const uint8_t *p0 = row + (size_t)b * SIZE;                                                 \
-            a0 = scaled(a0, half_f16c(p0) * x.scales[b], ISUM(p0, x.q + 32 * b));                       \
-            if (HAS_MIN) m0 += half_f16c(p0 + 2) * x.sums[b];                                           \
+            a0 = scaled(a0, ck_half_f16c(p0) * x.scales[b], ISUM(p0, x.q + 32 * b));                       \
+            if (HAS_MIN) m0 += ck_half_f16c(p0 + 2) * x.sums[b];                                           \
         }                                                                                               \
         return ck_hsum(_mm256_add_ps(a0, a1)) + (m0 + m1);                                                 \
     }
@@ -106,7 +104,7 @@ CK_AVX2 static float dot_q45_k(const uint8_t *row, ck_x16 x, int n, int five) {
     const int size = five ? 176 : 144;
     const __m256i low = _mm256_set1_epi8(0xF);
     for (int b = 0; b < n / 256; b++, row += size) {
-        const float d = half_f16c(row), dmin = half_f16c(row + 2);
+        const float d = ck_half_f16c(row), dmin = ck_half_f16c(row + 2);
         const uint8_t *qs = row + (five ? 48 : 16);
         const __m256i qh = five ? _mm256_loadu_si256((const __m256i *)(row + 16)) : _mm256_setzero_si256();
         for (int c = 0; c < 4; c++, qs += 32) {
@@ -137,7 +135,7 @@ CK_AVX2 static float dot_q6_k(const uint8_t *row, ck_x16 x, int n) {
     __m256 acc[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
     const __m256i bias = _mm256_set1_epi8(32);
     for (int b = 0; b < n / 256; b++, row += 210) {
-        const float d = half_f16c(row + 208);
+        const float d = ck_half_f16c(row + 208);
         for (int k = 0; k < 210; k += 64) CK_PREFETCH_AT(row + k);
         for (int c = 0; c < 2; c++) {
             const int8_t *sc = (const int8_t *)(row + 192 + 8 * c);
@@ -179,7 +177,7 @@ CK_AVX2 static float dot_iq4_xs(const uint8_t *row, ck_x16 x, int n) {
     __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
     for (int b = 0; b < n / 256; b++, row += 136) {
         CK_PREFETCH_AT(row);
-        const float d = half_f16c(row);
+        const float d = ck_half_f16c(row);
         for (int ib = 0; ib < 8; ib += 2) {
             const int sb = 8 * b + ib;
             a0 = scaled(a0, d * (float)ck_iq4xs_scale(row, ib) * x.scales[sb], isum_iq4(row + 8 + 16 * ib, x.q + 32 * sb));
@@ -198,7 +196,7 @@ CK_AVX2 static float dot_iq3_s(const uint8_t *row, ck_x16 x, int n) {
     __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
     for (int b = 0; b < n / 256; b++, row += 110) {
         CK_PREFETCH_AT(row);
-        const float d = half_f16c(row);
+        const float d = ck_half_f16c(row);
         for (int ib = 0; ib < 8; ib += 2) {
             const int sb = 8 * b + ib;
             a0 = scaled(a0, d * (float)ck_iq3s_scale(row, ib) * x.scales[sb], isum_iq3_s(row, ib, x.q + 32 * sb));

@@ -67,7 +67,7 @@ CK_AVX2 static float dot_f16(const uint8_t *row, const float *x, int n) {
         a1 = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(row + 2 * i + 16))), _mm256_loadu_ps(x + i + 8), a1);
     }
     float s = ck_hsum(_mm256_add_ps(a0, a1));
-    for (; i < n; i++) s += _cvtsh_ss(load_u16(row + 2 * i)) * x[i];
+    for (; i < n; i++) s += ck_half_f16c(row + 2 * i) * x[i];
     return s;
 }
 

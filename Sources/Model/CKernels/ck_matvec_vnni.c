@@ -16,14 +16,6 @@
 // x passed by value, the call and its stores were 13% of a SmolLM2 IQ4_XS decode's samples.
 #define CK_VNNI_ROW CK_VNNI static inline __attribute__((always_inline))
 
-CK_VNNI static inline float half_vnni(const uint8_t *p) { return _cvtsh_ss(load_u16(p)); }
-
-CK_VNNI static inline float ck_hsum256(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    return _mm_cvtss_f32(_mm_add_ss(s, _mm_movehdup_ps(s)));
-}
-
 // 64 unsigned weight bytes of a pair (pair order) times its prepared x (a then b, 64 bytes each): 16 int32
 // lanes of Σ u·(256·a + b); lanes 0–3 and 8–11 belong to the first block, 4–7 and 12–15 to the second.
 CK_VNNI static inline __m512i pair_isum(__m512i u, const int8_t *x8) {
@@ -163,7 +155,7 @@ CK_VNNI_ROW float vnni_iq4_xs(const uint8_t *row, ck_x8 x, int n) {
         const __m256i low = _mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32((int)load_u32(row + 4)), nibble_shift), _mm256_set1_epi32(0xF));
         const __m256i high = _mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32(load_u16(row + 2)), pair_shift), _mm256_set1_epi32(3));
         const __m256i ls = _mm256_sub_epi32(_mm256_or_si256(low, _mm256_slli_epi32(high, 4)), _mm256_set1_epi32(32));
-        const __m256 dl = _mm256_mul_ps(_mm256_set1_ps(half_vnni(row)), _mm256_cvtepi32_ps(ls));  // d·(ls − 32) per sub-block
+        const __m256 dl = _mm256_mul_ps(_mm256_set1_ps(ck_half_f16c(row)), _mm256_cvtepi32_ps(ls));  // d·(ls − 32) per sub-block
         const __m256 s8 = _mm256_mul_ps(dl, _mm256_loadu_ps(x.scales + 8 * b));
         off = _mm256_fmadd_ps(dl, _mm256_loadu_ps(x.qsums + 8 * b), off);
         for (int c = 0; c < 4; c++) {
@@ -172,7 +164,7 @@ CK_VNNI_ROW float vnni_iq4_xs(const uint8_t *row, ck_x8 x, int n) {
             acc = _mm512_fmadd_ps(superblock_pair_scales(s8, c), _mm512_cvtepi32_ps(pair_isum(u, x.q + 64 * (8 * b + 2 * c))), acc);
         }
     }
-    return _mm512_reduce_add_ps(acc) - 128.0f * ck_hsum256(off);
+    return _mm512_reduce_add_ps(acc) - 128.0f * ck_hsum(off);
 }
 
 // Q4_K {f16 d, dmin; u8 scales[12]; u8 qs[128]} and Q5_K {f16 d, dmin; u8 scales[12]; u8 qh[32]; u8 qs[128]}:
@@ -191,8 +183,8 @@ CK_VNNI_ROW float vnni_q45_k(const uint8_t *row, ck_x8 x, int n, int five) {
         const uint32_t mins_hi = ((w2 >> 4) & 0x0F0F0F0F) | (((w1 >> 6) & 0x03030303) << 4);
         const __m256 sc = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_setr_epi32((int)scales_lo, (int)scales_hi, 0, 0)));
         const __m256 mn = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_setr_epi32((int)mins_lo, (int)mins_hi, 0, 0)));
-        const __m256 s8 = _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(half_vnni(row)), sc), _mm256_loadu_ps(x.scales + 8 * b));
-        mins = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_set1_ps(half_vnni(row + 2)), mn), _mm256_loadu_ps(x.sums + 8 * b), mins);
+        const __m256 s8 = _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(ck_half_f16c(row)), sc), _mm256_loadu_ps(x.scales + 8 * b));
+        mins = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_set1_ps(ck_half_f16c(row + 2)), mn), _mm256_loadu_ps(x.sums + 8 * b), mins);
         const __m256i qh = five ? _mm256_loadu_si256((const __m256i *)(row + 16)) : _mm256_setzero_si256();
         for (int c = 0; c < 4; c++) {
             const uint8_t *qs = row + (five ? 48 : 16) + 32 * c;
@@ -206,7 +198,7 @@ CK_VNNI_ROW float vnni_q45_k(const uint8_t *row, ck_x8 x, int n, int five) {
             acc = _mm512_fmadd_ps(superblock_pair_scales(s8, c), _mm512_cvtepi32_ps(pair_isum(pair_of_runs(lo, hi), x.q + 64 * (8 * b + 2 * c))), acc);
         }
     }
-    return _mm512_reduce_add_ps(acc) - ck_hsum256(mins);
+    return _mm512_reduce_add_ps(acc) - ck_hsum(mins);
 }
 CK_VNNI_ROW float vnni_q4_k(const uint8_t *row, ck_x8 x, int n) { return vnni_q45_k(row, x, n, 0); }
 CK_VNNI_ROW float vnni_q5_k(const uint8_t *row, ck_x8 x, int n) { return vnni_q45_k(row, x, n, 1); }
@@ -220,7 +212,7 @@ CK_VNNI_ROW float vnni_q6_k(const uint8_t *row, ck_x8 x, int n) {
     // Lanes of pair (k, k+1) of a half: sub-block scales 2k, 2k+2, 2k+1, 2k+3, four lanes each.
     const __m512i by_lane = _mm512_set_epi32(3, 3, 3, 3, 1, 1, 1, 1, 2, 2, 2, 2, 0, 0, 0, 0);
     for (int b = 0; b < n / 256; b++, row += 210) {
-        const float d = half_vnni(row + 208);
+        const float d = ck_half_f16c(row + 208);
         for (int k = 0; k < 210; k += 64) CK_PREFETCH_VNNI(row + k);
         for (int c = 0; c < 2; c++) {
             const __m256 sc = _mm256_mul_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(row + 192 + 8 * c)))));
@@ -250,7 +242,7 @@ CK_VNNI_ROW float vnni_iq3_s(const uint8_t *row, ck_x8 x, int n) {
         CK_PREFETCH_VNNI(row);
         const __m256i nib = _mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32((int)load_u32(row + 106)), nibble_shift), _mm256_set1_epi32(0xF));
         const __m256i ls = _mm256_add_epi32(_mm256_slli_epi32(nib, 1), _mm256_set1_epi32(1));
-        const __m256 dl = _mm256_mul_ps(_mm256_set1_ps(half_vnni(row)), _mm256_cvtepi32_ps(ls));
+        const __m256 dl = _mm256_mul_ps(_mm256_set1_ps(ck_half_f16c(row)), _mm256_cvtepi32_ps(ls));
         const __m256 s8 = _mm256_mul_ps(dl, _mm256_loadu_ps(x.scales + 8 * b));
         off = _mm256_fmadd_ps(dl, _mm256_loadu_ps(x.qsums + 8 * b), off);
         for (int c = 0; c < 4; c++) {
@@ -258,7 +250,7 @@ CK_VNNI_ROW float vnni_iq3_s(const uint8_t *row, ck_x8 x, int n) {
             acc = _mm512_fmadd_ps(superblock_pair_scales(s8, c), _mm512_cvtepi32_ps(pair_isum(u, x.q + 64 * (8 * b + 2 * c))), acc);
         }
     }
-    return _mm512_reduce_add_ps(acc) - 128.0f * ck_hsum256(off);
+    return _mm512_reduce_add_ps(acc) - 128.0f * ck_hsum(off);
 }
 
 CK_VNNI int ck_matvec_vnni(int type, const uint8_t *w, size_t row_bytes, int r0, int r1, int k, const ck_vector *xs, int n,
@@ -286,6 +278,7 @@ CK_VNNI int ck_matvec_vnni(int type, const uint8_t *w, size_t row_bytes, int r0,
     case CK_IQ3_S: CK_VNNI_ROWS(vnni_iq3_s);
     default: return 0;
     }
+#undef CK_VNNI_ROWS
     return 1;
 }
 #endif
