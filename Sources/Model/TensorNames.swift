@@ -109,7 +109,7 @@ public enum TensorNames {
         switch rope.scaling {
         case .divisors(let d): return [(.frequencies, d)]
         case .longrope(let short, let long, _, _): return [(.longFactors, long), (.shortFactors, short)]
-        case .none, .linear: return []
+        case .none, .linear, .yarn: return []
         }
     }
 

@@ -131,6 +131,8 @@ public struct RotaryEmbedding: Equatable, Sendable {
         /// Phi-3's longrope: per-pair divisors, the long ones when the context exceeds `originalContext`;
         /// cos and sin are multiplied by `attentionFactor`.
         case longrope(short: [Float], long: [Float], originalContext: Int, attentionFactor: Float)
+        /// YaRN (YarnScaling): per-pair blend of original and divided frequencies, cos and sin scaled.
+        case yarn(YarnScaling)
     }
 
     public var layout: Layout
@@ -154,6 +156,8 @@ public struct RotaryEmbedding: Equatable, Sendable {
         case .divisors(let d): return (d, 1)
         case .longrope(let short, let long, let original, let factor):
             return (context > original ? long : short, factor)
+        case .yarn(let yarn):
+            return (yarn.divisors(dimensions: dimensions, theta: theta), yarn.resolvedAttentionFactor)
         }
     }
 }

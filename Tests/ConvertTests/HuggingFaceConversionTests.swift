@@ -62,7 +62,7 @@ import TestSupport
     }
 
     /// Every family of the registry (fixtures/families), same four outtypes.
-    @Test(arguments: ["llama3", "mistral", "qwen2", "qwen3", "gemma3", "phi3", "phi4", "phi3-longrope"], ["f32", "f16", "bf16", "q8_0"])
+    @Test(arguments: ["llama3", "mistral", "qwen2", "qwen3", "gemma3", "phi3", "phi4", "phi3-longrope", "qwen2-yarn"], ["f32", "f16", "bf16", "q8_0"])
     func familiesMatchConvertHFToGGUF(_ model: String, outtype: String) throws {
         try compare(model: model, input: Self.fixtures + "/families/\(model)", key: "families/\(model)/\(outtype)", outtype: outtype)
     }
@@ -132,7 +132,7 @@ import TestSupport
     /// norms +1 and back, within the rounding of w + 1 − 1, fused projections kept) and the same config,
     /// except what GGUF does not keep of Gemma 3: query_pre_attn_scalar (llama.cpp uses head_dim: the
     /// fixture's 24 comes back as 16) and layer_types (llama.cpp's fixed 5 local : 1 global pattern).
-    @Test(arguments: ["llama3", "mistral", "qwen2", "qwen3", "gemma3", "phi3", "phi4", "phi3-longrope"])
+    @Test(arguments: ["llama3", "mistral", "qwen2", "qwen3", "gemma3", "phi3", "phi4", "phi3-longrope", "qwen2-yarn"])
     func familiesRoundTrip(_ model: String) throws {
         let source = Self.fixtures + "/families/\(model)"
         let gguf = Self.temporary("\(model).gguf"), back = Self.temporary("\(model)-hf")

@@ -6,12 +6,12 @@ import TestSupport
 
 /// Every family of the registry against transformers itself (fixtures/make_families.py: tiny random Llama 3
 /// with llama3 rope scaling, Mistral with explicit head_dim, Qwen2, Qwen3, Gemma 3 with its sliding window,
-/// Phi-3, Phi-4-mini-shaped partial rotary, Phi-3 longrope; torch 2.15, transformers 5.24, eager attention):
+/// Phi-3, Phi-4-mini-shaped partial rotary, Phi-3 longrope, Qwen2 with yarn; torch 2.15, transformers 5.24, eager attention):
 /// logits within 1e-4 of the logit scale, KV-cache decoding equal to the full forward, and one training
 /// batch's loss and every parameter gradient within 1e-4 relative.
 @Suite struct FamilyReferenceTests {
     static let root = Repository.fixtures("families")
-    static let models = ["llama3", "mistral", "qwen2", "qwen3", "gemma3", "phi3", "phi4", "phi3-longrope"]
+    static let models = ["llama3", "mistral", "qwen2", "qwen3", "gemma3", "phi3", "phi4", "phi3-longrope", "qwen2-yarn"]
 
     static func expected(_ name: String) throws -> JSONValue { try JSONFile.read(root + "/\(name)/expected.json") }
     static func ints(_ value: JSONValue?) -> [Int] { (value?.arrayValue ?? []).compactMap { $0.int64Value }.map { Int($0) } }
@@ -110,6 +110,44 @@ import TestSupport
             return
         }
         #expect(d.count == 4 && d[0] == 1 && d[2] == 8 && d[3] == 8 && d[1] > 1 && d[1] < 8)
+        guard case .yarn(let yarn) = try config("qwen2-yarn").rope(layer: 0)?.scaling else {
+            Issue.record("qwen2-yarn scaling not decoded")
+            return
+        }
+        #expect(yarn == YarnScaling(factor: 4, originalContext: 1024))
+    }
+
+    /// The yarn frequencies and attention factor equal transformers' buffers (expected.json's rope record:
+    /// inv_freq, attention_scaling) for the fixture, whose pairs are kept, ramped and divided.
+    @Test func yarnFrequenciesMatchTransformers() throws {
+        let rope = try #require(try Self.expected("qwen2-yarn")["rope"])
+        let yarn = YarnScaling(factor: 4, originalContext: 1024)
+        let range = yarn.correctionRange(dimensions: 16, theta: 10_000)
+        #expect(range.low == 1 && range.high == 5)
+        let divisors = yarn.divisors(dimensions: 16, theta: 10_000)
+        let got = divisors.indices.map { Float(pow(10_000.0, -2 * Double($0) / 16) / Double(divisors[$0])) }
+        let want = (rope["inv_freq"]?.arrayValue ?? []).compactMap { $0.doubleValue }.map { Float($0) }
+        #expect(want.count == 8 && Self.worst(got, want) <= 1e-6, "\(got) vs \(want)")
+        #expect(Double(yarn.resolvedAttentionFactor) == Double(Float(rope["attention_scaling"]?.doubleValue ?? 0)))
+    }
+
+    /// Qwen2.5's published long-context form (transformers 4.x `rope_scaling` with `type`), and a config whose
+    /// original context is only implied by the top-level max_position_embeddings with an explicit factor.
+    @Test func yarnConfigFormsAreRead() throws {
+        func scaling(_ rope: String, extra: String = "") throws -> RotaryEmbedding.Scaling? {
+            let text = #"{"architectures": ["Qwen2ForCausalLM"], "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 1, "num_attention_heads": 4, "max_position_embeddings": 32768, "vocab_size": 10, "rope_theta": 1000000.0, "#
+                + extra + #""rope_scaling": "# + rope + "}"
+            return try TransformerConfig(huggingFace: JSONParser.parse(Array(text.utf8)), path: "c.json").rope(layer: 0)?.scaling
+        }
+        #expect(try scaling(#"{"factor": 4.0, "original_max_position_embeddings": 32768, "type": "yarn"}"#)
+                == .yarn(YarnScaling(factor: 4, originalContext: 32768)))
+        #expect(try scaling(#"{"factor": 2.0, "rope_type": "yarn", "beta_fast": 16, "attention_factor": 1.5}"#)
+                == .yarn(YarnScaling(factor: 2, originalContext: 32768, betaFast: 16, attentionFactor: 1.5)))
+        #expect(try scaling(#"{"rope_type": "yarn", "original_max_position_embeddings": 8192}"#)
+                == .yarn(YarnScaling(factor: 4, originalContext: 8192)))
+        #expect(throws: ModelError.invalidValue(path: "c.json", key: "rope_scaling.mscale", reason: "yarn with mscale is not supported")) {
+            try scaling(#"{"rope_type": "yarn", "factor": 40, "mscale": 1.0, "mscale_all_dim": 1.0}"#)
+        }
     }
 
     /// GGUF keeps Llama 3's rope scaling as divisors only; config.json needs the parameters back. Llama 3.1's
@@ -129,7 +167,7 @@ import TestSupport
     @Test func unsupportedRopeScalingIsNamed() throws {
         let json = try JSONParser.parse(Array(#"{"architectures": ["Qwen2ForCausalLM"], "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 1, "num_attention_heads": 4, "max_position_embeddings": 64, "vocab_size": 10, "rope_scaling": {"rope_type": "dynamic", "factor": 2.0}}"#.utf8))
         #expect(throws: ModelError.invalidValue(path: "c.json", key: "rope_scaling.rope_type",
-                                                reason: "rope scaling 'dynamic' is not supported (supported: default, linear, llama3, longrope)")) {
+                                                reason: "rope scaling 'dynamic' is not supported (supported: default, linear, llama3, longrope, yarn)")) {
             try TransformerConfig(huggingFace: json, path: "c.json")
         }
     }

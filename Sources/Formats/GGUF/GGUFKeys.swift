@@ -71,6 +71,11 @@ public enum GGUFKeys {
         case ropeScalingFactor = "rope.scaling.factor"
         case ropeScalingAttnFactor = "rope.scaling.attn_factor"
         case ropeScalingOriginalContext = "rope.scaling.original_context_length"
+        case ropeScalingYarnExtFactor = "rope.scaling.yarn_ext_factor"
+        case ropeScalingYarnAttnFactor = "rope.scaling.yarn_attn_factor"
+        case ropeScalingYarnBetaFast = "rope.scaling.yarn_beta_fast"
+        case ropeScalingYarnBetaSlow = "rope.scaling.yarn_beta_slow"
+        case ropeScalingYarnLogMultiplier = "rope.scaling.yarn_log_multiplier"
     }
 
     public static func arch(_ architecture: String, _ key: ArchKey) -> String { "\(architecture).\(key.rawValue)" }

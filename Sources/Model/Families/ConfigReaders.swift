@@ -95,10 +95,44 @@ public struct HFConfigReader: Sendable {
                 ?? RopeScalingMath.longropeAttentionFactor(context: context, originalContext: original)
             return .longrope(short: try list("short_factor"), long: try list("long_factor"), originalContext: original,
                              attentionFactor: factor)
+        case "yarn":
+            return .yarn(try yarn(p, key: key))
         default:
             throw .invalidValue(path: path, key: "\(key).rope_type",
-                                reason: "rope scaling '\(type)' is not supported (supported: default, linear, llama3, longrope)")
+                                reason: "rope scaling '\(type)' is not supported (supported: default, linear, llama3, longrope, yarn)")
         }
+    }
+}
+
+extension HFConfigReader {
+    /// transformers' yarn parameters: original_max_position_embeddings from the top level (Phi-3 style), else
+    /// the rope parameters, else max_position_embeddings; factor else max / original. mscale / mscale_all_dim
+    /// (DeepSeek) and truncate false are refused: GGUF cannot state them for llama.cpp.
+    func yarn(_ p: JSONValue, key: String) throws(ModelError) -> YarnScaling {
+        func positive(_ name: String) throws(ModelError) -> Float? {
+            guard let v = p[name], v != .null else { return nil }
+            guard let d = v.doubleValue, d > 0, d.isFinite else {
+                throw .invalidValue(path: path, key: "\(key).\(name)", reason: "must be a positive number")
+            }
+            return Float(d)
+        }
+        for name in ["mscale", "mscale_all_dim"] where p[name] != nil && p[name] != .null {
+            throw .invalidValue(path: path, key: "\(key).\(name)", reason: "yarn with mscale is not supported")
+        }
+        if p["truncate"]?.boolValue == false {
+            throw .invalidValue(path: path, key: "\(key).truncate", reason: "yarn without truncation is not supported")
+        }
+        let stated = try positive("original_max_position_embeddings").map { Int($0) }
+        let topLevel = try int("original_max_position_embeddings"), context = try int("max_position_embeddings")
+        guard let original = topLevel ?? stated ?? context, original > 0 else {
+            throw .missingKey(path: path, key: "\(key).original_max_position_embeddings")
+        }
+        let factor: Float
+        if let f = try positive("factor") { factor = f }
+        else if let context { factor = Float(context) / Float(original) }
+        else { throw .missingKey(path: path, key: "\(key).factor") }
+        return YarnScaling(factor: factor, originalContext: original, betaFast: try positive("beta_fast"),
+                           betaSlow: try positive("beta_slow"), attentionFactor: try positive("attention_factor"))
     }
 }
 
@@ -177,9 +211,26 @@ public struct GGUFConfigReader: @unchecked Sendable {
         case "linear":
             let factor = float(.ropeScalingFactor) ?? 1
             return factor == 1 ? .none : .linear(factor: factor)
+        case "yarn":
+            // llama.cpp reads the factor, the original context and rope.scaling.attn_factor; the yarn_beta_* /
+            // yarn_attn_factor keys convert_hf_to_gguf copies from config.json are read here as the model's.
+            guard let factor = float(.ropeScalingFactor), factor > 0 else {
+                throw .missingKey(path: path, key: key(.ropeScalingFactor))
+            }
+            if let logMultiplier = float(.ropeScalingYarnLogMultiplier), logMultiplier != 0 {
+                throw .invalidValue(path: path, key: key(.ropeScalingYarnLogMultiplier),
+                                    reason: "yarn with a log multiplier (mscale) is not supported")
+            }
+            let original: Int
+            if let stated = try int(.ropeScalingOriginalContext) { original = stated } else { original = try required(.contextLength) }
+            var yarn = YarnScaling(factor: factor, originalContext: original,
+                                   betaFast: float(.ropeScalingYarnBetaFast), betaSlow: float(.ropeScalingYarnBetaSlow),
+                                   attentionFactor: float(.ropeScalingYarnAttnFactor))
+            if let extra = float(.ropeScalingAttnFactor) { yarn.attentionFactor = yarn.resolvedAttentionFactor * extra }
+            return .yarn(yarn)
         case let other:
             throw .invalidValue(path: path, key: key(.ropeScalingType),
-                                reason: "rope scaling '\(other)' is not supported (supported: none, linear, and the rope_freqs / rope_factors tensors)")
+                                reason: "rope scaling '\(other)' is not supported (supported: none, linear, yarn, and the rope_freqs / rope_factors tensors)")
         }
     }
 }

@@ -55,7 +55,10 @@ enum FamilyKeys {
         var kv = [u32(a, .blockCount, c.layerCount), u32(a, .contextLength, c.contextLength),
                   u32(a, .embeddingLength, c.embeddingSize), u32(a, .feedForwardLength, c.feedForwardSize),
                   u32(a, .headCount, c.headCount), u32(a, .headCountKV, c.kvHeadCount)]
-        if let rope = globalRope(c) { kv.append(f32(a, .ropeFreqBase, rope.theta)) }
+        if let rope = globalRope(c) {
+            kv += ropeScaling(a, rope)
+            kv.append(f32(a, .ropeFreqBase, rope.theta))
+        }
         kv.append(f32(a, .rmsEpsilon, epsilon(c)))
         let explicitHeadDim = x.source.map { $0["head_dim"] != nil } ?? (c.headDim != c.embeddingSize / c.headCount)
         if explicitHeadDim {
@@ -64,6 +67,24 @@ enum FamilyKeys {
         }
         kv.append((GGUFKeys.fileType, .uint32(x.fileType)))
         return kv
+    }
+
+    /// The rope scaling keys convert_hf_to_gguf writes in set_gguf_parameters (before the rope base): linear
+    /// and yarn with their parameters; llama3's divisors and longrope's factors travel as tensors instead.
+    static func ropeScaling(_ a: String, _ rope: RotaryEmbedding) -> [(key: String, value: GGUFValue)] {
+        switch rope.scaling {
+        case .linear(let factor):
+            return [(GGUFKeys.arch(a, .ropeScalingType), .string("linear")), f32(a, .ropeScalingFactor, factor)]
+        case .yarn(let y):
+            var kv = [(GGUFKeys.arch(a, .ropeScalingType), GGUFValue.string("yarn")), f32(a, .ropeScalingFactor, y.factor),
+                      u32(a, .ropeScalingOriginalContext, y.originalContext)]
+            if let v = y.attentionFactor { kv.append(f32(a, .ropeScalingYarnAttnFactor, v)) }
+            if let v = y.betaFast { kv.append(f32(a, .ropeScalingYarnBetaFast, v)) }
+            if let v = y.betaSlow { kv.append(f32(a, .ropeScalingYarnBetaSlow, v)) }
+            return kv
+        case .none, .divisors, .longrope:
+            return []
+        }
     }
 
     /// The llama-shaped config.json members (sorted later by the caller's writer order).
@@ -99,6 +120,14 @@ enum HFRopeExport {
                                               ("long_factor", .array(long.map(FamilyKeys.json))),
                                               ("rope_type", .string("longrope")),
                                               ("short_factor", .array(short.map(FamilyKeys.json)))]))]
+        case .yarn(let y):
+            var p: [(String, JSONValue)] = [("factor", FamilyKeys.json(y.factor)),
+                                            ("original_max_position_embeddings", .int(y.originalContext)),
+                                            ("rope_type", .string("yarn"))]
+            if let v = y.attentionFactor { p.append(("attention_factor", FamilyKeys.json(v))) }
+            if let v = y.betaFast { p.append(("beta_fast", FamilyKeys.json(v))) }
+            if let v = y.betaSlow { p.append(("beta_slow", FamilyKeys.json(v))) }
+            return [("rope_scaling", .object(p.sorted { $0.0 < $1.0 }))]
         case .divisors(let divisors):
             // GGUF keeps only the per-pair divisors (rope_freqs): the llama3 parameters they came from are
             // recovered (RopeScalingMath.llama3Parameters) and must give the same divisors again.

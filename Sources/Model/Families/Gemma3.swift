@@ -48,15 +48,11 @@ extension ModelFamily {
             return c
         },
         ggufKeys: { c, x in
-            // conversion/gemma.py: the base keys with the rope scaling before the rope base, the local rope
-            // base after it, and the sliding window after the file type.
+            // conversion/gemma.py: the base keys (the rope scaling before the rope base), the local rope
+            // base after the rope base, and the sliding window after the file type.
             var kv = FamilyKeys.base(c, x)
             let base = kv.firstIndex { $0.key == GGUFKeys.arch("gemma3", .ropeFreqBase) } ?? kv.count
             if let local = c.localRope { kv.insert(FamilyKeys.f32("gemma3", .ropeFreqBaseSWA, local.theta), at: base + 1) }
-            if let rope = FamilyKeys.globalRope(c), case .linear(let factor) = rope.scaling {
-                kv.insert(contentsOf: [(GGUFKeys.arch("gemma3", .ropeScalingType), .string("linear")),
-                                       FamilyKeys.f32("gemma3", .ropeScalingFactor, factor)], at: base)
-            }
             if c.slidingWindow > 0 { kv.append(FamilyKeys.u32("gemma3", .slidingWindow, c.slidingWindow)) }
             return kv
         },

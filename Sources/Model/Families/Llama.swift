@@ -24,10 +24,6 @@ extension ModelFamily {
             kv.append(FamilyKeys.u32("llama", .vocabSize, c.vocabSize))
             if let rope = FamilyKeys.globalRope(c) {
                 kv.append(FamilyKeys.u32("llama", .ropeDimensionCount, rope.dimensions))
-                if case .linear(let factor) = rope.scaling {
-                    kv.append((GGUFKeys.arch("llama", .ropeScalingType), .string("linear")))
-                    kv.append(FamilyKeys.f32("llama", .ropeScalingFactor, factor))
-                }
             }
             return kv
         },

@@ -7,7 +7,7 @@ import Foundation
 public enum Rope {
     /// cos and sin of every (position, pair) angle, [positions.count, dimensions/2] each: computed once per
     /// forward and shared by q and k of every layer of one kind. Angles in Double: pos · base^(-2i/n) / divisor_i,
-    /// cos and sin multiplied by the scaling's attention factor (longrope).
+    /// cos and sin multiplied by the scaling's attention factor (longrope, yarn).
     public struct Table: Sendable {
         public let start: Int, count: Int, half: Int
         public let layout: RotaryEmbedding.Layout
