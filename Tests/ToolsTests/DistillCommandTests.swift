@@ -47,7 +47,10 @@ import Testing
         let report = try JSONFile.read(straight + "/report.json")
         #expect(report["method"]?.stringValue == method && report["best_dev_rougeL"]?.doubleValue != nil)
         if method == "promptkd" {
-            let line = try String(contentsOfFile: straight + "/metrics.jsonl", encoding: .utf8).split(separator: "\n")[0]
+            let lines = try String(contentsOfFile: straight + "/metrics.jsonl", encoding: .utf8).split(separator: "\n")
+            // The log opens with the starting student's dev evaluation (step 0), then the steps.
+            #expect(lines[0].hasPrefix("{\"step\":0,\"dev_rougeL\""), "\(lines[0])")
+            let line = lines[1]
             for key in ["loss_prompt_student", "loss_prompt_teacher", "time_generate", "time_teacher", "time_prompt", "time_student"] {
                 #expect(line.contains("\"\(key)\""), "\(key) missing from \(line)")
             }

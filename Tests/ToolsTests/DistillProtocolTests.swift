@@ -90,7 +90,7 @@ import Testing
         let dev = try String(contentsOfFile: straight + "/metrics.jsonl", encoding: .utf8).split(separator: "\n")
             .compactMap { try JSONParser.parse(Array($0.utf8))["dev_rougeL"]?.doubleValue }
         let report = try JSONFile.read(straight + "/report.json")
-        #expect(dev.count == 4 && report["best_dev_rougeL"]?.doubleValue == dev.max())
+        #expect(dev.count == 5 && report["best_dev_rougeL"]?.doubleValue == dev.max())  // the start, then steps 1-4
         #expect(try cli.run(args + ["--out", stopped, "--stop-after", "2"]).code == 0)
         let c = try cli.run(args + ["--out", stopped, "--resume", stopped])
         #expect(c.code == 0, "\(c.stderr)")
@@ -101,6 +101,30 @@ import Testing
         #expect(none.code == 1 && none.stderr.contains("--load-best: no dev evaluation runs"), "\(none.stderr)")
         let noDev = try cli.run(Array(args.dropLast()) + ["--out", TinyModel.temporaryPath("nodev2"), "--dev-examples", "0"])
         #expect(noDev.code == 1 && noDev.stderr.contains("--eval-every 1: no dev evaluation runs"), "\(noDev.stderr)")
+    }
+
+    /// The starting student is evaluated too (step 0), so when every step makes dev worse the result is the
+    /// student the run started from: a tiny student taught the data until it scores on dev, then a learning
+    /// rate that wrecks it. The best-student file written at step 0 is never replaced and is the result.
+    @Test func loadBestKeepsTheStartWhenTrainingOnlyHurts() throws {
+        let data = try TrainingCommandTests.dataFile(), teacher = DistillCommandTests.teacher
+        func run(_ student: String, _ out: String, steps: String, lr: String, every: String) throws -> [Double] {
+            let r = try cli.run(["distill", "--teacher", teacher, "--student", student, "--data", data, "--dev-data", data,
+                                 "--batch-size", "2", "--max-new-tokens", "6", "--dev-max-new-tokens", "4", "--dev-examples", "3",
+                                 "--seed", "5", "--method", "sft", "--steps", steps, "--lr", lr, "--eval-every", every,
+                                 "--load-best", "--out", out])
+            #expect(r.code == 0, "\(r.stderr)")
+            return try String(contentsOfFile: out + "/metrics.jsonl", encoding: .utf8).split(separator: "\n")
+                .compactMap { try JSONParser.parse(Array($0.utf8))["dev_rougeL"]?.doubleValue }
+        }
+        let taught = TinyModel.temporaryPath("taught"), wrecked = TinyModel.temporaryPath("wrecked")
+        let learning = try run(teacher, taught, steps: "30", lr: "1e-2", every: "10")
+        #expect(learning.count == 4 && learning[0] == 0 && learning.max()! > 0, "\(learning)")
+        let dev = try run(taught + "/student.gguf", wrecked, steps: "4", lr: "1", every: "1")
+        #expect(dev.count == 5 && dev[0] == learning.max() && dev[0] > dev.dropFirst().max()!, "\(dev)")
+        let kept = FileManager.default.contents(atPath: wrecked + "/best-student.gguf")
+        #expect(kept != nil && kept == FileManager.default.contents(atPath: wrecked + "/student.gguf"))
+        #expect(try JSONFile.read(wrecked + "/report.json")["best_dev_rougeL"]?.doubleValue == dev[0])
     }
 
     /// The LM term (--lm-data): DistiLLM with it logs loss_lm (the student's cross-entropy on the text, about

@@ -396,7 +396,8 @@ public final class Distiller: SteppedTraining {
 
     public func devMetric() throws(DistillError) -> Double? {
         guard !dev.isEmpty, options.devExamples > 0 else { return nil }  // --dev-examples 0: no dev evaluation
-        if options.method.recipe.sequences == .adaptiveReplay { updateThreshold(devLoss: try devLoss()) }
+        // DistiLLM's replay threshold moves on the evaluations during training; the starting model's is only logged.
+        if options.method.recipe.sequences == .adaptiveReplay, step > 0 { updateThreshold(devLoss: try devLoss()) }
         var o = InstructionEvaluation.Options()
         o.seeds = [options.seed]
         o.noRepeatNgramSize = 0  // the dev evaluation of the reference code samples without the n-gram block

@@ -61,6 +61,13 @@ public enum TrainingRun {
         var summary = Summary(steps: total, devMetricName: devName, seconds: 0, plot: folder + "/loss.svg", metrics: metricsPath)
         var lastDevStep = -1, lastSaveStep = -1
         let end = min(total, stopAfter ?? total)
+        // A fresh run evaluates its starting model too, so best-on-dev selection (distill --load-best) can keep
+        // it when training only makes the dev metric worse.
+        if trainer.step == 0, end > 0, trainer.evalEvery > 0, let value = try trainer.devMetric() {
+            try write([("step", .int(0)), (devName, .double(value))])
+            observer(.dev(step: 0, name: devName, value: value))
+            summary.devMetric = value
+        }
         while trainer.step < end {
             let report = try trainer.trainStep()
             try write([("step", .int(report.step)), ("loss", .double(report.loss)), ("lr", .double(report.learningRate)),
