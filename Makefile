@@ -19,7 +19,7 @@ release: setup
 
 # The main job (scripts/demo): SmolLM2 as the teacher and a student without 2 of its 30 blocks, both fine-tuned on
 # the bundled data, the student distilled with PromptKD, quantized to Q4_K_M (teacher-aware), evaluated (ROUGE-L,
-# KL to the teacher, sizes, speeds) and asked a question; about 9 minutes here (2 cores).
+# KL to the teacher, sizes, speeds) and asked a question; about 14 minutes here (2 cores).
 demo: release
 	scripts/demo
 
