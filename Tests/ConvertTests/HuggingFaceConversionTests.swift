@@ -61,8 +61,11 @@ import TestSupport
         try compare(model: model, layout: layout, key: "\(model)@\(layout)/f32", outtype: "f32")
     }
 
+    /// The tiny model of every family (fixtures/families, fixtures/make_families.py).
+    static let families = ["llama3", "mistral", "qwen2", "qwen3", "gemma3", "phi3", "phi4", "phi3-longrope", "qwen2-yarn"]
+
     /// Every family of the registry (fixtures/families), same four outtypes.
-    @Test(arguments: ["llama3", "mistral", "qwen2", "qwen3", "gemma3", "phi3", "phi4", "phi3-longrope", "qwen2-yarn"], ["f32", "f16", "bf16", "q8_0"])
+    @Test(arguments: HuggingFaceConversionTests.families, ["f32", "f16", "bf16", "q8_0"])
     func familiesMatchConvertHFToGGUF(_ model: String, outtype: String) throws {
         try compare(model: model, input: Self.fixtures + "/families/\(model)", key: "families/\(model)/\(outtype)", outtype: outtype)
     }
@@ -132,7 +135,7 @@ import TestSupport
     /// norms +1 and back, within the rounding of w + 1 − 1, fused projections kept) and the same config,
     /// except what GGUF does not keep of Gemma 3: query_pre_attn_scalar (llama.cpp uses head_dim: the
     /// fixture's 24 comes back as 16) and layer_types (llama.cpp's fixed 5 local : 1 global pattern).
-    @Test(arguments: ["llama3", "mistral", "qwen2", "qwen3", "gemma3", "phi3", "phi4", "phi3-longrope", "qwen2-yarn"])
+    @Test(arguments: HuggingFaceConversionTests.families)
     func familiesRoundTrip(_ model: String) throws {
         let source = Self.fixtures + "/families/\(model)"
         let gguf = Self.temporary("\(model).gguf"), back = Self.temporary("\(model)-hf")
