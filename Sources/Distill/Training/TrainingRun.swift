@@ -63,11 +63,15 @@ public enum TrainingRun {
         let end = min(total, stopAfter ?? total)
         // A fresh run evaluates its starting model too, so best-on-dev selection (distill --load-best) can keep
         // it when training only makes the dev metric worse.
-        if trainer.step == 0, end > 0, trainer.evalEvery > 0, let value = try trainer.devMetric() {
-            try write([("step", .int(0)), (devName, .double(value))])
-            observer(.dev(step: 0, name: devName, value: value))
+        // Logs and reports the dev metric at the current step; false when the trainer has no dev evaluation.
+        func evaluateDev() throws(DistillError) -> Bool {
+            guard let value = try trainer.devMetric() else { return false }
+            try write([("step", .int(trainer.step)), (devName, .double(value))])
+            observer(.dev(step: trainer.step, name: devName, value: value))
             summary.devMetric = value
+            return true
         }
+        if trainer.step == 0, end > 0, trainer.evalEvery > 0 { _ = try evaluateDev() }
         while trainer.step < end {
             let report = try trainer.trainStep()
             try write([("step", .int(report.step)), ("loss", .double(report.loss)), ("lr", .double(report.learningRate)),
@@ -78,10 +82,7 @@ public enum TrainingRun {
             summary.lastLoss = report.loss
             let done = Double(trainer.step - startStep), elapsed = Date().timeIntervalSince(start)
             observer(.step(report, totalSteps: total, etaSeconds: elapsed / done * Double(total - trainer.step)))
-            if trainer.evalEvery > 0, trainer.step % trainer.evalEvery == 0 || trainer.step == total, let value = try trainer.devMetric() {
-                try write([("step", .int(trainer.step)), (devName, .double(value))])
-                observer(.dev(step: trainer.step, name: devName, value: value))
-                summary.devMetric = value
+            if trainer.evalEvery > 0, trainer.step % trainer.evalEvery == 0 || trainer.step == total, try evaluateDev() {
                 lastDevStep = trainer.step
             }
             if (trainer.saveEvery > 0 && trainer.step % trainer.saveEvery == 0) || trainer.step == end {
@@ -90,11 +91,7 @@ public enum TrainingRun {
                 lastSaveStep = trainer.step
             }
         }
-        if lastDevStep != trainer.step, trainer.step == total, let value = try trainer.devMetric() {
-            try write([("step", .int(trainer.step)), (devName, .double(value))])
-            observer(.dev(step: trainer.step, name: devName, value: value))
-            summary.devMetric = value
-        }
+        if lastDevStep != trainer.step, trainer.step == total { _ = try evaluateDev() }
         if lastSaveStep != trainer.step, trainer.step > startStep || trainer.lastCheckpoint == nil {
             summary.checkpoint = try trainer.saveCheckpoint(run: folder)
         } else {
